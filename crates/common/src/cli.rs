@@ -1,0 +1,90 @@
+//! The command line every approach binary shares, and the `main` they all
+//! call: parse, validate, run, print; on failure one `error: ...` line and a
+//! non-zero exit.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::{Error, chain};
+use crate::settings::{ConnectionArgs, redact};
+use crate::{Report, RunConfig, queries};
+
+/// Runs the blog's 26 report queries against MySQL/MariaDB with one
+/// scheduling approach, and prints each query's first row and row count.
+#[derive(Debug, Parser)]
+#[command(version)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+
+    /// Query template with `{}` for the LIKE prefix (default: queries/report.sql, built in).
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+
+    /// Print the machine-readable report (JSON) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RunArgs {
+    /// Checks every setting and generates the queries: after this, nothing
+    /// about the input can fail.
+    pub fn validate(&self) -> Result<RunConfig, Error> {
+        Ok(RunConfig {
+            conn: self.conn.validate()?,
+            queries: queries::load(self.queries.as_deref())?,
+        })
+    }
+}
+
+/// Exit code for a failed run (clap uses 2 for bad arguments).
+pub const FAILED: u8 = 1;
+
+/// The whole `main` of an approach binary.
+pub fn main(run: fn(&RunConfig) -> Result<Report, Error>) -> ExitCode {
+    let args = match RunArgs::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message starts with `error: `; its usage tips are noise here.
+            let text = redact(&e.to_string());
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: invalid arguments")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = args
+        .validate()
+        .and_then(|cfg| run(&cfg).map(|report| (cfg, report)));
+    match outcome {
+        Ok((_, report)) => {
+            let mut out = std::io::stdout().lock();
+            let written = if args.json {
+                report.write_json(&mut out)
+            } else {
+                report.write_text(&mut out)
+            };
+            match written.and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the report: {e}");
+                    ExitCode::from(FAILED)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {}", redact(&chain(&e)));
+            ExitCode::from(FAILED)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Typed errors of a run, with the cause chain kept intact.
+//!
+//! Binaries print them as one line (`error: ...: cause: cause`) through
+//! [`crate::cli`]; nothing here ever contains a password, because every URL
+//! that reaches an error message is a [`crate::DbUrl`], which redacts itself.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The settings did not validate; nothing was started.
+    #[error("{0}")]
+    Config(String),
+
+    /// A query file could not be read.
+    #[error("cannot read query template {path}")]
+    QueryFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Could not open a connection to the server.
+    #[error("cannot connect to {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: DbError,
+    },
+
+    /// A query failed on the server or the connection broke while it ran.
+    #[error("query {label} failed")]
+    Query {
+        label: String,
+        #[source]
+        source: DbError,
+    },
+
+    /// An approach's worker died (a panic in a thread or task).
+    #[error("worker for query {label} died: {reason}")]
+    Worker { label: String, reason: String },
+
+    /// The approach returned a result set that does not match the query list:
+    /// a query lost or run twice. Never expected; checked on every run.
+    #[error("internal: {0}")]
+    Internal(String),
+
+    /// Could not start the async runtime or another OS resource.
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A driver error, with a hint for the causes a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{}{}", .0, hint_for(server_code_mysql(.0)))]
+    Mysql(mysql::Error),
+    #[error("{}{}", .0, hint_for(server_code_sqlx(.0)))]
+    Sqlx(sqlx::Error),
+}
+
+impl From<mysql::Error> for DbError {
+    fn from(e: mysql::Error) -> Self {
+        DbError::Mysql(e)
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        DbError::Sqlx(e)
+    }
+}
+
+impl DbError {
+    /// The server's error number, when the server sent one.
+    pub fn server_code(&self) -> Option<u16> {
+        match self {
+            DbError::Mysql(e) => server_code_mysql(e),
+            DbError::Sqlx(e) => server_code_sqlx(e),
+        }
+    }
+}
+
+fn server_code_mysql(e: &mysql::Error) -> Option<u16> {
+    match e {
+        mysql::Error::MySqlError(e) => Some(e.code),
+        _ => None,
+    }
+}
+
+fn server_code_sqlx(e: &sqlx::Error) -> Option<u16> {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(|e| e.number()),
+        _ => None,
+    }
+}
+
+/// What to do about the server errors a user meets first.
+fn hint_for(code: Option<u16>) -> &'static str {
+    match code {
+        Some(1045) => " (check the user and password in DATABASE_URL)",
+        Some(1049) => {
+            " (the database does not exist: run `dbio up`, or `dbio load` against your own server)"
+        }
+        Some(1146) => " (the dataset is not loaded: run `dbio up`)",
+        Some(1226) => " (the server's per-user connection limit is below the connection budget)",
+        Some(1040) => " (the server's max_connections is below the connection budget)",
+        Some(1927) | Some(1317) => " (the connection was killed on the server)",
+        _ => "",
+    }
+}
+
+/// Formats an error and its whole cause chain on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // Drivers often repeat the inner message verbatim; print it once.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out.replace('\n', " ")
+}

@@ -1,0 +1,35 @@
+//! What every approach shares, so that the approach crates differ only in
+//! how they schedule the queries.
+//!
+//! - [`settings`]: the connection settings every binary flattens, validated
+//!   into a [`ConnConfig`] (budget, URL, timeouts) before any work starts;
+//! - [`queries`]: the blog's template expanded over `A`..`Z`;
+//! - [`mysql_driver`] and [`sqlx_driver`]: one pool capped at the budget and
+//!   one function that runs a query and digests its rows, per driver;
+//! - [`report`]: results, the peak-connection gauge, the printed output;
+//! - [`managed`]: how a client finds the server that `dbio up` started;
+//! - [`cli`]: the `main` that every approach binary calls.
+//!
+//! This crate measures nothing by itself and starts no server.
+
+pub mod cli;
+pub mod digest;
+pub mod error;
+pub mod managed;
+pub mod mysql_driver;
+pub mod queries;
+pub mod report;
+pub mod settings;
+pub mod sqlx_driver;
+
+pub use error::{DbError, Error};
+pub use queries::Query;
+pub use report::{Clock, Gauge, QueryResult, Report};
+pub use settings::{ConnConfig, ConnectionArgs, DbUrl, redact};
+
+/// A checked run: connection settings and the query list.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub conn: ConnConfig,
+    pub queries: Vec<Query>,
+}

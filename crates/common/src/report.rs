@@ -1,0 +1,227 @@
+//! What every approach returns and prints: per query the row count, digest,
+//! first row and timing; per run the wall time, the peak number of
+//! connections in use, and the process's own CPU time and peak memory.
+//!
+//! The text output is what the blog's scripts printed (each query's first row
+//! and row count) plus a summary line; `--json` prints the [`Report`] instead.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::queries::Query;
+
+/// The instant a run started; results carry offsets from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock(Instant);
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock(Instant::now())
+    }
+
+    /// Microseconds since the start.
+    pub fn offset_us(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+/// Counts connections in use, and the most that were in use at once.
+#[derive(Debug, Default)]
+pub struct Gauge {
+    current: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Gauge {
+    /// Marks one connection in use until the guard drops.
+    pub fn hold(&self) -> GaugeGuard<'_> {
+        let now = self.current.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        GaugeGuard(self)
+    }
+
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// See [`Gauge::hold`].
+#[derive(Debug)]
+pub struct GaugeGuard<'a>(&'a Gauge);
+
+impl Drop for GaugeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.current.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The outcome of one query.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct QueryResult {
+    pub label: String,
+    pub rows: u64,
+    /// See [`crate::digest`]: equal for equal row sets, whatever their order.
+    pub digest: String,
+    /// The first row in text form (`None` for SQL NULL); empty result: `None`.
+    pub first_row: Option<Vec<Option<String>>>,
+    /// Offsets from the run's start, in microseconds: when the query was
+    /// scheduled to run (before waiting for a connection) and when its last
+    /// row arrived.
+    pub started_us: u64,
+    pub finished_us: u64,
+    /// The server's connection (thread) id, when the driver knows it without
+    /// asking the server (the `mysql` driver does, sqlx does not).
+    pub connection_id: Option<u64>,
+}
+
+/// One run of one approach.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub approach: String,
+    pub budget: usize,
+    /// The server, password redacted.
+    pub server: String,
+    /// In query order.
+    pub queries: Vec<QueryResult>,
+    pub wall_us: u64,
+    /// The most connections the run had in use at once, counted by the client.
+    pub peak_connections: usize,
+    /// The whole process's CPU time and peak resident memory at the end.
+    pub cpu_user_us: u64,
+    pub cpu_sys_us: u64,
+    pub max_rss_kib: u64,
+}
+
+impl Report {
+    /// Puts `results` in the order of `queries`, checking that each query ran
+    /// exactly once.
+    pub fn assemble(
+        approach: &str,
+        cfg: &crate::RunConfig,
+        mut results: Vec<QueryResult>,
+        clock: Clock,
+        gauge: &Gauge,
+    ) -> Result<Report, Error> {
+        let wall_us = clock.offset_us();
+        let queries = &cfg.queries;
+        if results.len() != queries.len() {
+            return Err(Error::Internal(format!(
+                "{} results for {} queries",
+                results.len(),
+                queries.len()
+            )));
+        }
+        let position = |label: &str| queries.iter().position(|q: &Query| q.label == label);
+        results.sort_by_key(|r| position(&r.label));
+        for (q, r) in queries.iter().zip(&results) {
+            if q.label != r.label {
+                return Err(Error::Internal(format!(
+                    "query {} has no result (lost or run twice)",
+                    q.label
+                )));
+            }
+        }
+        let usage = ResourceUsage::of_self();
+        Ok(Report {
+            approach: approach.to_owned(),
+            budget: cfg.conn.budget,
+            server: cfg.conn.url.to_string(),
+            queries: results,
+            wall_us,
+            peak_connections: gauge.peak(),
+            cpu_user_us: usage.user_us,
+            cpu_sys_us: usage.sys_us,
+            max_rss_kib: usage.max_rss_kib,
+        })
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.queries.iter().map(|q| q.rows).sum()
+    }
+
+    /// The blog's output: each query's first row and row count, then a summary.
+    pub fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
+        for q in &self.queries {
+            let first = match &q.first_row {
+                None => "-".to_owned(),
+                Some(row) => {
+                    let cells: Vec<&str> =
+                        row.iter().map(|v| v.as_deref().unwrap_or("NULL")).collect();
+                    format!("({})", cells.join(", "))
+                }
+            };
+            writeln!(
+                out,
+                "{}: {:>5} rows  digest {}  first {}",
+                q.label, q.rows, q.digest, first
+            )?;
+        }
+        writeln!(
+            out,
+            "{}: {} queries, {} rows in {:.3} s; budget {}, peak {} connections; cpu {:.3} s user + {:.3} s sys; max rss {} KiB; server {}",
+            self.approach,
+            self.queries.len(),
+            self.total_rows(),
+            self.wall_us as f64 / 1e6,
+            self.budget,
+            self.peak_connections,
+            self.cpu_user_us as f64 / 1e6,
+            self.cpu_sys_us as f64 / 1e6,
+            self.max_rss_kib,
+            self.server,
+        )
+    }
+
+    pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        writeln!(out)
+    }
+}
+
+/// CPU time and peak memory of this process, from `getrusage`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceUsage {
+    pub user_us: u64,
+    pub sys_us: u64,
+    pub max_rss_kib: u64,
+}
+
+impl ResourceUsage {
+    pub fn of_self() -> ResourceUsage {
+        let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage fills the struct it is given; zeroed is a valid rusage.
+        #[allow(unsafe_code)]
+        let ru = unsafe {
+            libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr());
+            ru.assume_init()
+        };
+        let us = |tv: libc::timeval| (tv.tv_sec as u64) * 1_000_000 + tv.tv_usec as u64;
+        ResourceUsage {
+            user_us: us(ru.ru_utime),
+            sys_us: us(ru.ru_stime),
+            // Linux reports ru_maxrss in KiB.
+            max_rss_kib: ru.ru_maxrss as u64,
+        }
+    }
+}
+
+/// The error for a worker (thread or task) that panicked while running `label`.
+pub fn panicked(label: &str, payload: Box<dyn std::any::Any + Send>) -> Error {
+    let reason = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned());
+    Error::Worker {
+        label: label.to_owned(),
+        reason,
+    }
+}

@@ -1,0 +1,216 @@
+//! Connection settings shared by every binary: parsed by clap, then validated
+//! into a [`ConnConfig`] before any work starts.
+//!
+//! Parse (`ConnectionArgs`, what the user typed) and check (`ConnConfig`,
+//! what the run uses) are separate types, so no approach can see an
+//! unvalidated budget or URL.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::managed::{self, ServerState};
+
+/// The connection budget when none is given: SQLAlchemy's default pool size,
+/// which the blog's bounded approaches ran with.
+pub const DEFAULT_BUDGET: u32 = 5;
+
+/// Connection settings, flattened into every binary's command line.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionArgs {
+    /// Server URL, mysql://USER:PASSWORD@HOST:PORT/DATABASE.
+    /// Default: the server started by `dbio up`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Connection budget: the most connections a run holds at once.
+    #[arg(long, env = "DBIO_CONNECTIONS", default_value_t = DEFAULT_BUDGET, value_name = "N")]
+    pub connections: u32,
+
+    /// Seconds to wait for a connection to the server before giving up.
+    #[arg(
+        long,
+        env = "DBIO_CONNECT_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECS"
+    )]
+    pub connect_timeout: u64,
+
+    /// Home of the managed server (default: target/dbio in this workspace).
+    #[arg(long, env = "DBIO_HOME", value_name = "DIR")]
+    pub dbio_home: Option<PathBuf>,
+}
+
+impl ConnectionArgs {
+    /// Checks the settings and resolves the URL (given, or the managed server's).
+    pub fn validate(&self) -> Result<ConnConfig, Error> {
+        if self.connections == 0 {
+            return Err(Error::Config(
+                "--connections must be at least 1 (it is the connection budget)".into(),
+            ));
+        }
+        if self.connect_timeout == 0 {
+            return Err(Error::Config(
+                "--connect-timeout must be at least 1 second".into(),
+            ));
+        }
+        let url = match &self.database_url {
+            Some(url) => DbUrl::parse(url)?,
+            None => self.managed_url()?,
+        };
+        Ok(ConnConfig {
+            url,
+            budget: self.connections as usize,
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+        })
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dbio_home.clone().unwrap_or_else(managed::default_home)
+    }
+
+    fn managed_url(&self) -> Result<DbUrl, Error> {
+        let home = self.home();
+        let missing = || {
+            Error::Config(format!(
+                "no DATABASE_URL given and no managed server at {}: run `cargo run -p dbio -- up` \
+                 (or set DATABASE_URL=mysql://USER:PASSWORD@HOST:PORT/employees)",
+                home.display()
+            ))
+        };
+        let state = ServerState::read(&home)
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cannot read {}: {e}",
+                    ServerState::path(&home).display()
+                ))
+            })?
+            .ok_or_else(missing)?;
+        let url = state.url(&home).map_err(|_| missing())?;
+        DbUrl::parse(&url)
+    }
+}
+
+/// Checked connection settings.
+#[derive(Debug, Clone)]
+pub struct ConnConfig {
+    pub url: DbUrl,
+    /// At least 1.
+    pub budget: usize,
+    pub connect_timeout: Duration,
+}
+
+/// A validated `mysql://` URL that never shows its password.
+///
+/// `Display` and `Debug` both redact; only [`DbUrl::expose`] gives the secret
+/// form, for handing to a driver.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl(url::Url);
+
+impl DbUrl {
+    pub fn parse(text: &str) -> Result<DbUrl, Error> {
+        // Never echo the input: it may hold a password.
+        let url = url::Url::parse(text).map_err(|e| {
+            Error::Config(format!("DATABASE_URL is not a valid URL ({e}); expected mysql://USER:PASSWORD@HOST:PORT/DATABASE"))
+        })?;
+        let url = DbUrl(url);
+        match url.0.scheme() {
+            "mysql" | "mariadb" => {}
+            other => {
+                return Err(Error::Config(format!(
+                    "DATABASE_URL {url} has scheme `{other}`; expected mysql:// or mariadb://"
+                )));
+            }
+        }
+        if url.0.host_str().is_none_or(str::is_empty) {
+            return Err(Error::Config(format!("DATABASE_URL {url} has no host")));
+        }
+        Ok(url)
+    }
+
+    /// The URL with its password, as `mysql://` (both drivers accept only that).
+    pub fn expose(&self) -> String {
+        let mut url = self.0.clone();
+        if url.scheme() != "mysql" {
+            // `set_scheme` refuses special-to-non-special changes only; these are both non-special.
+            let _ = url.set_scheme("mysql");
+        }
+        url.to_string()
+    }
+
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.port().unwrap_or(3306)
+    }
+
+    pub fn user(&self) -> &str {
+        self.0.username()
+    }
+
+    /// The database named in the path, if any.
+    pub fn database(&self) -> Option<&str> {
+        Some(self.0.path().trim_start_matches('/')).filter(|d| !d.is_empty())
+    }
+
+    /// A copy with another database in the path.
+    pub fn with_database(&self, db: &str) -> DbUrl {
+        let mut url = self.0.clone();
+        url.set_path(db);
+        DbUrl(url)
+    }
+
+    /// A copy with other credentials.
+    pub fn with_credentials(&self, user: &str, password: &str) -> DbUrl {
+        let mut url = self.0.clone();
+        let _ = url.set_username(user);
+        let _ = url.set_password(Some(password));
+        DbUrl(url)
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.0.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        f.write_str(shown.as_str())
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbUrl({self})")
+    }
+}
+
+/// Redacts the password of every `scheme://user:password@` in free text
+/// (error messages from drivers, command lines, logs).
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', whitespace or quote.
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,53 @@
+//! tokio: one task per query, all spawned at once and awaited together, over
+//! one sqlx pool capped at the budget (the blog's asyncio + aiomysql pool).
+//! The runtime is tokio's multi-threaded default (one worker per core).
+
+use std::sync::Arc;
+
+use common::sqlx_driver::Runner;
+use common::{Error, Report, RunConfig};
+
+pub const APPROACH: &str = "test_asyncio";
+
+pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            what: "cannot start the tokio runtime".into(),
+            source,
+        })?;
+    runtime.block_on(run_async(cfg))
+}
+
+pub async fn run_async(cfg: &RunConfig) -> Result<Report, Error> {
+    let runner = Arc::new(Runner::new(&cfg.conn, cfg.conn.budget)?);
+    let queries = Arc::new(cfg.queries.clone());
+    let tasks: Vec<_> = (0..queries.len())
+        .map(|i| {
+            let (runner, queries) = (Arc::clone(&runner), Arc::clone(&queries));
+            tokio::spawn(async move { runner.run(&queries[i]).await })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    let mut first_error = None;
+    for (q, task) in cfg.queries.iter().zip(tasks) {
+        match task.await {
+            Ok(Ok(result)) => results.push(result),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(join) => {
+                first_error.get_or_insert(Error::Worker {
+                    label: q.label.clone(),
+                    reason: join.to_string(),
+                });
+            }
+        }
+    }
+    runner.close().await;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
+}
