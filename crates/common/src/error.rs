@@ -58,7 +58,7 @@ pub enum Error {
 /// A driver error, with a hint for the causes a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("{}{}", .0, hint_for(server_code_mysql(.0)))]
+    #[error("{}{}", mysql_text(.0), hint_for(server_code_mysql(.0)))]
     Mysql(mysql::Error),
     #[error("{}{}", .0, hint_for(server_code_sqlx(.0)))]
     Sqlx(sqlx::Error),
@@ -83,6 +83,17 @@ impl DbError {
             DbError::Mysql(e) => server_code_mysql(e),
             DbError::Sqlx(e) => server_code_sqlx(e),
         }
+    }
+}
+
+/// The `mysql` crate's errors without their Debug-style wrapping, worded
+/// like sqlx's (`1049 (42000): Unknown database 'x'`).
+fn mysql_text(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => format!("{} ({}): {}", m.code, m.state, m.message),
+        mysql::Error::DriverError(d) => d.to_string(),
+        mysql::Error::IoError(io) => io.to_string(),
+        other => other.to_string(),
     }
 }
 

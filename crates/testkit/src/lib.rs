@@ -1,1 +1,149 @@
-pub fn x() {}
+//! Real servers for tests, and the fault checks every approach binary must
+//! pass. No mocks: every test talks to a `mariadbd` that this crate starts.
+//!
+//! - [`shared`]: one managed server per workspace (`target/dbio-test`, or
+//!   `$DBIO_TEST_HOME`) with the dataset at scale 0.01, started and loaded on
+//!   first use and reused by every test process (a file lock orders them);
+//! - [`Scratch`]: a server of a test's own, for tests that stop or break it;
+//! - [`faults`]: runs an approach binary against each fault and checks that
+//!   it fails fast with one clear line.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{ConnConfig, DbUrl, RunConfig};
+use dbio::dataset::{self, Spec};
+use dbio::{Server, ServerSettings, no_progress};
+use mysql::prelude::Queryable;
+
+pub mod faults;
+
+/// The test dataset: small enough to load in a second, large enough that
+/// the 26 queries differ in row count.
+pub const TEST_SCALE: f64 = 0.01;
+pub const TEST_SEED: u64 = 42;
+
+fn target_dir() -> PathBuf {
+    // crates/testkit -> workspace root
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .map_or(manifest.clone(), PathBuf::from)
+        .join("target")
+}
+
+/// The shared test server.
+#[derive(Debug)]
+pub struct Shared {
+    pub server: Server,
+    /// The `employees` database with the test dataset.
+    pub url: DbUrl,
+}
+
+/// The shared server, started and loaded on first use.
+pub fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let home = std::env::var_os("DBIO_TEST_HOME")
+            .map_or_else(|| target_dir().join("dbio-test"), PathBuf::from);
+        let server = Server::new(home);
+        server
+            .start(&ServerSettings::default(), &no_progress())
+            .unwrap_or_else(|e| {
+                panic!("cannot start the test server: {}", common::error::chain(&e))
+            });
+        let url = server.url().expect("test server URL");
+        let spec = Spec::new(TEST_SCALE, TEST_SEED).expect("test spec");
+        {
+            // Two test processes must not load at the same time.
+            let _lock = server.lock().expect("lock the test server");
+            dataset::load(&url, spec, false, &no_progress()).unwrap_or_else(|e| {
+                panic!("cannot load the test dataset: {}", common::error::chain(&e))
+            });
+        }
+        Shared { server, url }
+    })
+}
+
+/// A checked run configuration for `url` with `budget` connections.
+pub fn run_config(url: &DbUrl, budget: usize) -> RunConfig {
+    RunConfig {
+        conn: ConnConfig {
+            url: url.clone(),
+            budget,
+            connect_timeout: Duration::from_secs(10),
+        },
+        queries: common::queries::load(None).expect("built-in queries"),
+    }
+}
+
+/// An administrative connection (the dbio user) to `url`'s server.
+pub fn admin(url: &DbUrl) -> mysql::Conn {
+    let opts = mysql::Opts::from_url(&url.expose()).expect("valid URL");
+    mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false))
+        .expect("admin connection")
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics at `deadline`.
+pub fn poll<T>(what: &str, deadline: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < until,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Connections the server holds for `user` right now (from its process list).
+pub fn connections_of(conn: &mut mysql::Conn, user: &str) -> usize {
+    conn.exec_first::<usize, _, _>(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?",
+        (user,),
+    )
+    .expect("process list")
+    .unwrap_or(0)
+}
+
+/// A server of a test's own in `target/dbio-scratch/<name>-<pid>`, stopped
+/// and removed on drop. No dataset is loaded.
+#[derive(Debug)]
+pub struct Scratch {
+    pub server: Server,
+}
+
+impl Scratch {
+    pub fn start(name: &str, settings: &ServerSettings) -> Scratch {
+        let home = target_dir()
+            .join("dbio-scratch")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        let server = Server::new(home);
+        server.start(settings, &no_progress()).unwrap_or_else(|e| {
+            panic!("cannot start scratch server: {}", common::error::chain(&e))
+        });
+        Scratch { server }
+    }
+
+    /// The URL of a database on this server (created if missing).
+    pub fn url(&self, database: &str) -> DbUrl {
+        let url = self.server.url().expect("scratch URL");
+        let mut conn = admin(&url.with_database(""));
+        conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS `{database}`"))
+            .expect("create database");
+        url.with_database(database)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = self.server.stop(&no_progress());
+        let _ = std::fs::remove_dir_all(self.server.home());
+    }
+}

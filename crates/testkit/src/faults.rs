@@ -1,0 +1,323 @@
+//! Fault checks for an approach binary: each fault must end the run with a
+//! non-zero exit, within a deadline, with exactly one `error: ...` line that
+//! names the cause, no panic, no password and no report on stdout.
+//!
+//! [`fault_tests!`](crate::fault_tests) expands to one `#[test]` per fault
+//! for the binary of the crate that invokes it.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mysql::prelude::Queryable;
+
+use crate::{Scratch, admin, poll, shared};
+
+/// How long a binary may take to give up after a fault.
+pub const DEADLINE: Duration = Duration::from_secs(45);
+
+/// What a binary did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// A running binary.
+#[derive(Debug)]
+pub struct Running {
+    child: std::process::Child,
+    started: Instant,
+}
+
+/// Starts `bin` with `args` and none of dbio's variables from the environment.
+pub fn spawn(bin: &Path, args: &[String]) -> Running {
+    let child = Command::new(bin)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("DBIO_CONNECTIONS")
+        .env_remove("DBIO_HOME")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    Running {
+        child,
+        started: Instant::now(),
+    }
+}
+
+impl Running {
+    /// Waits for the exit, killing the binary and failing the test at the deadline.
+    pub fn finish(mut self) -> Outcome {
+        let deadline = self.started + DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the binary did not exit within {DEADLINE:?} (a hang)");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            let _ = out.read_to_string(&mut stdout);
+        }
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        Outcome {
+            code: status.code(),
+            stdout,
+            stderr,
+            elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+/// Runs `bin` to completion.
+pub fn run(bin: &Path, args: &[String]) -> Outcome {
+    spawn(bin, args).finish()
+}
+
+/// Asserts a clean failure whose one line contains every one of `needles`.
+pub fn assert_clean_failure(out: &Outcome, needles: &[&str]) {
+    let context = format!("{out:#?}");
+    assert!(
+        matches!(out.code, Some(c) if c != 0),
+        "expected a non-zero exit: {context}"
+    );
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line on stderr: {context}");
+    assert!(
+        lines[0].starts_with("error: "),
+        "expected `error: ...`: {context}"
+    );
+    assert!(!out.stderr.contains("panicked"), "a panic: {context}");
+    assert!(
+        out.stdout.is_empty(),
+        "a failed run printed a report: {context}"
+    );
+    let password = shared().url.expose();
+    let password = password
+        .split(':')
+        .nth(2)
+        .and_then(|s| s.split('@').next())
+        .unwrap_or("");
+    assert!(
+        password.is_empty() || !out.stderr.contains(password),
+        "password printed: {context}"
+    );
+    for needle in needles {
+        assert!(
+            lines[0].to_lowercase().contains(&needle.to_lowercase()),
+            "expected `{needle}` in the error: {context}"
+        );
+    }
+}
+
+fn url_args(url: &common::DbUrl, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--database-url".to_owned(),
+        url.expose(),
+        "--connect-timeout".into(),
+        "2".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+pub fn refused_port(bin: &Path) {
+    let port = TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = common::DbUrl::parse(&format!("mysql://dbio:secret@127.0.0.1:{port}/employees"))
+        .expect("url");
+    let out = run(bin, &url_args(&url, &[]));
+    assert_clean_failure(&out, &["cannot connect", "refused"]);
+    assert!(!out.stderr.contains("secret"));
+    assert!(
+        !out.stderr.to_lowercase().contains("pool timed out"),
+        "{out:#?}"
+    );
+}
+
+pub fn wrong_password(bin: &Path) {
+    let url = shared()
+        .url
+        .with_credentials(common::managed::USER, "not-the-password");
+    let out = run(bin, &url_args(&url, &[]));
+    assert_clean_failure(&out, &["access denied", "password"]);
+    assert!(!out.stderr.contains("not-the-password"));
+}
+
+pub fn missing_database(bin: &Path) {
+    let url = shared().url.with_database("dbio_no_such_database");
+    assert_clean_failure(&run(bin, &url_args(&url, &[])), &["unknown database"]);
+}
+
+pub fn missing_tables(bin: &Path) {
+    let url = shared().url.with_database("dbio_empty");
+    admin(&shared().url)
+        .query_drop("CREATE DATABASE IF NOT EXISTS dbio_empty")
+        .expect("create empty database");
+    assert_clean_failure(
+        &run(bin, &url_args(&url, &[])),
+        &["doesn't exist", "dbio up"],
+    );
+}
+
+pub fn bad_budget(bin: &Path) {
+    let url = &shared().url;
+    let zero = run(bin, &url_args(url, &["--connections", "0"]));
+    assert_clean_failure(&zero, &["--connections", "at least 1"]);
+    let nan = run(bin, &url_args(url, &["--connections", "many"]));
+    assert_clean_failure(&nan, &["invalid value", "many"]);
+}
+
+/// A template whose query for `M` fails on the server while the others run.
+pub fn query_error_mid_run(bin: &Path) {
+    let dir = std::env::temp_dir().join(format!("dbio-qerr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let template = dir.join("template.sql");
+    std::fs::write(
+        &template,
+        "SELECT '{}' AS q FROM DUAL WHERE '{}' <> 'M' OR (SELECT 1 UNION SELECT 2) = 1",
+    )
+    .expect("template");
+    let path = template.display().to_string();
+    let out = run(bin, &url_args(&shared().url, &["--queries", &path]));
+    assert_clean_failure(&out, &["query M failed", "more than 1 row"]);
+}
+
+/// A template whose query for `K` sleeps until the test breaks it.
+fn sleeper(marker: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dbio-{marker}"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let template = dir.join("template.sql");
+    std::fs::write(
+        &template,
+        format!(
+            "SELECT '{{}}' AS q, SLEEP(IF('{{}}' = 'K', 60, 0)) AS slept, '{marker}' AS marker"
+        ),
+    )
+    .expect("template");
+    template
+}
+
+/// The server's id for the connection running K's sleep.
+fn sleeping_connection(conn: &mut mysql::Conn, marker: &str) -> u64 {
+    poll(
+        "the K query to start sleeping",
+        Duration::from_secs(30),
+        || {
+            conn.exec_first::<u64, _, _>(
+                "SELECT ID FROM information_schema.PROCESSLIST \
+             WHERE ID <> CONNECTION_ID() AND INFO LIKE ? AND INFO LIKE ?",
+                (format!("%{marker}%"), "%'K' = 'K'%"),
+            )
+            .expect("process list")
+        },
+    )
+}
+
+pub fn killed_mid_run(bin: &Path) {
+    let marker = format!(
+        "kill-{}-{}",
+        bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin"),
+        std::process::id()
+    );
+    let template = sleeper(&marker);
+    let url = &shared().url;
+    let running = spawn(
+        bin,
+        &url_args(url, &["--queries", &template.display().to_string()]),
+    );
+    let mut conn = admin(url);
+    let id = sleeping_connection(&mut conn, &marker);
+    conn.query_drop(format!("KILL CONNECTION {id}"))
+        .expect("kill");
+    let out = running.finish();
+    assert_clean_failure(&out, &["query K failed"]);
+    assert!(out.elapsed < Duration::from_secs(40), "{out:#?}");
+}
+
+pub fn server_stopped_mid_run(bin: &Path) {
+    let name = format!(
+        "stop-{}",
+        bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin")
+    );
+    let scratch = Scratch::start(&name, &dbio::ServerSettings::default());
+    let url = scratch.url("scratch");
+    let marker = format!("{name}-{}", std::process::id());
+    let template = sleeper(&marker);
+    let running = spawn(
+        bin,
+        &url_args(&url, &["--queries", &template.display().to_string()]),
+    );
+    let mut conn = admin(&url);
+    sleeping_connection(&mut conn, &marker);
+    drop(conn);
+    scratch
+        .server
+        .stop(&dbio::no_progress())
+        .expect("stop the server");
+    let out = running.finish();
+    assert_clean_failure(&out, &[]);
+    assert!(
+        out.stderr.contains("query K failed") || out.stderr.contains("cannot connect"),
+        "{out:#?}"
+    );
+}
+
+/// One `#[test]` per fault for the binary at `$bin`.
+#[macro_export]
+macro_rules! fault_tests {
+    ($bin:expr) => {
+        fn bin() -> &'static std::path::Path {
+            std::path::Path::new($bin)
+        }
+        #[test]
+        fn refused_port() {
+            $crate::faults::refused_port(bin());
+        }
+        #[test]
+        fn wrong_password() {
+            $crate::faults::wrong_password(bin());
+        }
+        #[test]
+        fn missing_database() {
+            $crate::faults::missing_database(bin());
+        }
+        #[test]
+        fn missing_tables() {
+            $crate::faults::missing_tables(bin());
+        }
+        #[test]
+        fn bad_budget() {
+            $crate::faults::bad_budget(bin());
+        }
+        #[test]
+        fn query_error_mid_run() {
+            $crate::faults::query_error_mid_run(bin());
+        }
+        #[test]
+        fn killed_mid_run() {
+            $crate::faults::killed_mid_run(bin());
+        }
+        #[test]
+        fn server_stopped_mid_run() {
+            $crate::faults::server_stopped_mid_run(bin());
+        }
+    };
+}

@@ -1,0 +1,218 @@
+//! The invariants every approach must keep, checked in-process against the
+//! shared test server: same answers, every query once, and the connection
+//! budget, measured on the server side.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{DbUrl, Error, Report, RunConfig};
+use mysql::prelude::Queryable;
+use testkit::{admin, connections_of, poll, run_config, shared};
+
+type Run = fn(&RunConfig) -> Result<Report, Error>;
+
+const APPROACHES: [(&str, Run); 6] = [
+    ("test_single", test_single::run),
+    ("test_mt", test_mt::run),
+    ("test_mt_bounded", test_mt_bounded::run),
+    ("test_threadpool", test_threadpool::run),
+    ("test_asyncio", test_asyncio::run),
+    ("test_async_std", test_async_std::run),
+];
+
+fn run(name: &str, f: Run, cfg: &RunConfig) -> Report {
+    f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
+}
+
+#[test]
+fn every_approach_returns_the_same_rows_as_single() {
+    let cfg = run_config(&shared().url, 5);
+    let baseline = run("test_single", test_single::run, &cfg);
+    assert_eq!(baseline.queries.len(), 26);
+    // The test dataset must make the queries differ, or the check is weak.
+    let counts: std::collections::BTreeSet<u64> = baseline.queries.iter().map(|q| q.rows).collect();
+    assert!(counts.len() > 10, "row counts barely differ: {counts:?}");
+    assert!(baseline.queries.iter().all(|q| q.rows > 0));
+    for (name, f) in &APPROACHES[1..] {
+        let report = run(name, *f, &cfg);
+        assert_eq!(report.approach, *name);
+        for (want, got) in baseline.queries.iter().zip(&report.queries) {
+            assert_eq!(
+                (&want.label, want.rows, &want.digest),
+                (&got.label, got.rows, &got.digest),
+                "{name} differs from test_single on query {}",
+                want.label
+            );
+        }
+    }
+}
+
+#[test]
+fn every_query_runs_exactly_once_and_keeps_its_own_result() {
+    // Each query returns its own label, so a result attached to the wrong
+    // query, a lost query or a duplicate would show.
+    let mut cfg = run_config(&shared().url, 3);
+    cfg.queries = common::queries::generate("SELECT '{}' AS label").expect("template");
+    for (name, f) in APPROACHES {
+        let report = run(name, f, &cfg);
+        let labels: Vec<&str> = report.queries.iter().map(|q| q.label.as_str()).collect();
+        let expected: Vec<String> = ('A'..='Z').map(String::from).collect();
+        assert_eq!(labels, expected, "{name}");
+        for q in &report.queries {
+            assert_eq!(q.rows, 1, "{name}");
+            let first = q.first_row.as_ref().expect("a row");
+            assert_eq!(
+                first,
+                &vec![Some(q.label.clone())],
+                "{name}: query {} got another's row",
+                q.label
+            );
+            assert!(
+                q.started_us <= q.finished_us && q.finished_us <= report.wall_us,
+                "{name}: {q:?}"
+            );
+        }
+    }
+}
+
+/// A user that the server itself allows at most `limit` connections.
+/// Each test names its own users: tests run in parallel.
+fn limited_user(name: &str, limit: usize) -> (String, DbUrl) {
+    let url = &shared().url;
+    let user = format!("dbio_{name}{limit}");
+    let mut conn = admin(url);
+    conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+        .expect("drop user");
+    conn.query_drop(format!(
+        "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS {limit}"
+    ))
+    .expect("create user");
+    conn.query_drop(format!(
+        "GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"
+    ))
+    .expect("grant");
+    (user.clone(), url.with_credentials(&user, "limit-pw"))
+}
+
+/// Runs `f` while sampling the server's process list for `user`; returns
+/// the run's outcome and the most connections the server showed at once.
+fn run_sampled(f: Run, cfg: &RunConfig, user: &str) -> (Result<Report, Error>, usize) {
+    let mut conn = admin(&shared().url);
+    // The previous run's connections may still be closing on the server.
+    poll(
+        "the previous run's connections to close",
+        Duration::from_secs(20),
+        || (connections_of(&mut conn, user) == 0).then_some(()),
+    );
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut max = 0;
+            while !done.load(Ordering::SeqCst) {
+                max = max.max(connections_of(&mut conn, user));
+            }
+            max
+        });
+        let outcome = f(cfg);
+        done.store(true, Ordering::SeqCst);
+        (outcome, sampler.join().expect("sampler"))
+    })
+}
+
+#[test]
+fn no_approach_holds_more_connections_than_its_budget() {
+    for budget in [1, 2, 5] {
+        // The server refuses connection budget+1 for this user: a run that
+        // exceeded the budget, even for a moment, would fail with 1226.
+        let (user, url) = limited_user("budget", budget);
+        let cfg = run_config(&url, budget);
+        for (name, f) in APPROACHES {
+            let (outcome, seen_on_server) = run_sampled(f, &cfg, &user);
+            let report = outcome.unwrap_or_else(|e| {
+                panic!("{name} with budget {budget}: {}", common::error::chain(&e))
+            });
+            assert!(report.peak_connections >= 1, "{name}");
+            assert!(
+                report.peak_connections <= budget,
+                "{name} reports {} connections with budget {budget}",
+                report.peak_connections
+            );
+            assert!(
+                seen_on_server <= report.peak_connections,
+                "{name}: the server saw {seen_on_server} connections, the report says {}",
+                report.peak_connections
+            );
+            if name == "test_single" {
+                assert_eq!(report.peak_connections, 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_server_side_limit_would_catch_an_approach_over_budget() {
+    // The control for the test above: with a budget above the server's
+    // per-user limit, concurrent approaches do hit the limit.
+    let (_, url) = limited_user("control", 1);
+    let mut cfg = run_config(&url, 4);
+    cfg.queries = common::queries::generate("SELECT SLEEP(0.05), '{}'").expect("template");
+    for (name, f) in &APPROACHES[1..] {
+        match f(&cfg) {
+            Err(e) => {
+                let text = common::error::chain(&e);
+                assert!(text.contains("1226"), "{name}: {text}");
+            }
+            Ok(r) => panic!(
+                "{name} ran with peak {} under a 1-connection limit",
+                r.peak_connections
+            ),
+        }
+    }
+}
+
+#[test]
+fn json_report_has_every_field_and_no_password() {
+    let cfg = run_config(&shared().url, 2);
+    for (name, f) in [APPROACHES[1], APPROACHES[4]] {
+        let report = run(name, f, &cfg);
+        let mut out = Vec::new();
+        report.write_json(&mut out).expect("json");
+        let text = String::from_utf8(out).expect("utf8");
+        let password = cfg.conn.url.expose();
+        let password = password
+            .split(':')
+            .nth(2)
+            .and_then(|s| s.split('@').next())
+            .expect("password");
+        assert!(!text.contains(password), "{name}: password in the report");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        for key in [
+            "approach",
+            "budget",
+            "server",
+            "queries",
+            "wall_us",
+            "peak_connections",
+            "cpu_user_us",
+            "cpu_sys_us",
+            "max_rss_kib",
+        ] {
+            assert!(v.get(key).is_some(), "{name}: no `{key}`");
+        }
+        let q = &v["queries"][0];
+        for key in [
+            "label",
+            "rows",
+            "digest",
+            "first_row",
+            "started_us",
+            "finished_us",
+            "connection_id",
+        ] {
+            assert!(q.get(key).is_some(), "{name}: no `{key}` in a query");
+        }
+        // The mysql driver knows the connection id from the handshake; sqlx does not expose it.
+        assert_eq!(q["connection_id"].is_u64(), name == "test_mt", "{name}");
+        assert!(v["max_rss_kib"].as_u64().unwrap_or(0) > 0);
+    }
+}
