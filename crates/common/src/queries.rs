@@ -54,3 +54,48 @@ pub fn load(path: Option<&Path>) -> Result<Vec<Query>, Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twenty_six_queries_a_to_z_from_the_blog_template() {
+        let queries = load(None).expect("queries");
+        assert_eq!(queries.len(), 26);
+        let labels: String = queries.iter().map(|q| q.label.as_str()).collect();
+        assert_eq!(labels, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        for q in &queries {
+            assert_eq!(q.sql, REPORT_TEMPLATE.trim_end().replace("{}", &q.label));
+            assert!(
+                q.sql
+                    .contains(&format!("WHERE reports.first_name LIKE '{}%'", q.label))
+            );
+        }
+    }
+
+    #[test]
+    fn template_is_the_blogs_text() {
+        // The blog's query, as published (seed/...), line for line.
+        let blog = "SELECT CONCAT(reports.first_name, ' ', reports.last_name) AS employee_name, average_salary, CONCAT(managers.first_name, ' ', managers.last_name) AS manager_name, departments.dept_name FROM employees reports
+    INNER JOIN dept_emp ON dept_emp.emp_no = reports.emp_no
+    INNER JOIN dept_manager ON dept_manager.dept_no = dept_emp.dept_no
+    INNER JOIN employees managers ON managers.emp_no = dept_manager.emp_no
+    INNER JOIN departments ON departments.dept_no = dept_emp.dept_no
+    INNER JOIN (
+        SELECT FLOOR(AVG(salaries.salary)) as average_salary, salaries.emp_no FROM salaries
+        GROUP BY salaries.emp_no
+    ) AS average_salaries ON average_salaries.emp_no = reports.emp_no
+    WHERE reports.first_name LIKE '{}%'
+    ORDER BY reports.first_name
+    LIMIT 5000";
+        assert_eq!(REPORT_TEMPLATE.trim_end(), blog);
+    }
+
+    #[test]
+    fn a_template_without_placeholder_is_refused() {
+        assert!(generate("SELECT 1").is_err());
+        let err = load(Some(Path::new("/nonexistent/template.sql"))).expect_err("missing file");
+        assert!(err.to_string().contains("/nonexistent/template.sql"));
+    }
+}

@@ -214,3 +214,95 @@ pub fn redact(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(url: Option<&str>, connections: u32) -> ConnectionArgs {
+        ConnectionArgs {
+            database_url: url.map(str::to_owned),
+            connections,
+            connect_timeout: 10,
+            dbio_home: Some(PathBuf::from("/nonexistent/dbio-home")),
+        }
+    }
+
+    #[test]
+    fn budget_must_be_at_least_one() {
+        let err = args(Some("mysql://u:p@h/db"), 0)
+            .validate()
+            .expect_err("budget 0");
+        assert!(err.to_string().contains("at least 1"), "{err}");
+        assert_eq!(
+            args(Some("mysql://u:p@h/db"), 3)
+                .validate()
+                .expect("valid")
+                .budget,
+            3
+        );
+    }
+
+    #[test]
+    fn url_must_parse_and_be_mysql() {
+        let err = args(Some("postgres://u:hunter2@h/db"), 5)
+            .validate()
+            .expect_err("scheme");
+        assert!(err.to_string().contains("mysql://"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = args(Some("not a url hunter2"), 5)
+            .validate()
+            .expect_err("garbage");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let ok = args(Some("mariadb://u:p@127.0.0.1:3307/employees"), 5)
+            .validate()
+            .expect("mariadb scheme");
+        assert_eq!(ok.url.expose(), "mysql://u:p@127.0.0.1:3307/employees");
+        assert_eq!(
+            (ok.url.host(), ok.url.port(), ok.url.database()),
+            ("127.0.0.1", 3307, Some("employees"))
+        );
+    }
+
+    #[test]
+    fn without_url_or_managed_server_the_error_says_how_to_get_one() {
+        let err = args(None, 5).validate().expect_err("nothing to connect to");
+        let text = err.to_string();
+        assert!(
+            text.contains("dbio -- up") && text.contains("DATABASE_URL"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn urls_never_show_their_password() {
+        let url = DbUrl::parse("mysql://root:s3cr%40t@db.example:3306/employees").expect("url");
+        assert_eq!(
+            url.to_string(),
+            "mysql://root:***@db.example:3306/employees"
+        );
+        assert_eq!(
+            format!("{url:?}"),
+            "DbUrl(mysql://root:***@db.example:3306/employees)"
+        );
+        assert!(url.expose().contains("s3cr%40t"));
+        let nopw = DbUrl::parse("mysql://root@localhost/employees").expect("url");
+        assert_eq!(nopw.to_string(), "mysql://root@localhost/employees");
+    }
+
+    #[test]
+    fn free_text_is_redacted() {
+        assert_eq!(
+            redact("error: mysql://u:pw@h:1/db and mariadb://x:y@z/ done"),
+            "error: mysql://u:***@h:1/db and mariadb://x:***@z/ done"
+        );
+        assert_eq!(
+            redact("http://host/path no creds"),
+            "http://host/path no creds"
+        );
+        assert_eq!(
+            redact("DATABASE_URL='mysql://a:b@c'"),
+            "DATABASE_URL='mysql://a:***@c'"
+        );
+    }
+}
