@@ -75,6 +75,15 @@ enum ServerAction {
         #[arg(long)]
         json: bool,
     },
+    /// Print the CPU seconds the server has used (for benchmarks: the
+    /// difference between two readings is the server's work in between).
+    Cpu {
+        /// Append `LABEL<TAB>SECONDS` to this file instead of printing.
+        #[arg(long, value_name = "FILE", requires = "label")]
+        record: Option<PathBuf>,
+        #[arg(long)]
+        label: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +178,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Server { action } => match action {
+            ServerAction::Cpu { record, label } => record_cpu(&server, record, label)?,
             ServerAction::Start(args) => {
                 if !server.start(&args.settings(), &progress)? {
                     progress("the server is already running");
@@ -283,4 +293,35 @@ fn report_load(outcome: LoadOutcome, spec: Spec) {
     if outcome == LoadOutcome::AlreadyLoaded {
         eprintln!("dbio: dataset already loaded ({spec}); --force reloads");
     }
+}
+
+/// `dbio server cpu`: print the server's CPU seconds, or append them to a file.
+fn record_cpu(server: &Server, record: Option<PathBuf>, label: Option<String>) -> Result<()> {
+    let seconds = server.cpu_seconds().ok_or_else(|| {
+        DbioError::Usage(format!(
+            "no managed server running at {}",
+            server.home().display()
+        ))
+    })?;
+    match (record, label) {
+        (Some(path), Some(label)) => {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|source| DbioError::Io {
+                    what: "cannot open".into(),
+                    path: path.clone(),
+                    source,
+                })?;
+            writeln!(file, "{label}\t{seconds:.3}").map_err(|source| DbioError::Io {
+                what: "cannot write".into(),
+                path,
+                source,
+            })?;
+        }
+        _ => println!("{seconds:.3}"),
+    }
+    Ok(())
 }

@@ -493,6 +493,28 @@ impl Server {
     }
 }
 
+impl Server {
+    /// CPU seconds (user + system) the running server has used so far, from
+    /// `/proc/<pid>/stat`; `None` when it is not running.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.running_pid()?;
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: u64 = fields.get(11)?.parse().ok()?;
+        let stime: u64 = fields.get(12)?.parse().ok()?;
+        Some((utime + stime) as f64 / clock_ticks_per_second())
+    }
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    #[allow(unsafe_code)]
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
 /// Sets `optimizer_switch` for new sessions.
 pub fn set_optimizer_switch(conn: &mut mysql::Conn, switch: &str) -> Result<()> {
     conn.exec_drop("SET GLOBAL optimizer_switch = ?", (switch,))

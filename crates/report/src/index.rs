@@ -1,0 +1,66 @@
+//! `results/README.md`: every run, newest first, and the latest table.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::host::Host;
+use crate::{ReportError, Result, read, write};
+
+/// A run directory holds `host.json` and `table.md`.
+pub fn runs(results: &Path) -> Result<Vec<(String, Host)>> {
+    let entries = std::fs::read_dir(results).map_err(|source| ReportError::Read {
+        path: results.to_owned(),
+        source,
+    })?;
+    let mut runs = Vec::new();
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let (host, table) = (dir.join("host.json"), dir.join("table.md"));
+        if host.is_file() && table.is_file() {
+            let parsed: Host =
+                serde_json::from_str(&read(&host)?).map_err(|e| ReportError::Parse {
+                    path: host.clone(),
+                    message: e.to_string(),
+                })?;
+            runs.push((entry.file_name().to_string_lossy().into_owned(), parsed));
+        }
+    }
+    runs.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.0.cmp(&a.0)));
+    Ok(runs)
+}
+
+/// Rewrites `results/README.md`.
+pub fn update(results: &Path) -> Result<()> {
+    let runs = runs(results)?;
+    let mut out = String::from(
+        "# Results\n\nEvery run of `scripts/bench.sh --commit`, newest first. Each folder holds \
+         hyperfine's JSON, the table, `host.json` (machine, server, dataset, git revision) and the \
+         exact command. Compare approaches within a run, as ratios: runs on different machines or \
+         days are not comparable in absolute time.\n\n",
+    );
+    out.push_str("| run | date | scale | budget | server | optimizer_switch split_materialized | git |\n|---|---|---:|---:|---|---|---|\n");
+    for (name, host) in &runs {
+        let split = host
+            .server
+            .optimizer_switch
+            .split(',')
+            .find(|f| f.starts_with("split_materialized="))
+            .and_then(|f| f.split_once('='))
+            .map_or("—", |(_, v)| v);
+        let _ = writeln!(
+            out,
+            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {split} | `{}`{} |",
+            host.date,
+            host.dataset.meta.get("scale").map_or("—", String::as_str),
+            host.bench.budget,
+            host.server.version,
+            host.git.revision.get(..10).unwrap_or(&host.git.revision),
+            if host.git.dirty { " (dirty)" } else { "" },
+        );
+    }
+    if let Some((name, _)) = runs.first() {
+        let table = read(&results.join(name).join("table.md"))?;
+        let _ = write!(out, "\n## Latest: {name}\n\n{table}");
+    }
+    write(&results.join("README.md"), &out)
+}

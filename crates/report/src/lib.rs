@@ -1,0 +1,66 @@
+//! The results of a `scripts/bench.sh` run, as tables a reader can trust:
+//! what ran, on what, and how the approaches compare, as ratios.
+//!
+//! - [`host`]: the facts a result depends on (CPU, memory, OS, toolchain,
+//!   server version and settings, dataset identity, git revision);
+//! - [`hyperfine`]: hyperfine's JSON export, as written by `--export-json`;
+//! - [`server_cpu`]: the managed server's CPU seconds, read before and after
+//!   every timed run by hyperfine's `--prepare`/`--conclude`;
+//! - [`table`]: the Markdown table, with the blog's published ratios;
+//! - [`index`]: `results/README.md`, an index of runs and the latest table.
+//!
+//! Nothing here measures: it reads what bench.sh recorded.
+
+pub mod host;
+pub mod hyperfine;
+pub mod index;
+pub mod server_cpu;
+pub mod table;
+
+/// The blog's published means (10 runs each, on the author's machine), by
+/// the name of the approach that mirrors them.
+pub const BLOG_MEANS: [(&str, f64); 5] = [
+    ("test_single", 17.746),
+    ("test_mt", 8.054),
+    ("test_mt_bounded", 8.275),
+    ("test_threadpool", 7.806),
+    ("test_asyncio", 7.642),
+];
+
+/// Errors while reading a run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot read {path}")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot parse {path}: {message}")]
+    Parse {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("cannot write {path}")]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = ReportError> = std::result::Result<T, E>;
+
+pub(crate) fn read(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+pub(crate) fn write(path: &std::path::Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}

@@ -1,0 +1,154 @@
+//! `scripts/bench.sh`, run as a user would: its argument handling, and a
+//! `--quick` run end to end (two approaches, one run each) against the
+//! shared test server, whose dataset is the quick run's (scale 0.01, seed 42).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("workspace root")
+        .to_owned()
+}
+
+fn bench(args: &[&str], home: Option<&Path>) -> Output {
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join("scripts/bench.sh"))
+        .args(args)
+        .current_dir(root());
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("DBIO_CONNECTIONS");
+    if let Some(home) = home {
+        cmd.env("DBIO_HOME", home);
+    }
+    cmd.output().expect("run bench.sh")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn arguments_are_checked_before_any_work() {
+    let help = bench(&["--help"], None);
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--approaches LIST"));
+
+    for (args, code, needle) in [
+        (&["--bogus"][..], 2, "unknown option --bogus"),
+        (&["--runs", "0"][..], 1, "--runs must be"),
+        (&["--runs"][..], 1, "--runs needs a value"),
+        (&["--warmup", "-1"][..], 1, "--warmup must be"),
+        (&["--connections", "0"][..], 1, "--connections must be"),
+        (&["--scale", "big"][..], 1, "--scale must be"),
+        (
+            &["--approaches", "test_nope"][..],
+            1,
+            "unknown approach 'test_nope'",
+        ),
+        (&["--approaches", "py_test_mt"][..], 1, "add --python"),
+    ] {
+        let out = bench(args, None);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn quick_run_writes_parsable_results_without_secrets() {
+    let shared = testkit::shared();
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.display().to_string();
+    let out = bench(
+        &[
+            "--quick",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--approaches",
+            "test_single,test_asyncio",
+            "--out",
+            &out_arg,
+        ],
+        Some(shared.server.home()),
+    );
+    assert!(out.status.success(), "bench.sh failed: {}", stderr(&out));
+
+    let runs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+        .expect("results dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+
+    let hyperfine = report::hyperfine::load(&run.join("hyperfine.json")).expect("hyperfine.json");
+    let names: Vec<&str> = hyperfine
+        .results
+        .iter()
+        .map(|b| b.command.as_str())
+        .collect();
+    assert_eq!(names, ["test_single", "test_asyncio"]);
+    assert!(
+        hyperfine
+            .results
+            .iter()
+            .all(|b| b.times.len() == 1 && b.mean > 0.0)
+    );
+
+    let host: report::host::Host =
+        serde_json::from_str(&std::fs::read_to_string(run.join("host.json")).expect("host.json"))
+            .expect("parse host.json");
+    assert!(host.server.managed);
+    assert_eq!(host.bench.budget, 5);
+    assert_eq!(
+        host.dataset.meta.get("scale").map(String::as_str),
+        Some("0.01")
+    );
+    assert!(host.dataset.verified);
+    assert!(host.cores >= 1 && host.memory_bytes > 0);
+
+    let cpu = report::server_cpu::per_command(&run.join("server-cpu.tsv")).expect("server cpu");
+    assert_eq!(cpu.get("test_single").map(Vec::len), Some(1));
+
+    let table = std::fs::read_to_string(run.join("table.md")).expect("table.md");
+    assert!(
+        table.contains("| test_single |") && table.contains("| test_asyncio |"),
+        "{table}"
+    );
+    let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
+    assert!(
+        index.contains(
+            &run.file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned()
+        )
+    );
+
+    let password =
+        std::fs::read_to_string(shared.server.home().join("password")).expect("password");
+    for entry in std::fs::read_dir(run).expect("run dir").flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("text file");
+        assert!(
+            !text.contains(password.trim()),
+            "password in {}",
+            entry.path().display()
+        );
+    }
+    assert!(
+        !stderr(&out).contains(password.trim()),
+        "password on stderr"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

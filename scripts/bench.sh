@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The project's main job: time every approach with hyperfine against the
+# employees dataset and write the results under results/.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RUST_APPROACHES="test_single,test_mt,test_mt_bounded,test_threadpool,test_asyncio,test_async_std"
+PY_APPROACHES="py_test_single,py_test_mt,py_test_mt_bounded,py_test_cft,py_test_asyncio"
+HYPERFINE_VERSION=1.20.0
+
+usage() {
+  cat <<USAGE
+usage: scripts/bench.sh [options]
+
+Times each approach (hyperfine) against the employees dataset on a private
+MariaDB server (or DATABASE_URL), writes results/<date>-<host>/ and updates
+results/README.md. Installs what is missing when it can.
+
+  --runs N            timed runs per approach (default 3)
+  --warmup N          warm-up runs per approach (default 1)
+  --scale S           dataset scale, 1.0 = test_db's size (default 1.0)
+  --seed N            dataset seed (default 42)
+  --connections N     connection budget for every approach (default 5)
+  --approaches LIST   comma-separated subset of:
+                      $RUST_APPROACHES
+                      (and with --python: $PY_APPROACHES)
+  --python            also run the blog's five Python approaches (venv in target/)
+  --optimizer-switch FLAGS
+                      the managed server's optimizer_switch, e.g. split_materialized=off
+  --quick             a first look in about a minute: --scale 0.01
+  --out DIR           results directory (default results/)
+  --commit            git-commit the run's files and the index
+  --help              this text
+
+Environment: DATABASE_URL to use your own server instead of the managed one
+(the dataset is loaded there if missing); DBIO_HOME for the managed server's home.
+USAGE
+}
+
+runs="" warmup="" scale="" seed=42 budget=5 approaches="" python=0 quick=0 commit=0 out="" switch=""
+original_args="$*"
+need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) need "$@"; runs=$2; shift 2 ;;
+    --warmup) need "$@"; warmup=$2; shift 2 ;;
+    --scale) need "$@"; scale=$2; shift 2 ;;
+    --seed) need "$@"; seed=$2; shift 2 ;;
+    --connections) need "$@"; budget=$2; shift 2 ;;
+    --approaches) need "$@"; approaches=$2; shift 2 ;;
+    --optimizer-switch) need "$@"; switch=$2; shift 2 ;;
+    --out) need "$@"; out=$2; shift 2 ;;
+    --python) python=1; shift ;;
+    --quick) quick=1; shift ;;
+    --commit) commit=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) printf 'error: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
+  esac
+done
+# --quick changes only the defaults: explicit values win.
+if [ "$quick" = 1 ]; then scale=${scale:-0.01}; fi
+runs=${runs:-3} warmup=${warmup:-1} scale=${scale:-1.0}
+
+is_count() { [[ "$1" =~ ^[0-9]+$ ]]; }
+is_count "$runs" && [ "$runs" -ge 1 ] || die "--runs must be a whole number ≥ 1, not '$runs'"
+is_count "$warmup" || die "--warmup must be a whole number ≥ 0, not '$warmup'"
+is_count "$budget" && [ "$budget" -ge 1 ] || die "--connections must be a whole number ≥ 1, not '$budget'"
+is_count "$seed" || die "--seed must be a whole number, not '$seed'"
+[[ "$scale" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--scale must be a number such as 1.0 or 0.01, not '$scale'"
+
+known=",$RUST_APPROACHES,"
+[ "$python" = 1 ] && known="$known$PY_APPROACHES,"
+if [ -z "$approaches" ]; then
+  approaches=$RUST_APPROACHES
+  [ "$python" = 1 ] && approaches="$approaches,$PY_APPROACHES"
+fi
+IFS=, read -r -a selected <<<"$approaches"
+for a in "${selected[@]}"; do
+  case "$known" in
+    *",$a,"*) ;;
+    *) if [[ "$a" == py_* ]] && [ "$python" = 0 ]; then die "$a is a Python approach: add --python"; fi
+       die "unknown approach '$a'; known: ${known:1:${#known}-2}" ;;
+  esac
+done
+
+cd "$ROOT"
+out=${out:-$ROOT/results}
+ensure_rust
+
+# --- what the run needs ------------------------------------------------------
+HYPERFINE=""
+hyperfine_ok() { "$1" --version 2>/dev/null | awk '{split($2,v,"."); exit !(v[1]>1 || (v[1]==1 && v[2]>=19))}'; }
+for candidate in "$ROOT/target/tools/bin/hyperfine" "$(command -v hyperfine || true)"; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ] && hyperfine_ok "$candidate"; then HYPERFINE=$candidate; break; fi
+done
+if [ -z "$HYPERFINE" ]; then
+  say "== installing hyperfine $HYPERFINE_VERSION into target/tools (needs >= 1.19 for --conclude and memory figures)"
+  cargo install hyperfine --version "$HYPERFINE_VERSION" --locked --root "$ROOT/target/tools" \
+    || die "could not install hyperfine; run: cargo install hyperfine --version $HYPERFINE_VERSION --locked"
+  HYPERFINE=$ROOT/target/tools/bin/hyperfine
+fi
+
+managed=1
+[ -n "${DATABASE_URL:-}" ] && managed=0
+[ "$managed" = 1 ] && ensure_server
+
+say "== building release binaries (each approach with only its own features)"
+cargo build --release --locked -q -p dbio -p report
+for a in "${selected[@]}"; do
+  [[ "$a" == py_* ]] || cargo build --release --locked -q -p "$a"
+done
+BIN=$ROOT/target/release
+
+PY=""
+if [ "$python" = 1 ]; then
+  command -v python3 >/dev/null 2>&1 || die "python3 is missing; install it with: sudo apt-get install -y python3 python3-venv"
+  venv=$ROOT/target/python-venv
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s scripts/python/requirements.txt "$venv/requirements.txt"; then
+    say "== installing the Python drivers into target/python-venv"
+    python3 -m venv "$venv" || die "cannot create a venv; install it with: sudo apt-get install -y python3-venv"
+    "$venv/bin/pip" install -q -r scripts/python/requirements.txt || die "pip install failed"
+    cp scripts/python/requirements.txt "$venv/requirements.txt"
+  fi
+  PY=$venv/bin/python
+fi
+
+# --- the server and the dataset ----------------------------------------------
+export DBIO_CONNECTIONS=$budget
+if [ "$managed" = 1 ]; then
+  say "== dbio up --scale $scale --seed $seed"
+  up_args=(up --scale "$scale" --seed "$seed")
+  [ -n "$switch" ] && up_args+=(--optimizer-switch "$switch")
+  "$BIN/dbio" "${up_args[@]}" >/dev/null
+  # For the Python scripts; never printed.
+  DATABASE_URL=$("$BIN/dbio" url --reveal)
+  export DATABASE_URL
+else
+  [ -n "$switch" ] && die "--optimizer-switch applies to the managed server; set it on your own server instead"
+  say "== dbio load --scale $scale --seed $seed (into DATABASE_URL)"
+  "$BIN/dbio" load --scale "$scale" --seed "$seed"
+fi
+
+# --- the run -------------------------------------------------------------------
+host=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)
+base="$out/$(date -u +%Y-%m-%d)-$host"
+dir=$base
+n=2
+while [ -e "$dir" ]; do dir="$base-$n"; n=$((n + 1)); done
+mkdir -p "$dir"
+
+cmd=(-N --warmup "$warmup" --runs "$runs" --export-json "$dir/hyperfine.json" --export-markdown "$dir/hyperfine.md")
+if [ "$managed" = 1 ]; then
+  cmd+=(--prepare "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label before")
+fi
+for a in "${selected[@]}"; do
+  if [[ "$a" == py_* ]]; then
+    script=${a#py_}
+    cmd+=(-n "$a" "$PY scripts/python/$script.py")
+  else
+    cmd+=(-n "$a" "$BIN/$a")
+  fi
+  [ "$managed" = 1 ] && cmd+=(--conclude "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label $a")
+done
+# The facts of the run as it starts: machine, server, dataset (verified), git.
+"$BIN/bench-report" host --out "$dir/host.json" --bench-command "scripts/bench.sh $original_args" \
+  --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")" \
+  --hyperfine "$HYPERFINE" ${PY:+--python "$PY"} $([ "$managed" = 1 ] && echo --managed)
+say "== hyperfine: ${#selected[@]} approaches, $warmup warm-up + $runs runs each, scale $scale, budget $budget"
+if ! "$HYPERFINE" "${cmd[@]}"; then
+  rm -rf "$dir"
+  die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
+fi
+
+say "== writing $dir"
+"$BIN/bench-report" table --dir "$dir"
+"$BIN/bench-report" index --results "$out"
+cat "$dir/table.md"
+
+if [ "$commit" = 1 ]; then
+  git add -- "$dir" "$out/README.md"
+  git commit -q -m "results: $(basename "$dir"): scale $scale, budget $budget, ${#selected[@]} approaches" -- "$dir" "$out/README.md"
+  say "== committed $(basename "$dir")"
+fi
+say "results: $dir"

@@ -1,0 +1,108 @@
+"""Shared by the Python approaches: the same 26 queries, the same settings
+and the same output as the Rust binaries (first row and row count per
+query, then a summary line).
+
+Settings come from the environment, as the Rust binaries' defaults do:
+DATABASE_URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE) and
+DBIO_CONNECTIONS (the connection budget, default 5). The budget is applied
+to every approach: SQLAlchemy's pool gets pool_size=budget and no overflow
+(the blog ran with SQLAlchemy's defaults, 5 + 10 overflow), aiomysql's pool
+maxsize=budget (the blog: aiomysql's default, 10).
+"""
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "queries" / "report.sql"
+
+
+def fail(message):
+    # One line, no traceback, never the password.
+    message = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", str(message)).replace("\n", " ")
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def settings():
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        fail("DATABASE_URL is not set (scripts/bench.sh sets it from `dbio url --reveal`)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("mysql", "mariadb"):
+        fail("DATABASE_URL must start with mysql://")
+    try:
+        budget = int(os.environ.get("DBIO_CONNECTIONS", "5"))
+    except ValueError:
+        fail("DBIO_CONNECTIONS must be a whole number")
+    if budget < 1:
+        fail("DBIO_CONNECTIONS must be at least 1")
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 3306,
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "db": parts.path.lstrip("/") or "employees",
+        "budget": budget,
+    }
+
+
+def queries():
+    template = TEMPLATE.read_text().rstrip()
+    return [(letter, template.replace("{}", letter)) for letter in map(chr, range(ord("A"), ord("Z") + 1))]
+
+
+def engine(cfg, pool_size):
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import URL
+
+    url = URL.create("mysql+pymysql", username=cfg["user"], password=cfg["password"],
+                     host=cfg["host"], port=cfg["port"], database=cfg["db"])
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=3600)
+
+
+def run_sql(conn, sql):
+    """Runs one query on a SQLAlchemy connection; all rows as text tuples."""
+    from sqlalchemy import text
+
+    return conn.execute(text(sql)).fetchall()
+
+
+class Output:
+    def __init__(self, name, budget):
+        self.name, self.budget = name, budget
+        self.started = time.perf_counter()
+        self.results = {}
+
+    def add(self, label, rows):
+        self.results[label] = (len(rows), tuple(rows[0]) if rows else None)
+
+    def print(self):
+        wall = time.perf_counter() - self.started
+        if len(self.results) != 26:
+            fail(f"{26 - len(self.results)} queries have no result")
+        total = 0
+        for label in sorted(self.results):
+            count, first = self.results[label]
+            total += count
+            shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
+            print(f"{label}: {count:>5} rows  first {shown}")
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"{self.name}: 26 queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
+              f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
+
+
+def main(name, body):
+    """Runs body(cfg, queries, output) and prints; any failure is one line."""
+    cfg = settings()
+    out = Output(name, cfg["budget"])
+    try:
+        body(cfg, queries(), out)
+    except Exception as e:  # noqa: BLE001 - the point is one clear line
+        fail(f"{type(e).__name__}: {e}")
+    out.print()
