@@ -16,7 +16,7 @@ Times each approach (hyperfine) against the employees dataset on a private
 MariaDB server (or DATABASE_URL), writes results/<date>-<host>/ and updates
 results/README.md. Installs what is missing when it can.
 
-  --runs N            timed runs per approach (default 3)
+  --runs N            timed runs per approach, in N rounds of rotating order (default 3)
   --warmup N          warm-up runs per approach (default 1)
   --scale S           dataset scale, 1.0 = test_db's size (default 1.0)
   --seed N            dataset seed (default 42)
@@ -69,10 +69,10 @@ is_count "$seed" || die "--seed must be a whole number, not '$seed'"
 [[ "$scale" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--scale must be a number such as 1.0 or 0.01, not '$scale'"
 
 known=",$RUST_APPROACHES,"
-[ "$python" = 1 ] && known="$known$PY_APPROACHES,"
+if [ "$python" = 1 ]; then known="$known$PY_APPROACHES,"; fi
 if [ -z "$approaches" ]; then
   approaches=$RUST_APPROACHES
-  [ "$python" = 1 ] && approaches="$approaches,$PY_APPROACHES"
+  if [ "$python" = 1 ]; then approaches="$approaches,$PY_APPROACHES"; fi
 fi
 IFS=, read -r -a selected <<<"$approaches"
 for a in "${selected[@]}"; do
@@ -101,8 +101,8 @@ if [ -z "$HYPERFINE" ]; then
 fi
 
 managed=1
-[ -n "${DATABASE_URL:-}" ] && managed=0
-[ "$managed" = 1 ] && ensure_server
+if [ -n "${DATABASE_URL:-}" ]; then managed=0; fi
+if [ "$managed" = 1 ]; then ensure_server; fi
 
 say "== building release binaries (each approach with only its own features)"
 cargo build --release --locked -q -p dbio -p report
@@ -129,13 +129,13 @@ export DBIO_CONNECTIONS=$budget
 if [ "$managed" = 1 ]; then
   say "== dbio up --scale $scale --seed $seed"
   up_args=(up --scale "$scale" --seed "$seed")
-  [ -n "$switch" ] && up_args+=(--optimizer-switch "$switch")
+  if [ -n "$switch" ]; then up_args+=(--optimizer-switch "$switch"); fi
   "$BIN/dbio" "${up_args[@]}" >/dev/null
   # For the Python scripts; never printed.
   DATABASE_URL=$("$BIN/dbio" url --reveal)
   export DATABASE_URL
 else
-  [ -n "$switch" ] && die "--optimizer-switch applies to the managed server; set it on your own server instead"
+  [ -z "$switch" ] || die "--optimizer-switch applies to the managed server; set it on your own server instead"
   say "== dbio load --scale $scale --seed $seed (into DATABASE_URL)"
   "$BIN/dbio" load --scale "$scale" --seed "$seed"
 fi
@@ -148,28 +148,47 @@ n=2
 while [ -e "$dir" ]; do dir="$base-$n"; n=$((n + 1)); done
 mkdir -p "$dir"
 
-cmd=(-N --warmup "$warmup" --runs "$runs" --export-json "$dir/hyperfine.json" --export-markdown "$dir/hyperfine.md")
-if [ "$managed" = 1 ]; then
-  cmd+=(--prepare "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label before")
-fi
+# Untimed profile runs: a failing approach stops here with its own one-line
+# error; each process reports its own peak memory and row counts.
+mkdir -p "$dir/profiles"
+command_of() {
+  if [[ "$1" == py_* ]]; then echo "$PY scripts/python/${1#py_}.py"; else echo "$BIN/$1"; fi
+}
+say "== profile run of each approach (untimed: checks it works, records peak memory and row counts)"
 for a in "${selected[@]}"; do
-  if [[ "$a" == py_* ]]; then
-    script=${a#py_}
-    cmd+=(-n "$a" "$PY scripts/python/$script.py")
-  else
-    cmd+=(-n "$a" "$BIN/$a")
+  # shellcheck disable=SC2046 # the command is words by design
+  if ! $(command_of "$a") --json >"$dir/profiles/$a.json" 2>"$dir/profiles/$a.err"; then
+    err=$(head -n 1 "$dir/profiles/$a.err")
+    rm -rf "$dir"
+    die "$a failed: ${err#error: }"
   fi
-  [ "$managed" = 1 ] && cmd+=(--conclude "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label $a")
+  rm -f "$dir/profiles/$a.err"
 done
+
 # The facts of the run as it starts: machine, server, dataset (verified), git.
 "$BIN/bench-report" host --out "$dir/host.json" --bench-command "scripts/bench.sh $original_args" \
   --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")" \
   --hyperfine "$HYPERFINE" ${PY:+--python "$PY"} $([ "$managed" = 1 ] && echo --managed)
-say "== hyperfine: ${#selected[@]} approaches, $warmup warm-up + $runs runs each, scale $scale, budget $budget"
-if ! "$HYPERFINE" "${cmd[@]}"; then
-  rm -rf "$dir"
-  die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
-fi
+
+# Timed runs in rounds: every approach once per round, the order rotating
+# from round to round, so that a slow period of the machine (the server's CPU
+# cost per query drifts on a busy VM) is spread over all approaches instead
+# of landing on whichever ran then.
+count=${#selected[@]}
+for ((round = 1; round <= runs; round++)); do
+  cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$dir/hyperfine-round-$(printf %03d "$round").json")
+  if [ "$managed" = 1 ]; then cmd+=(--prepare "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label before"); fi
+  for ((i = 0; i < count; i++)); do
+    a=${selected[$(((i + round - 1) % count))]}
+    cmd+=(-n "$a" "$(command_of "$a")")
+    if [ "$managed" = 1 ]; then cmd+=(--conclude "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label $a"); fi
+  done
+  say "== round $round of $runs: $count approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), scale $scale, budget $budget"
+  if ! "$HYPERFINE" "${cmd[@]}"; then
+    rm -rf "$dir"
+    die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
+  fi
+done
 
 say "== writing $dir"
 "$BIN/bench-report" table --dir "$dir"

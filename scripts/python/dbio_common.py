@@ -80,29 +80,44 @@ class Output:
     def add(self, label, rows):
         self.results[label] = (len(rows), tuple(rows[0]) if rows else None)
 
-    def print(self):
+    def print(self, as_json=False):
         wall = time.perf_counter() - self.started
         if len(self.results) != 26:
             fail(f"{26 - len(self.results)} queries have no result")
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        if as_json:
+            import json
+
+            print(json.dumps({
+                "approach": self.name, "budget": self.budget, "wall_us": int(wall * 1e6),
+                "queries": [{"label": label, "rows": self.results[label][0]} for label in sorted(self.results)],
+                "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
+                "max_rss_kib": ru.ru_maxrss,
+            }, indent=2))
+            return
         total = 0
         for label in sorted(self.results):
             count, first = self.results[label]
             total += count
             shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
             print(f"{label}: {count:>5} rows  first {shown}")
-        import resource
-
-        ru = resource.getrusage(resource.RUSAGE_SELF)
         print(f"{self.name}: 26 queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
               f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
 
 
 def main(name, body):
-    """Runs body(cfg, queries, output) and prints; any failure is one line."""
+    """Runs body(cfg, queries, output) and prints (`--json`: the report as
+    JSON, like the Rust binaries); any failure is one line."""
+    as_json = "--json" in sys.argv[1:]
+    unknown = [a for a in sys.argv[1:] if a != "--json"]
+    if unknown:
+        fail(f"unknown argument {unknown[0]} (settings come from DATABASE_URL and DBIO_CONNECTIONS)")
     cfg = settings()
     out = Output(name, cfg["budget"])
     try:
         body(cfg, queries(), out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line
         fail(f"{type(e).__name__}: {e}")
-    out.print()
+    out.print(as_json)

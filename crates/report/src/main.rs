@@ -109,14 +109,60 @@ fn run(cli: Cli) -> Result<(), String> {
                     .map_err(|e| format!("{}: {e}", dir.join("host.json").display()))?,
             )
             .map_err(|e| format!("host.json: {e}"))?;
-            let export = hyperfine::load(&dir.join("hyperfine.json")).map_err(|e| chain(&e))?;
+            // One hyperfine export per round; merged into hyperfine.json.
+            let mut round_files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("hyperfine-round-") && n.ends_with(".json"))
+                })
+                .collect();
+            round_files.sort();
+            if round_files.is_empty() {
+                return Err(format!("no hyperfine-round-*.json in {}", dir.display()));
+            }
+            let rounds = round_files
+                .iter()
+                .map(|p| hyperfine::load(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| chain(&e))?;
+            let export = hyperfine::merge(&rounds, &host.bench.approaches);
+            let merged = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
+            write_file(&dir.join("hyperfine.json"), &(merged + "\n"))?;
             let cpu_path = dir.join("server-cpu.tsv");
             let cpu = if cpu_path.is_file() {
                 Some(server_cpu::per_command(&cpu_path).map_err(|e| chain(&e))?)
             } else {
                 None
             };
-            let table = table::render(&export, cpu.as_ref(), host.bench.budget, host.cores);
+            let mut profiles = std::collections::BTreeMap::new();
+            for name in &host.bench.approaches {
+                let path = dir.join("profiles").join(format!("{name}.json"));
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    let profile: table::Profile = serde_json::from_str(&text)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    profiles.insert(name.clone(), profile);
+                }
+            }
+            let differ = table::disagreeing(&profiles, &host.bench.approaches);
+            if !differ.is_empty() {
+                return Err(format!(
+                    "row counts differ from {}'s in: {} (see {}/profiles)",
+                    host.bench.approaches.first().map_or("", String::as_str),
+                    differ.join(", "),
+                    dir.display()
+                ));
+            }
+            let table = table::render(
+                &export,
+                cpu.as_ref(),
+                &profiles,
+                host.bench.budget,
+                host.cores,
+            );
             write_file(&dir.join("table.md"), &table)?;
             write_file(&dir.join("README.md"), &run_readme(&dir, &host, &table))
         }

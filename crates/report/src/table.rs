@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use serde::Deserialize;
+
 use crate::BLOG_MEANS;
 use crate::hyperfine::Export;
 use crate::server_cpu::mean;
@@ -41,10 +43,45 @@ fn blog_speedup(command: &str) -> Option<f64> {
         .map(|(_, mean)| single / mean)
 }
 
+/// What an approach reported about itself in its untimed profile run
+/// (`--json`): peak memory and row counts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Profile {
+    pub max_rss_kib: u64,
+    pub queries: Vec<ProfileQuery>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileQuery {
+    pub label: String,
+    pub rows: u64,
+}
+
+/// The names of the approaches whose row counts differ from the first one's.
+pub fn disagreeing(profiles: &BTreeMap<String, Profile>, order: &[String]) -> Vec<String> {
+    let counts = |p: &Profile| {
+        p.queries
+            .iter()
+            .map(|q| (q.label.clone(), q.rows))
+            .collect::<Vec<_>>()
+    };
+    let mut present = order
+        .iter()
+        .filter_map(|n| profiles.get(n).map(|p| (n, counts(p))));
+    let Some((_, first)) = present.next() else {
+        return vec![];
+    };
+    present
+        .filter(|(_, c)| *c != first)
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
 /// Renders the table for one run.
 pub fn render(
     export: &Export,
     server_cpu: Option<&BTreeMap<String, Vec<f64>>>,
+    profiles: &BTreeMap<String, Profile>,
     budget: usize,
     cores: usize,
 ) -> String {
@@ -79,7 +116,10 @@ pub fn render(
             b.max,
             b.user,
             b.system,
-            b.max_rss_mib().map_or("—".into(), |m| format!("{m:.1}")),
+            profiles.get(&b.command).map_or("—".into(), |p| format!(
+                "{:.1}",
+                p.max_rss_kib as f64 / 1024.0
+            )),
             speedup.map_or("—".into(), |s| format!("{s:.2}×")),
             cpu.map_or("—".into(), |c| format!("{c:.2}")),
             bound.map_or("—".into(), |c| format!("{c:.2}")),
@@ -91,6 +131,7 @@ pub fn render(
         "\nspeedup: the single-connection mean of the same language (Rust `test_single`, Python \
          `py_test_single`) divided by this mean. bound: server CPU per run / min(connections that \
          run at once, cores); bound / mean near 100% means the server, not the client, is the limit. \
+         peak RSS: the process's own maximum resident memory, from one untimed run. \
          blog speedup: the blog's published means (single 17.746 s, mt 8.054 s, mt_bounded 8.275 s, \
          ThreadPool 7.806 s, asyncio 7.642 s; 10 runs on the author's machine, Python) as ratios to its single.\n",
     );
@@ -112,8 +153,8 @@ mod tests {
             user: 0.01,
             system: 0.01,
             times: vec![mean],
-            memory_usage_byte: Some(vec![8 << 20]),
-            exit_codes: vec![Some(0)],
+            user_times: None,
+            system_times: None,
         }
     }
 
@@ -130,7 +171,22 @@ mod tests {
         let mut cpu = BTreeMap::new();
         cpu.insert("test_single".to_owned(), vec![19.0, 19.0]);
         cpu.insert("test_asyncio".to_owned(), vec![19.0]);
-        let table = render(&export, Some(&cpu), 5, 2);
+        let mut profiles = BTreeMap::new();
+        let profile = |rows: u64| Profile {
+            max_rss_kib: 8 * 1024,
+            queries: vec![ProfileQuery {
+                label: "A".into(),
+                rows,
+            }],
+        };
+        profiles.insert("test_single".to_owned(), profile(10));
+        profiles.insert("test_asyncio".to_owned(), profile(10));
+        profiles.insert("py_test_cft".to_owned(), profile(11));
+        let order: Vec<String> = ["test_single", "test_asyncio", "py_test_cft"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(disagreeing(&profiles, &order), ["py_test_cft"]);
+        let table = render(&export, Some(&cpu), &profiles, 5, 2);
         let row = |name: &str| {
             table
                 .lines()

@@ -138,14 +138,37 @@ fn quick_run_writes_parsable_results_without_secrets() {
 
     let password =
         std::fs::read_to_string(shared.server.home().join("password")).expect("password");
-    for entry in std::fs::read_dir(run).expect("run dir").flatten() {
-        let text = std::fs::read_to_string(entry.path()).expect("text file");
+    let profiles = run.join("profiles");
+    let files = std::fs::read_dir(run)
+        .expect("run dir")
+        .chain(std::fs::read_dir(&profiles).expect("profiles"));
+    let mut checked = 0;
+    for path in files.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
+        let text = std::fs::read_to_string(&path).expect("text file");
         assert!(
             !text.contains(password.trim()),
             "password in {}",
-            entry.path().display()
+            path.display()
         );
+        checked += 1;
     }
+    assert!(checked >= 8, "only {checked} result files");
+    // Each process's own report: peak memory and row counts.
+    let profile: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(profiles.join("test_asyncio.json")).expect("profile"),
+    )
+    .expect("profile json");
+    assert!(profile["max_rss_kib"].as_u64().is_some_and(|k| k > 0));
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| test_asyncio |"))
+        .expect("row");
+    let peak_rss = row
+        .split('|')
+        .map(str::trim)
+        .nth(6)
+        .expect("peak RSS column");
+    assert!(peak_rss.parse::<f64>().is_ok_and(|m| m > 0.0), "{row}");
     assert!(
         !stderr(&out).contains(password.trim()),
         "password on stderr"
