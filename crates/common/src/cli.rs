@@ -62,11 +62,12 @@ pub fn main(run: fn(&RunConfig) -> Result<Report, Error>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = args
-        .validate()
-        .and_then(|cfg| run(&cfg).map(|report| (cfg, report)));
-    match outcome {
-        Ok((_, report)) => {
+    let cfg = match args.validate() {
+        Ok(cfg) => cfg,
+        Err(e) => return fail(&e, ""),
+    };
+    match run(&cfg) {
+        Ok(report) => {
             let mut out = std::io::stdout().lock();
             let written = if args.json {
                 report.write_json(&mut out)
@@ -82,9 +83,15 @@ pub fn main(run: fn(&RunConfig) -> Result<Report, Error>) -> ExitCode {
                 }
             }
         }
-        Err(e) => {
-            eprintln!("error: {}", redact(&chain(&e)));
-            ExitCode::from(FAILED)
-        }
+        Err(e @ Error::Connect { .. }) if cfg.conn.managed => fail(
+            &e,
+            " (is the managed server running? start it with `cargo run -p dbio -- up`)",
+        ),
+        Err(e) => fail(&e, ""),
     }
+}
+
+fn fail(e: &Error, hint: &str) -> ExitCode {
+    eprintln!("error: {}{hint}", redact(&chain(e)));
+    ExitCode::from(FAILED)
 }

@@ -55,12 +55,13 @@ impl ConnectionArgs {
                 "--connect-timeout must be at least 1 second".into(),
             ));
         }
-        let url = match &self.database_url {
-            Some(url) => DbUrl::parse(url)?,
-            None => self.managed_url()?,
+        let (url, managed) = match &self.database_url {
+            Some(url) => (DbUrl::parse(url)?, false),
+            None => (self.managed_url()?, true),
         };
         Ok(ConnConfig {
             url,
+            managed,
             budget: self.connections as usize,
             connect_timeout: Duration::from_secs(self.connect_timeout),
         })
@@ -96,6 +97,8 @@ impl ConnectionArgs {
 #[derive(Debug, Clone)]
 pub struct ConnConfig {
     pub url: DbUrl,
+    /// The URL is the managed server's (no DATABASE_URL was given).
+    pub managed: bool,
     /// At least 1.
     pub budget: usize,
     pub connect_timeout: Duration,

@@ -152,6 +152,44 @@ pub fn refused_port(bin: &Path) {
     );
 }
 
+/// No URL given and the managed server's state left behind, the server down.
+pub fn managed_server_down(bin: &Path) {
+    let home = std::env::temp_dir().join(format!(
+        "dbio-down-{}-{}",
+        bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin"),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&home).expect("home");
+    let port = TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let state = common::managed::ServerState {
+        port,
+        socket: home.join("mysqld.sock"),
+    };
+    std::fs::write(
+        common::managed::ServerState::path(&home),
+        serde_json::to_vec(&state).expect("json"),
+    )
+    .expect("state");
+    std::fs::write(
+        common::managed::ServerState::password_path(&home),
+        "pw-of-a-dead-server",
+    )
+    .expect("password");
+    let args = [
+        "--dbio-home".to_owned(),
+        home.display().to_string(),
+        "--connect-timeout".into(),
+        "2".into(),
+    ];
+    let out = run(bin, &args);
+    assert_clean_failure(&out, &["cannot connect", "refused", "dbio -- up"]);
+    assert!(!out.stderr.contains("pw-of-a-dead-server"));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 pub fn wrong_password(bin: &Path) {
     let url = shared()
         .url
@@ -290,6 +328,10 @@ macro_rules! fault_tests {
         #[test]
         fn refused_port() {
             $crate::faults::refused_port(bin());
+        }
+        #[test]
+        fn managed_server_down() {
+            $crate::faults::managed_server_down(bin());
         }
         #[test]
         fn wrong_password() {

@@ -72,6 +72,7 @@ pub fn run_config(url: &DbUrl, budget: usize) -> RunConfig {
     RunConfig {
         conn: ConnConfig {
             url: url.clone(),
+            managed: false,
             budget,
             connect_timeout: Duration::from_secs(10),
         },
