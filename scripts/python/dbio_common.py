@@ -13,6 +13,7 @@ maxsize=budget (the blog: aiomysql's default, 10).
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -61,7 +62,26 @@ def engine(cfg, pool_size):
 
     url = URL.create("mysql+pymysql", username=cfg["user"], password=cfg["password"],
                      host=cfg["host"], port=cfg["port"], database=cfg["db"])
-    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=3600)
+    # A short pool timeout, retried by connect(): SQLAlchemy does not wake
+    # threads waiting for a free connection when a connect fails, so a long
+    # timeout would hang every waiter on a dead server.
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1)
+
+
+FAILED = threading.Event()
+
+
+def connect(pool):
+    """pool.connect(), waiting for a free connection for as long as no other
+    query has failed."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    while True:
+        try:
+            return pool.connect()
+        except PoolTimeout:
+            if FAILED.is_set():
+                raise RuntimeError("stopped after another query failed") from None
 
 
 def run_sql(conn, sql):
@@ -69,6 +89,27 @@ def run_sql(conn, sql):
     from sqlalchemy import text
 
     return conn.execute(text(sql)).fetchall()
+
+
+def thread_per_query(queries, work):
+    """Starts one thread per query, all at once, waits for all, and
+    re-raises the first error (the blog's scripts lost them)."""
+    errors = []
+
+    def guarded(label, sql):
+        try:
+            work(label, sql)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+            FAILED.set()
+
+    threads = [threading.Thread(target=guarded, args=q) for q in queries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 class Output:

@@ -1,14 +1,14 @@
 """concurrent.futures.ThreadPoolExecutor with budget workers, results as completed (test_cft.py)."""
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from dbio_common import engine, main, run_sql
+from dbio_common import connect, engine, main, run_sql
 
 
 def body(cfg, queries, out):
     pool = engine(cfg, cfg["budget"])
 
     def work(sql):
-        with pool.connect() as conn:
+        with connect(pool) as conn:
             return run_sql(conn, sql)
 
     with ThreadPoolExecutor(max_workers=cfg["budget"]) as executor:

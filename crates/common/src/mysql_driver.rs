@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable;
 
-use crate::digest::{Digest, RowHasher};
 use crate::error::{DbError, Error};
 use crate::queries::Query;
-use crate::report::{Clock, Gauge, QueryResult};
+use crate::report::{Clock, Gauge, QueryResult, RowSink};
 use crate::settings::ConnConfig;
 
 /// How long a thread waits for a pooled connection before it looks again
@@ -92,41 +91,19 @@ impl Runner {
             source: DbError::from(e),
         };
         let mut result = conn.query_iter(query.sql.as_str()).map_err(fail)?;
-        let mut digest = Digest::default();
-        let mut rows = 0u64;
-        let mut first_row = None;
+        let mut sink = RowSink::default();
         // The first result set is the query's; a template with several
         // statements would be a different benchmark, so they are not read.
         if let Some(set) = result.iter() {
             for row in set {
                 let row = row.map_err(fail)?;
-                let mut hasher = RowHasher::default();
-                for i in 0..row.len() {
-                    hasher.value(text(row.as_ref(i)));
-                }
-                digest.add_row(hasher);
-                if rows == 0 {
-                    first_row = Some(
-                        (0..row.len())
-                            .map(|i| {
-                                text(row.as_ref(i)).map(|v| String::from_utf8_lossy(v).into_owned())
-                            })
-                            .collect(),
-                    );
-                }
-                rows += 1;
+                let values: Vec<_> = (0..row.len()).map(|i| text(row.as_ref(i))).collect();
+                sink.row(&values);
             }
         }
         drop(result);
-        Ok(QueryResult {
-            label: query.label.clone(),
-            rows,
-            digest: digest.hex(),
-            first_row,
-            started_us,
-            finished_us: self.clock.offset_us(),
-            connection_id: Some(connection_id),
-        })
+        let finished_us = self.clock.offset_us();
+        Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
     }
 }
 

@@ -82,6 +82,50 @@ pub struct QueryResult {
     pub connection_id: Option<u64>,
 }
 
+/// Collects one query's rows as they stream in: the count, the digest and
+/// the first row. Both drivers feed it the same text values, so both
+/// produce the same [`QueryResult`] for the same rows.
+#[derive(Debug, Default)]
+pub struct RowSink {
+    digest: crate::digest::Digest,
+    rows: u64,
+    first_row: Option<Vec<Option<String>>>,
+}
+
+impl RowSink {
+    /// Adds one row, given as its values in text form (`None` for NULL).
+    pub fn row(&mut self, values: &[Option<&[u8]>]) {
+        let mut hasher = crate::digest::RowHasher::default();
+        for value in values {
+            hasher.value(*value);
+        }
+        self.digest.add_row(hasher);
+        if self.rows == 0 {
+            let text = |v: &Option<&[u8]>| v.map(|v| String::from_utf8_lossy(v).into_owned());
+            self.first_row = Some(values.iter().map(text).collect());
+        }
+        self.rows += 1;
+    }
+
+    pub fn finish(
+        self,
+        label: &str,
+        started_us: u64,
+        finished_us: u64,
+        connection_id: Option<u64>,
+    ) -> QueryResult {
+        QueryResult {
+            label: label.to_owned(),
+            rows: self.rows,
+            digest: self.digest.hex(),
+            first_row: self.first_row,
+            started_us,
+            finished_us,
+            connection_id,
+        }
+    }
+}
+
 /// One run of one approach.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -211,6 +255,22 @@ impl ResourceUsage {
             max_rss_kib: ru.ru_maxrss as u64,
         }
     }
+}
+
+/// Joins every thread of a thread-per-query approach (all of them, even
+/// after a failure, so none outlives the run) and returns the results, or
+/// the first error in query order.
+pub fn join_all(
+    handles: Vec<(
+        &Query,
+        std::thread::ScopedJoinHandle<'_, Result<QueryResult, Error>>,
+    )>,
+) -> Result<Vec<QueryResult>, Error> {
+    let outcomes: Vec<_> = handles
+        .into_iter()
+        .map(|(q, h)| h.join().unwrap_or_else(|p| Err(panicked(&q.label, p))))
+        .collect();
+    outcomes.into_iter().collect()
 }
 
 /// The error for a worker (thread or task) that panicked while running `label`.

@@ -13,10 +13,9 @@ use futures::TryStreamExt;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow, MySqlSslMode};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
-use crate::digest::{Digest, RowHasher};
 use crate::error::{DbError, Error};
 use crate::queries::Query;
-use crate::report::{Clock, Gauge, QueryResult};
+use crate::report::{Clock, Gauge, QueryResult, RowSink};
 use crate::settings::ConnConfig;
 
 /// Connect options from the URL, with sqlx's extra session setup turned off.
@@ -123,38 +122,16 @@ impl Runner {
             source: DbError::from(e),
         };
         let mut rows_stream = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(&mut *conn);
-        let mut digest = Digest::default();
-        let mut rows = 0u64;
-        let mut first_row = None;
+        let mut sink = RowSink::default();
         while let Some(row) = rows_stream.try_next().await.map_err(fail)? {
-            let mut hasher = RowHasher::default();
-            for i in 0..row.len() {
-                hasher.value(text(&row, i).map_err(fail)?);
-            }
-            digest.add_row(hasher);
-            if rows == 0 {
-                let mut cells = Vec::with_capacity(row.len());
-                for i in 0..row.len() {
-                    cells.push(
-                        text(&row, i)
-                            .map_err(fail)?
-                            .map(|v| String::from_utf8_lossy(v).into_owned()),
-                    );
-                }
-                first_row = Some(cells);
-            }
-            rows += 1;
+            let values = (0..row.len())
+                .map(|i| text(&row, i))
+                .collect::<Result<Vec<_>, _>>();
+            sink.row(&values.map_err(fail)?);
         }
         drop(rows_stream);
-        Ok(QueryResult {
-            label: query.label.clone(),
-            rows,
-            digest: digest.hex(),
-            first_row,
-            started_us,
-            finished_us: self.clock.offset_us(),
-            connection_id: None,
-        })
+        let finished_us = self.clock.offset_us();
+        Ok(sink.finish(&query.label, started_us, finished_us, None))
     }
 
     /// Closes every connection (waits for the server to see them go).

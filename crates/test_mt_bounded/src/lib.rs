@@ -6,6 +6,7 @@
 use std::sync::{Condvar, Mutex};
 
 use common::mysql_driver::Runner;
+use common::report::join_all;
 use common::{Error, Report, RunConfig};
 
 pub const APPROACH: &str = "test_mt_bounded";
@@ -50,29 +51,20 @@ impl Drop for Permit<'_> {
 pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
     let runner = Runner::new(&cfg.conn, cfg.conn.budget)?;
     let gate = Semaphore::new(cfg.conn.budget);
-    let outcomes = std::thread::scope(|s| {
-        let handles: Vec<_> = cfg
-            .queries
-            .iter()
-            .map(|q| {
-                let (runner, gate) = (&runner, &gate);
-                (
-                    q,
-                    s.spawn(move || {
+    let results = std::thread::scope(|s| {
+        join_all(
+            cfg.queries
+                .iter()
+                .map(|q| {
+                    let (runner, gate) = (&runner, &gate);
+                    let thread = s.spawn(move || {
                         let _permit = gate.acquire();
                         runner.run(q)
-                    }),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(q, h)| {
-                h.join()
-                    .unwrap_or_else(|p| Err(common::report::panicked(&q.label, p)))
-            })
-            .collect::<Vec<_>>()
-    });
-    let results = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+                    });
+                    (q, thread)
+                })
+                .collect(),
+        )
+    })?;
     Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
 }

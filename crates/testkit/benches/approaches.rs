@@ -10,24 +10,12 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use common::{Error, Report, RunConfig};
-
-type Run = fn(&RunConfig) -> Result<Report, Error>;
-
 fn approaches(c: &mut Criterion) {
     let shared = testkit::shared();
     let cfg = testkit::run_config(&shared.url, common::settings::DEFAULT_BUDGET as usize);
-    let list: [(&str, Run); 6] = [
-        ("test_single", test_single::run),
-        ("test_mt", test_mt::run),
-        ("test_mt_bounded", test_mt_bounded::run),
-        ("test_threadpool", test_threadpool::run),
-        ("test_asyncio", test_asyncio::run),
-        ("test_async_std", test_async_std::run),
-    ];
     let mut group = c.benchmark_group("26 queries, scale 0.01, budget 5");
     group.sample_size(20);
-    for (name, run) in list {
+    for (name, run) in testkit::APPROACHES {
         group.bench_function(name, |b| {
             b.iter(|| run(&cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e))))
         });

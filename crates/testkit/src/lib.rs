@@ -19,6 +19,19 @@ use mysql::prelude::Queryable;
 
 pub mod faults;
 
+/// An approach's entry point.
+pub type Run = fn(&RunConfig) -> Result<common::Report, common::Error>;
+
+/// Every approach, by package name, `test_single` first.
+pub const APPROACHES: [(&str, Run); 6] = [
+    ("test_single", test_single::run),
+    ("test_mt", test_mt::run),
+    ("test_mt_bounded", test_mt_bounded::run),
+    ("test_threadpool", test_threadpool::run),
+    ("test_asyncio", test_asyncio::run),
+    ("test_async_std", test_async_std::run),
+];
+
 /// The test dataset: small enough to load in a second, large enough that
 /// the 26 queries differ in row count.
 pub const TEST_SCALE: f64 = 0.01;

@@ -7,18 +7,7 @@ use std::time::Duration;
 
 use common::{DbUrl, Error, Report, RunConfig};
 use mysql::prelude::Queryable;
-use testkit::{admin, connections_of, poll, run_config, shared};
-
-type Run = fn(&RunConfig) -> Result<Report, Error>;
-
-const APPROACHES: [(&str, Run); 6] = [
-    ("test_single", test_single::run),
-    ("test_mt", test_mt::run),
-    ("test_mt_bounded", test_mt_bounded::run),
-    ("test_threadpool", test_threadpool::run),
-    ("test_asyncio", test_asyncio::run),
-    ("test_async_std", test_async_std::run),
-];
+use testkit::{APPROACHES, Run, admin, connections_of, poll, run_config, shared};
 
 fn run(name: &str, f: Run, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
