@@ -27,7 +27,7 @@ results/README.md. Installs what is missing when it can.
   --python            also run the blog's five Python approaches (venv in target/)
   --optimizer-switch FLAGS
                       the managed server's optimizer_switch, e.g. split_materialized=off
-  --quick             a first look in about a minute: --scale 0.01
+  --quick             a first look (under a minute once built): --scale 0.01
   --out DIR           results directory (default results/)
   --commit            git-commit the run's files and the index
   --help              this text
