@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
@@ -43,24 +43,40 @@ impl RunArgs {
 /// Exit code for a failed run (clap uses 2 for bad arguments).
 pub const FAILED: u8 = 1;
 
-/// The whole `main` of an approach binary.
-pub fn main(run: fn(&RunConfig) -> Result<Report, Error>) -> ExitCode {
-    let args = match RunArgs::try_parse() {
-        Ok(args) => args,
+/// Parses the command line; on `--help`/`--version` prints and returns
+/// success, on bad arguments prints clap's one-line error (its usage tips
+/// are noise here) and returns exit code 2.
+pub fn parse<T: Parser>() -> Result<T, ExitCode> {
+    parse_as(T::command())
+}
+
+/// [`parse`] with the command renamed (for `--help` and `--version`).
+fn parse_as<T: Parser>(command: clap::Command) -> Result<T, ExitCode> {
+    let parsed = command
+        .try_get_matches()
+        .and_then(|m| T::from_arg_matches(&m));
+    match parsed {
+        Ok(args) => Ok(args),
         Err(e) if !e.use_stderr() => {
-            // --help, --version
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            Err(ExitCode::SUCCESS)
         }
         Err(e) => {
-            // clap's message starts with `error: `; its usage tips are noise here.
             let text = redact(&e.to_string());
             eprintln!(
                 "{}",
                 text.lines().next().unwrap_or("error: invalid arguments")
             );
-            return ExitCode::from(2);
+            Err(ExitCode::from(2))
         }
+    }
+}
+
+/// The whole `main` of the approach binary `name`.
+pub fn main(name: &'static str, run: fn(&RunConfig) -> Result<Report, Error>) -> ExitCode {
+    let args: RunArgs = match parse_as(RunArgs::command().name(name).bin_name(name)) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
     let cfg = match args.validate() {
         Ok(cfg) => cfg,

@@ -2,5 +2,5 @@
 //! Parses the shared command line, runs [`test_async_std::run`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_async_std::run)
+    common::cli::main(test_async_std::APPROACH, test_async_std::run)
 }

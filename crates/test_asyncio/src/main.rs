@@ -2,5 +2,5 @@
 //! Parses the shared command line, runs [`test_asyncio::run`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_asyncio::run)
+    common::cli::main(test_asyncio::APPROACH, test_asyncio::run)
 }

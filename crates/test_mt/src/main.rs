@@ -2,5 +2,5 @@
 //! Parses the shared command line, runs [`test_mt::run`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_mt::run)
+    common::cli::main(test_mt::APPROACH, test_mt::run)
 }

@@ -2,5 +2,5 @@
 //! Parses the shared command line, runs [`test_mt_bounded::run`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_mt_bounded::run)
+    common::cli::main(test_mt_bounded::APPROACH, test_mt_bounded::run)
 }

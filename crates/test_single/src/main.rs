@@ -2,5 +2,5 @@
 //! Parses the shared command line, runs [`test_single::run`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_single::run)
+    common::cli::main(test_single::APPROACH, test_single::run)
 }

@@ -2,5 +2,5 @@
 //! Parses the shared command line, runs [`test_threadpool::run`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_threadpool::run)
+    common::cli::main(test_threadpool::APPROACH, test_threadpool::run)
 }
