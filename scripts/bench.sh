@@ -27,6 +27,7 @@ results/README.md. Installs what is missing when it can.
   --python            also run the blog's five Python approaches (venv in target/)
   --optimizer-switch FLAGS
                       the managed server's optimizer_switch, e.g. split_materialized=off
+                      (default: the server's own)
   --quick             a first look (under a minute once built): --scale 0.01
   --out DIR           results directory (default results/)
   --commit            git-commit the run's files and the index
@@ -128,8 +129,8 @@ fi
 export DBIO_CONNECTIONS=$budget
 if [ "$managed" = 1 ]; then
   say "== dbio up --scale $scale --seed $seed"
-  up_args=(up --scale "$scale" --seed "$seed")
-  if [ -n "$switch" ]; then up_args+=(--optimizer-switch "$switch"); fi
+  # Always explicit: a switch set by an earlier run would otherwise persist.
+  up_args=(up --scale "$scale" --seed "$seed" --optimizer-switch "${switch:-default}")
   "$BIN/dbio" "${up_args[@]}" >/dev/null
   # For the Python scripts; never printed.
   DATABASE_URL=$("$BIN/dbio" url --reveal)

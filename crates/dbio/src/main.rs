@@ -102,7 +102,8 @@ struct DataArgs {
 #[derive(Debug, Args)]
 struct ServerArgs {
     /// The server's optimizer_switch, e.g. 'split_materialized=off' (MariaDB
-    /// plans the report query differently from MySQL 8). Default: the server's own.
+    /// plans the report query differently from MySQL 8); it persists across
+    /// restarts until set again. 'default' returns to the server's own.
     #[arg(long, value_name = "FLAGS")]
     optimizer_switch: Option<String>,
     /// InnoDB buffer pool size in MiB (default 1024).

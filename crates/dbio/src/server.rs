@@ -53,10 +53,16 @@ impl ServerSettings {
     /// 1 GiB holds it with room for the query's temporary tables.
     pub const DEFAULT_BUFFER_POOL_MIB: u64 = 1024;
 
-    /// Overrides these settings with any that are given.
+    /// The `optimizer_switch` value that means "the server's own default".
+    pub const DEFAULT_SWITCH: &'static str = "default";
+
+    /// Overrides these settings with any that are given; an optimizer
+    /// switch of `default` forgets the stored one.
     pub fn merge(&mut self, other: &ServerSettings) {
-        if other.optimizer_switch.is_some() {
-            self.optimizer_switch.clone_from(&other.optimizer_switch);
+        match other.optimizer_switch.as_deref() {
+            Some(Self::DEFAULT_SWITCH) => self.optimizer_switch = None,
+            Some(_) => self.optimizer_switch.clone_from(&other.optimizer_switch),
+            None => {}
         }
         if other.buffer_pool_mib.is_some() {
             self.buffer_pool_mib = other.buffer_pool_mib;

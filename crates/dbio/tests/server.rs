@@ -110,4 +110,23 @@ fn optimizer_switch_can_be_changed_on_a_running_server() {
     let now = scratch.server.status().optimizer_switch.expect("switch");
     assert_ne!(default, now);
     assert!(now.contains("derived_merge=off"), "{now}");
+    // `default` returns to the server's own, now and after a restart.
+    let reset = ServerSettings {
+        optimizer_switch: Some("default".into()),
+        buffer_pool_mib: None,
+    };
+    assert!(!scratch.server.start(&reset, &no_progress()).expect("start"));
+    assert_eq!(
+        scratch.server.status().optimizer_switch.as_deref(),
+        Some(default.as_str())
+    );
+    scratch.server.stop(&no_progress()).expect("stop");
+    scratch
+        .server
+        .start(&ServerSettings::default(), &no_progress())
+        .expect("restart");
+    assert_eq!(
+        scratch.server.status().optimizer_switch.as_deref(),
+        Some(default.as_str())
+    );
 }
