@@ -76,7 +76,7 @@ impl ConnectionArgs {
         let missing = || {
             Error::Config(format!(
                 "no DATABASE_URL given and no managed server at {}: run `cargo run -p dbio -- up` \
-                 (or set DATABASE_URL=mysql://USER:PASSWORD@HOST:PORT/employees)",
+                 (or set DATABASE_URL to your server, mysql://USER@HOST:PORT/employees with USER:PASSWORD for a password)",
                 home.display()
             ))
         };
@@ -115,7 +115,7 @@ impl DbUrl {
     pub fn parse(text: &str) -> Result<DbUrl, Error> {
         // Never echo the input: it may hold a password.
         let url = url::Url::parse(text).map_err(|e| {
-            Error::Config(format!("DATABASE_URL is not a valid URL ({e}); expected mysql://USER:PASSWORD@HOST:PORT/DATABASE"))
+            Error::Config(format!("DATABASE_URL is not a valid URL ({e}); expected mysql://USER@HOST:PORT/DATABASE, with USER:PASSWORD for a password"))
         })?;
         let url = DbUrl(url);
         match url.0.scheme() {

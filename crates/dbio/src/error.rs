@@ -34,7 +34,7 @@ pub enum DbioError {
     Sql {
         what: String,
         #[source]
-        source: mysql::Error,
+        source: common::DbError,
     },
 
     #[error(transparent)]
@@ -66,9 +66,9 @@ pub(crate) trait SqlContext<T> {
 
 impl<T> SqlContext<T> for std::result::Result<T, mysql::Error> {
     fn sql(self, what: impl Into<String>) -> Result<T> {
-        self.map_err(|source| DbioError::Sql {
+        self.map_err(|e| DbioError::Sql {
             what: what.into(),
-            source,
+            source: e.into(),
         })
     }
 }

@@ -249,7 +249,7 @@ fn load_table(url: &DbUrl, data: &Arc<TableData>, progress: &Progress) -> Result
         )),
         _ => DbioError::Sql {
             what: format!("cannot load table {}", data.name),
-            source: e,
+            source: e.into(),
         },
     })
 }
