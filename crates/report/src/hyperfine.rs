@@ -28,11 +28,6 @@ pub struct Benchmark {
     pub user: f64,
     pub system: f64,
     pub times: Vec<f64>,
-    /// Per-run user and system CPU, when hyperfine wrote them.
-    #[serde(default)]
-    pub user_times: Option<Vec<f64>>,
-    #[serde(default)]
-    pub system_times: Option<Vec<f64>>,
 }
 
 pub fn load(path: &Path) -> Result<Export> {
@@ -77,8 +72,6 @@ pub fn merge(rounds: &[Export], order: &[String]) -> Export {
             user: weighted(|b| b.user),
             system: weighted(|b| b.system),
             times,
-            user_times: None,
-            system_times: None,
         });
     }
     Export { results }
@@ -98,8 +91,6 @@ mod tests {
             user,
             system: 0.0,
             times: times.to_vec(),
-            user_times: None,
-            system_times: None,
         }
     }
 

@@ -153,8 +153,6 @@ mod tests {
             user: 0.01,
             system: 0.01,
             times: vec![mean],
-            user_times: None,
-            system_times: None,
         }
     }
 
