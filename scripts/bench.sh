@@ -202,3 +202,6 @@ if [ "$commit" = 1 ]; then
   say "== committed $(basename "$dir")"
 fi
 say "results: $dir"
+if [ "$managed" = 1 ]; then
+  say "the managed server keeps running for the next run; stop it with: target/release/dbio server stop"
+fi
