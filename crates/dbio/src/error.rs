@@ -20,7 +20,7 @@ pub enum DbioError {
         source: std::io::Error,
     },
 
-    #[error("{what} failed; last lines of {log}:\n{tail}")]
+    #[error("{what} failed: {tail} (see {log})")]
     Process {
         what: String,
         log: PathBuf,

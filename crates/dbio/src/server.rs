@@ -128,6 +128,12 @@ impl Server {
     pub fn error_log(&self) -> PathBuf {
         self.home.join("error.log")
     }
+    /// The server's own tmpdir. Never the shared `/tmp`: a starting server
+    /// deletes every `#sql*` file in its tmpdir, including the temporary
+    /// tables of another server that is initialising at the same moment.
+    fn tmp_dir(&self) -> PathBuf {
+        self.home.join("tmp")
+    }
     fn settings_path(&self) -> PathBuf {
         self.home.join("settings.json")
     }
@@ -232,11 +238,32 @@ impl Server {
     }
 
     /// The port of the last run if it is still free, or a new free one.
+    ///
+    /// New ports come from below the kernel's ephemeral range: a port from
+    /// that range can be taken as the source port of any outgoing connection
+    /// while the server is down, and the server's URL would change on restart.
     fn choose_port(&self) -> Result<u16> {
+        let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
         if let Ok(Some(state)) = ServerState::read(&self.home)
-            && TcpListener::bind(("127.0.0.1", state.port)).is_ok()
+            && free(state.port)
         {
             return Ok(state.port);
+        }
+        const LOWEST: u16 = 10_000;
+        let below = ephemeral_ports_start().unwrap_or(32_768);
+        if below > LOWEST + 100 {
+            let span = u64::from(below - LOWEST);
+            // A random start, so that servers started at once try different ports.
+            let start = std::hash::BuildHasher::hash_one(
+                &std::collections::hash_map::RandomState::new(),
+                &self.home,
+            ) % span;
+            for i in 0..span.min(1_000) {
+                let port = LOWEST + u16::try_from((start + i) % span).unwrap_or(0);
+                if free(port) {
+                    return Ok(port);
+                }
+            }
         }
         let listener =
             TcpListener::bind(("127.0.0.1", 0)).ctx("cannot find a free port", "127.0.0.1")?;
@@ -255,6 +282,7 @@ impl Server {
         set("socket", &self.socket().display());
         set("pid-file", &self.pid_file().display());
         set("log-error", &self.error_log().display());
+        set("tmpdir", &self.tmp_dir().display());
         set("port", &port);
         set("bind-address", &"127.0.0.1");
         if is_root() {
@@ -282,7 +310,7 @@ impl Server {
         if flavor == Flavor::MySql {
             cnf.push_str("mysqlx=OFF\n");
         }
-        fs::create_dir_all(&self.home).ctx("cannot create", &self.home)?;
+        fs::create_dir_all(self.tmp_dir()).ctx("cannot create", self.tmp_dir())?;
         fs::write(self.cnf(), cnf).ctx("cannot write", self.cnf())
     }
 
@@ -320,8 +348,9 @@ impl Server {
         if !status.success() {
             return Err(DbioError::Process {
                 what: "initialising the data directory".into(),
-                tail: tail(&log, 15),
-                log,
+                // The initialiser's own output only says where to look.
+                tail: excerpt(&[&log, &self.error_log()]),
+                log: self.error_log(),
             });
         }
         Ok(())
@@ -350,7 +379,7 @@ impl Server {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(DbioError::Process {
                     what: format!("the server exited during start-up ({status})"),
-                    tail: tail(&log, 15),
+                    tail: excerpt(&[&log]),
                     log,
                 });
             }
@@ -634,8 +663,40 @@ fn generate_password() -> Result<String> {
 }
 
 /// The last `n` lines of a log file.
-fn tail(path: &Path, n: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+/// The first port the kernel hands out to outgoing connections (Linux).
+fn ephemeral_ports_start() -> Option<u16> {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// What a failed server process said, in one line: its last error lines
+/// across `logs`, or, when none is marked as an error, the last lines of the
+/// last log.
+fn excerpt(logs: &[&Path]) -> String {
+    const KEEP: usize = 4;
+    let texts: Vec<String> = logs
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    let non_empty = |t: &'_ String| -> Vec<String> {
+        t.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let mut picked: Vec<String> = texts
+        .iter()
+        .flat_map(non_empty)
+        .filter(|l| l.contains("[ERROR]") || l.starts_with("ERROR"))
+        .collect();
+    if picked.is_empty() {
+        picked = texts.last().map(non_empty).unwrap_or_default();
+    }
+    let from = picked.len().saturating_sub(KEEP);
+    picked[from..].join(" | ")
 }

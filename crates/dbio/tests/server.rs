@@ -89,6 +89,11 @@ fn start_stop_restart_and_recover_from_a_crash() {
             .start(&ServerSettings::default(), &no_progress())
             .expect("start after a crash")
     );
+    assert_eq!(
+        server.status().port,
+        port,
+        "a crash does not move the server"
+    );
     let tables: Vec<String> = admin(&url).query("SHOW TABLES").expect("tables");
     assert_eq!(tables, ["kept"]);
 }
@@ -129,4 +134,19 @@ fn optimizer_switch_can_be_changed_on_a_running_server() {
         scratch.server.status().optimizer_switch.as_deref(),
         Some(default.as_str())
     );
+}
+
+/// A starting server deletes every `#sql*` file in its tmpdir. With the shared
+/// `/tmp` that wiped the temporary tables of another server initialising at
+/// the same moment (parallel tests failed with "Unknown table
+/// 'mysql.tmp_user_sys'"), so each server has a tmpdir of its own.
+#[test]
+fn a_starting_server_leaves_the_shared_tmpdir_alone() {
+    let guard = std::env::temp_dir().join(format!("#sql-dbio-guard-{}", std::process::id()));
+    std::fs::write(&guard, b"another server's temporary table").expect("guard file");
+    let scratch = Scratch::start("tmpdir", &ServerSettings::default());
+    assert!(scratch.server.status().running);
+    let survived = guard.exists();
+    let _ = std::fs::remove_file(&guard);
+    assert!(survived, "starting a server deleted {}", guard.display());
 }
