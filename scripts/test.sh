@@ -18,4 +18,5 @@ cargo fmt --all -- --check
 say "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 say "== cargo test"
-cargo test --workspace --locked "$@"
+# --no-fail-fast: one failing test binary does not hide the others.
+cargo test --workspace --locked --no-fail-fast "$@"

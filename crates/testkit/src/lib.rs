@@ -126,7 +126,7 @@ pub fn connections_of(conn: &mut mysql::Conn, user: &str) -> usize {
 }
 
 /// A server of a test's own in `target/dbio-scratch/<name>-<pid>`, stopped
-/// and removed on drop. No dataset is loaded.
+/// on drop and removed unless the test failed. No dataset is loaded.
 #[derive(Debug)]
 pub struct Scratch {
     pub server: Server,
@@ -158,6 +158,11 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = self.server.stop(&no_progress());
-        let _ = std::fs::remove_dir_all(self.server.home());
+        if std::thread::panicking() {
+            // Kept for the post-mortem: the error log says what the server saw.
+            eprintln!("kept {} for inspection", self.server.home().display());
+        } else {
+            let _ = std::fs::remove_dir_all(self.server.home());
+        }
     }
 }
