@@ -185,13 +185,18 @@ impl Server {
             .trim()
             .parse()
             .ok()?;
-        if is_our_server(pid, &self.cnf()) {
-            Some(pid)
-        } else {
-            let _ = fs::remove_file(self.pid_file());
-            let _ = fs::remove_file(self.socket());
-            None
+        match inspect(pid, &self.cnf()) {
+            Process::Ours => return Some(pid),
+            // A crashed or killed server still closing its files and port:
+            // starting another now would find both taken.
+            Process::Exiting => {
+                wait_gone(pid, &self.cnf(), STOP_DEADLINE);
+            }
+            Process::Other => {}
         }
+        let _ = fs::remove_file(self.pid_file());
+        let _ = fs::remove_file(self.socket());
+        None
     }
 
     /// Starts the server if it is not running (initialising the data
@@ -463,16 +468,12 @@ impl Server {
         };
         progress(&format!("stopping the server (pid {pid})"));
         signal(pid, libc::SIGTERM);
-        let deadline = Instant::now() + STOP_DEADLINE;
-        while is_our_server(pid, &self.cnf()) {
-            if Instant::now() > deadline {
-                signal(pid, libc::SIGKILL);
-                return Err(DbioError::Timeout(format!(
-                    "the server (pid {pid}) did not stop within {} s and was killed",
-                    STOP_DEADLINE.as_secs()
-                )));
-            }
-            std::thread::sleep(POLL);
+        if !wait_gone(pid, &self.cnf(), STOP_DEADLINE) {
+            signal(pid, libc::SIGKILL);
+            return Err(DbioError::Timeout(format!(
+                "the server (pid {pid}) did not stop within {} s and was killed",
+                STOP_DEADLINE.as_secs()
+            )));
         }
         let _ = fs::remove_file(self.pid_file());
         Ok(true)
@@ -576,25 +577,83 @@ fn signal(pid: u32, sig: libc::c_int) {
 }
 
 /// Whether `pid` is alive (not a zombie) and a server started with `cnf`.
-fn is_our_server(pid: u32, cnf: &Path) -> bool {
+/// What the process `pid` is to the server whose config file is `cnf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Process {
+    /// Our server, running.
+    Ours,
+    /// A server process on its way out: its memory (and so its command line)
+    /// is gone, but its files and ports may still be open.
+    Exiting,
+    /// Gone, a zombie (everything released), or some other program.
+    Other,
+}
+
+fn inspect(pid: u32, cnf: &Path) -> Process {
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let Ok(stat) = fs::read_to_string(proc.join("stat")) else {
-        return false;
+        return Process::Other;
     };
-    // The state follows the parenthesised command name.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    if matches!(state, Some("Z" | "X") | None) {
-        return false;
+    // "pid (comm) state ...": the state follows the parenthesised name.
+    let Some((head, rest)) = stat.rsplit_once(')') else {
+        return Process::Other;
+    };
+    let comm = head.split_once('(').map_or("", |(_, c)| c);
+    let is_server = matches!(comm, "mariadbd" | "mysqld");
+    if dead(rest) {
+        // A dead main thread: the other threads may still be closing the
+        // process's files, which are released only when the last one exits.
+        return if is_server && live_threads(&proc) {
+            Process::Exiting
+        } else {
+            Process::Other
+        };
     }
     let Ok(cmdline) = fs::read(proc.join("cmdline")) else {
-        return false;
+        return Process::Other;
     };
     let wanted = format!("--defaults-file={}", cnf.display());
-    cmdline
+    if cmdline
         .split(|&b| b == 0)
         .any(|arg| arg == wanted.as_bytes())
+    {
+        return Process::Ours;
+    }
+    if cmdline.is_empty() && is_server {
+        Process::Exiting
+    } else {
+        Process::Other
+    }
+}
+
+/// Whether the state in a `/proc/<pid>/stat` tail (after the name) is dead.
+fn dead(after_comm: &str) -> bool {
+    matches!(after_comm.split_whitespace().next(), Some("Z" | "X") | None)
+}
+
+/// Whether any thread of the process in `proc` has not finished exiting.
+fn live_threads(proc: &Path) -> bool {
+    let Ok(tasks) = fs::read_dir(proc.join("task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        fs::read_to_string(task.path().join("stat"))
+            .ok()
+            .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| !dead(rest)))
+            .unwrap_or(false)
+    })
+}
+
+/// Waits, up to `deadline`, until `pid` is neither our server nor exiting.
+fn wait_gone(pid: u32, cnf: &Path, deadline: Duration) -> bool {
+    let until = Instant::now() + deadline;
+    while inspect(pid, cnf) != Process::Other {
+        if Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+    true
 }
 
 /// `$DBIO_MYSQLD`, else `mariadbd` or `mysqld` on PATH or the usual places.

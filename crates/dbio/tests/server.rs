@@ -66,6 +66,8 @@ fn start_stop_restart_and_recover_from_a_crash() {
     assert_eq!(tables, ["kept"]);
 
     // A crash leaves a pid file and a socket behind; the next start copes.
+    // It may come while the killed server still holds its port and files
+    // (its command line is gone before they are closed): start waits.
     let pid = status.pid.expect("pid");
     std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
