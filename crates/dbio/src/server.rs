@@ -186,13 +186,13 @@ impl Server {
             .parse()
             .ok()?;
         match inspect(pid, &self.cnf()) {
-            Process::Ours => return Some(pid),
+            PidState::Ours => return Some(pid),
             // A crashed or killed server still closing its files and port:
             // starting another now would find both taken.
-            Process::Exiting => {
+            PidState::Exiting => {
                 wait_gone(pid, &self.cnf(), STOP_DEADLINE);
             }
-            Process::Other => {}
+            PidState::Other => {}
         }
         let _ = fs::remove_file(self.pid_file());
         let _ = fs::remove_file(self.socket());
@@ -576,27 +576,26 @@ fn signal(pid: u32, sig: libc::c_int) {
     }
 }
 
-/// Whether `pid` is alive (not a zombie) and a server started with `cnf`.
 /// What the process `pid` is to the server whose config file is `cnf`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Process {
+enum PidState {
     /// Our server, running.
     Ours,
     /// A server process on its way out: its memory (and so its command line)
     /// is gone, but its files and ports may still be open.
     Exiting,
-    /// Gone, a zombie (everything released), or some other program.
+    /// Gone, a zombie whose threads have all exited, or another program.
     Other,
 }
 
-fn inspect(pid: u32, cnf: &Path) -> Process {
+fn inspect(pid: u32, cnf: &Path) -> PidState {
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let Ok(stat) = fs::read_to_string(proc.join("stat")) else {
-        return Process::Other;
+        return PidState::Other;
     };
     // "pid (comm) state ...": the state follows the parenthesised name.
     let Some((head, rest)) = stat.rsplit_once(')') else {
-        return Process::Other;
+        return PidState::Other;
     };
     let comm = head.split_once('(').map_or("", |(_, c)| c);
     let is_server = matches!(comm, "mariadbd" | "mysqld");
@@ -604,25 +603,25 @@ fn inspect(pid: u32, cnf: &Path) -> Process {
         // A dead main thread: the other threads may still be closing the
         // process's files, which are released only when the last one exits.
         return if is_server && live_threads(&proc) {
-            Process::Exiting
+            PidState::Exiting
         } else {
-            Process::Other
+            PidState::Other
         };
     }
     let Ok(cmdline) = fs::read(proc.join("cmdline")) else {
-        return Process::Other;
+        return PidState::Other;
     };
     let wanted = format!("--defaults-file={}", cnf.display());
     if cmdline
         .split(|&b| b == 0)
         .any(|arg| arg == wanted.as_bytes())
     {
-        return Process::Ours;
+        return PidState::Ours;
     }
     if cmdline.is_empty() && is_server {
-        Process::Exiting
+        PidState::Exiting
     } else {
-        Process::Other
+        PidState::Other
     }
 }
 
@@ -647,7 +646,7 @@ fn live_threads(proc: &Path) -> bool {
 /// Waits, up to `deadline`, until `pid` is neither our server nor exiting.
 fn wait_gone(pid: u32, cnf: &Path, deadline: Duration) -> bool {
     let until = Instant::now() + deadline;
-    while inspect(pid, cnf) != Process::Other {
+    while inspect(pid, cnf) != PidState::Other {
         if Instant::now() > until {
             return false;
         }
@@ -721,7 +720,6 @@ fn generate_password() -> Result<String> {
         .collect())
 }
 
-/// The last `n` lines of a log file.
 /// The first port the kernel hands out to outgoing connections (Linux).
 fn ephemeral_ports_start() -> Option<u16> {
     fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
