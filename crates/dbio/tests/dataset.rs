@@ -175,13 +175,7 @@ fn verify_catches_a_changed_row() {
     admin(&url)
         .query_drop("UPDATE salaries SET salary = salary + 1 ORDER BY emp_no, from_date LIMIT 1")
         .expect("update");
-    let (_, checks) = dataset::verify(&url).expect("verify");
-    let bad: Vec<&str> = checks
-        .iter()
-        .filter(|c| !c.ok())
-        .map(|c| c.table.as_str())
-        .collect();
-    assert_eq!(bad, ["salaries"]);
+    assert_eq!(failing_tables(&url), ["salaries"]);
 }
 
 /// A directory shaped like a test_db checkout, from generated rows.
@@ -241,15 +235,19 @@ fn test_db_checkout_loads_and_verifies_against_its_expected_counts() {
     // A checkout whose data does not match its own expected counts fails verify.
     fake_test_db(&base.join("bad"), tiny(), Some("titles"));
     load_from_test_db(&url, &base.join("bad"), true, &no_progress()).expect("load");
-    let (_, checks) = dataset::verify(&url).expect("verify");
-    let bad: Vec<&str> = checks
-        .iter()
-        .filter(|c| !c.ok())
-        .map(|c| c.table.as_str())
-        .collect();
-    assert_eq!(bad, ["titles"]);
+    assert_eq!(failing_tables(&url), ["titles"]);
     // Not a checkout at all.
     let err = load_from_test_db(&url, &base, true, &no_progress()).expect_err("not a checkout");
     assert!(err.to_string().contains("not a test_db checkout"), "{err}");
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// The tables whose counts or checksums `dbio verify` finds wrong.
+fn failing_tables(url: &common::DbUrl) -> Vec<String> {
+    let (_, checks) = dataset::verify(url).expect("verify");
+    checks
+        .iter()
+        .filter(|c| !c.ok())
+        .map(|c| c.table.clone())
+        .collect()
 }

@@ -17,13 +17,7 @@ fn start_stop_restart_and_recover_from_a_crash() {
     let status = server.status();
     assert!(status.running);
     assert!(status.version.as_deref().is_some_and(|v| !v.is_empty()));
-    assert!(
-        status
-            .optimizer_switch
-            .as_deref()
-            .is_some_and(|s| s.contains("split_materialized=off")),
-        "{status:?}"
-    );
+    assert!(switch_off(&status), "{status:?}");
     assert_eq!(status.buffer_pool_bytes, Some(64 << 20));
     let mode = std::fs::metadata(server.home().join("password"))
         .expect("password")
@@ -56,10 +50,7 @@ fn start_stop_restart_and_recover_from_a_crash() {
     let status = server.status();
     assert_eq!(status.port, port, "a restart keeps its free port");
     assert!(
-        status
-            .optimizer_switch
-            .as_deref()
-            .is_some_and(|s| s.contains("split_materialized=off")),
+        switch_off(&status),
         "settings persist across restarts: {status:?}"
     );
     let tables: Vec<String> = admin(&url).query("SHOW TABLES").expect("tables");
@@ -151,4 +142,12 @@ fn a_starting_server_leaves_the_shared_tmpdir_alone() {
     let survived = guard.exists();
     let _ = std::fs::remove_file(&guard);
     assert!(survived, "starting a server deleted {}", guard.display());
+}
+
+/// Whether the server reports the lifecycle test's `split_materialized=off`.
+fn switch_off(status: &dbio::server::Status) -> bool {
+    status
+        .optimizer_switch
+        .as_deref()
+        .is_some_and(|s| s.contains("split_materialized=off"))
 }
