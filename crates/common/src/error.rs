@@ -33,6 +33,8 @@ pub enum Error {
     #[error("query {label} failed")]
     Query {
         label: String,
+        /// When the failure was seen: of several, the earliest is the cause.
+        at: std::time::Instant,
         #[source]
         source: DbError,
     },
@@ -58,9 +60,9 @@ pub enum Error {
 /// A driver error, with a hint for the causes a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("{}{}", mysql_text(.0), hint_for(server_code_mysql(.0)))]
+    #[error("{}{}", mysql_text(.0), hint(self))]
     Mysql(mysql::Error),
-    #[error("{}{}", .0, hint_for(server_code_sqlx(.0)))]
+    #[error("{}{}", .0, hint(self))]
     Sqlx(sqlx::Error),
 }
 
@@ -84,6 +86,46 @@ impl DbError {
             DbError::Sqlx(e) => server_code_sqlx(e),
         }
     }
+
+    /// The I/O error underneath, if that is what this is.
+    fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            DbError::Mysql(mysql::Error::IoError(io)) | DbError::Sqlx(sqlx::Error::Io(io)) => {
+                Some(io)
+            }
+            // The packet codec's only source is the I/O error it wraps.
+            DbError::Mysql(mysql::Error::CodecError(codec)) => {
+                std::error::Error::source(codec)?.downcast_ref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an open connection broke under the driver (end of stream,
+    /// broken pipe, reset): the server went away or closed the session.
+    pub fn connection_lost(&self) -> bool {
+        let Some(io) = self.io_error() else {
+            return false;
+        };
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+        )
+    }
+}
+
+impl Error {
+    /// When a query failure was seen; `None` for errors that are not tied
+    /// to one moment of the run.
+    pub fn at(&self) -> Option<std::time::Instant> {
+        match self {
+            Error::Query { at, .. } => Some(*at),
+            _ => None,
+        }
+    }
 }
 
 /// The `mysql` crate's errors without their Debug-style wrapping, worded
@@ -93,6 +135,9 @@ fn mysql_text(e: &mysql::Error) -> String {
         mysql::Error::MySqlError(m) => format!("{} ({}): {}", m.code, m.state, m.message),
         mysql::Error::DriverError(d) => d.to_string(),
         mysql::Error::IoError(io) => io.to_string(),
+        mysql::Error::CodecError(codec) => {
+            std::error::Error::source(codec).map_or_else(|| codec.to_string(), ToString::to_string)
+        }
         other => other.to_string(),
     }
 }
@@ -113,9 +158,12 @@ fn server_code_sqlx(e: &sqlx::Error) -> Option<u16> {
     }
 }
 
-/// What to do about the server errors a user meets first.
-fn hint_for(code: Option<u16>) -> &'static str {
-    match code {
+/// What to do about the errors a user meets first.
+fn hint(e: &DbError) -> &'static str {
+    if e.connection_lost() {
+        return " (the server closed the connection: it was stopped or restarted, or the session was killed)";
+    }
+    match e.server_code() {
         Some(1045) => " (check the user and password in DATABASE_URL)",
         Some(1049) => {
             " (the database does not exist: run `dbio up`, or `dbio load` against your own server)"

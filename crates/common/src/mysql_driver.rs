@@ -88,6 +88,7 @@ impl Runner {
         let connection_id = u64::from(conn.connection_id());
         let fail = |e: mysql::Error| Error::Query {
             label: query.label.clone(),
+            at: std::time::Instant::now(),
             source: DbError::from(e),
         };
         let mut result = conn.query_iter(query.sql.as_str()).map_err(fail)?;

@@ -257,9 +257,33 @@ impl ResourceUsage {
     }
 }
 
+/// Every query's result, or the one error that explains the failure.
+///
+/// One cause often fails several queries: a killed session or a stopped
+/// server also fails the queries that later take a connection it broke, and
+/// those, listed first, would hide it. So the earliest query failure wins;
+/// errors not tied to a moment come after, in the order given.
+pub fn collect_results(
+    outcomes: impl IntoIterator<Item = Result<QueryResult, Error>>,
+) -> Result<Vec<QueryResult>, Error> {
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(r) => results.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    let cause = (0..errors.len()).min_by_key(|&i| (errors[i].at().is_none(), errors[i].at(), i));
+    match cause {
+        Some(i) => Err(errors.swap_remove(i)),
+        None => Ok(results),
+    }
+}
+
 /// Joins every thread of a thread-per-query approach (all of them, even
 /// after a failure, so none outlives the run) and returns the results, or
-/// the first error in query order.
+/// the error [`collect_results`] picks.
 pub fn join_all(
     handles: Vec<(
         &Query,
@@ -270,7 +294,7 @@ pub fn join_all(
         .into_iter()
         .map(|(q, h)| h.join().unwrap_or_else(|p| Err(panicked(&q.label, p))))
         .collect();
-    outcomes.into_iter().collect()
+    collect_results(outcomes)
 }
 
 /// The error for a worker (thread or task) that panicked while running `label`.
@@ -283,5 +307,63 @@ pub fn panicked(label: &str, payload: Box<dyn std::any::Any + Send>) -> Error {
     Error::Worker {
         label: label.to_owned(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::error::DbError;
+
+    fn lost(label: &str, at: Instant) -> Result<QueryResult, Error> {
+        let io = io::Error::from(io::ErrorKind::BrokenPipe);
+        Err(Error::Query {
+            label: label.into(),
+            at,
+            source: DbError::Mysql(mysql::Error::IoError(io)),
+        })
+    }
+
+    fn label(e: Error) -> String {
+        match e {
+            Error::Query { label, .. } | Error::Worker { label, .. } => label,
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn the_earliest_failure_is_reported_whatever_the_order() {
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_millis(5);
+        let outcomes = vec![lost("F", later), lost("K", t0), lost("M", later)];
+        let err = collect_results(outcomes).expect_err("failed");
+        assert_eq!(label(err), "K");
+        assert!(
+            collect_results(vec![lost("K", t0)])
+                .expect_err("failed")
+                .to_string()
+                .contains("query K failed")
+        );
+    }
+
+    #[test]
+    fn failures_not_tied_to_a_moment_come_after_query_failures() {
+        let worker = Err(Error::Worker {
+            label: "A".into(),
+            reason: "panic".into(),
+        });
+        let err = collect_results(vec![worker, lost("B", Instant::now())]).expect_err("failed");
+        assert_eq!(label(err), "B");
+        let worker = Err(Error::Worker {
+            label: "A".into(),
+            reason: "panic".into(),
+        });
+        assert_eq!(
+            label(collect_results(vec![worker]).expect_err("failed")),
+            "A"
+        );
+        assert!(collect_results(Vec::new()).expect("no failure").is_empty());
     }
 }

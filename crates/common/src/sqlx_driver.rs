@@ -119,6 +119,7 @@ impl Runner {
         let _held = self.gauge.hold();
         let fail = |e: sqlx::Error| Error::Query {
             label: query.label.clone(),
+            at: std::time::Instant::now(),
             source: DbError::from(e),
         };
         let mut rows_stream = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(&mut *conn);

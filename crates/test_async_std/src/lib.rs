@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use common::report::collect_results;
 use common::sqlx_driver::Runner;
 use common::{Error, Report, RunConfig};
 
@@ -26,6 +27,6 @@ pub async fn run_async(cfg: &RunConfig) -> Result<Report, Error> {
     // async-std's JoinHandle re-raises a task's panic here; nothing to map.
     let outcomes = futures::future::join_all(tasks).await;
     runner.close().await;
-    let results = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let results = collect_results(outcomes)?;
     Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use common::report::collect_results;
 use common::sqlx_driver::Runner;
 use common::{Error, Report, RunConfig};
 
@@ -29,25 +30,16 @@ pub async fn run_async(cfg: &RunConfig) -> Result<Report, Error> {
             tokio::spawn(async move { runner.run(&queries[i]).await })
         })
         .collect();
-    let mut results = Vec::with_capacity(tasks.len());
-    let mut first_error = None;
+    let mut outcomes = Vec::with_capacity(tasks.len());
     for (q, task) in cfg.queries.iter().zip(tasks) {
-        match task.await {
-            Ok(Ok(result)) => results.push(result),
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(join) => {
-                first_error.get_or_insert(Error::Worker {
-                    label: q.label.clone(),
-                    reason: join.to_string(),
-                });
-            }
-        }
+        outcomes.push(task.await.unwrap_or_else(|join| {
+            Err(Error::Worker {
+                label: q.label.clone(),
+                reason: join.to_string(),
+            })
+        }));
     }
     runner.close().await;
-    if let Some(e) = first_error {
-        return Err(e);
-    }
+    let results = collect_results(outcomes)?;
     Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
 }

@@ -6,6 +6,7 @@
 use crossbeam::channel;
 
 use common::mysql_driver::Runner;
+use common::report::collect_results;
 use common::{Error, Query, Report, RunConfig};
 
 pub const APPROACH: &str = "test_threadpool";
@@ -44,6 +45,6 @@ pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
             reason: format!("{died} worker thread(s) panicked"),
         });
     }
-    let results = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let results = collect_results(outcomes)?;
     Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
 }
