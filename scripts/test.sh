@@ -8,8 +8,25 @@ cd "$ROOT"
 ensure_rust
 ensure_server
 
+# Started by root, the test servers run as an unprivileged OS user (dbio
+# never runs one as root), who must be able to enter their directory. A
+# checkout under a private directory (/root/...) is out of its reach: the
+# servers then live in /var/tmp instead.
+if [ "$(id -u)" = 0 ] && [ -z "${DBIO_TEST_DIR:-}" ]; then
+  server_user=${DBIO_SERVER_USER:-mysql}
+  id "$server_user" >/dev/null 2>&1 || server_user=nobody
+  mkdir -p target
+  if ! runuser -u "$server_user" -- test -x "$ROOT/target" 2>/dev/null; then
+    DBIO_TEST_DIR=/var/tmp/dbio-tests-$(printf %s "$ROOT" | cksum | cut -d' ' -f1)
+    mkdir -p "$DBIO_TEST_DIR" && chmod 755 "$DBIO_TEST_DIR"
+    export DBIO_TEST_DIR
+    say "== $server_user cannot enter $ROOT/target: test servers live in $DBIO_TEST_DIR"
+  fi
+fi
+TEST_DIR=${DBIO_TEST_DIR:-target}
+
 stop_test_server() {
-  [ -x target/debug/dbio ] && target/debug/dbio --home target/dbio-test server stop >/dev/null 2>&1 || true
+  [ -x target/debug/dbio ] && target/debug/dbio --home "$TEST_DIR/dbio-test" server stop >/dev/null 2>&1 || true
 }
 trap stop_test_server EXIT
 

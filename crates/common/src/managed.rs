@@ -16,8 +16,10 @@ pub const DATABASE: &str = "employees";
 pub const USER: &str = "dbio";
 
 /// The managed server's home: `$DBIO_HOME`, or `target/dbio` in this workspace.
+/// An empty `DBIO_HOME` counts as unset (it would be the working directory:
+/// a server home once landed in a crate's source folder that way).
 pub fn default_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("DBIO_HOME") {
+    if let Some(home) = std::env::var_os("DBIO_HOME").filter(|h| !h.is_empty()) {
         return PathBuf::from(home);
     }
     // `crates/common/../../target/dbio`, without `..` so it prints cleanly.

@@ -9,9 +9,22 @@
 //! | `settings.json` | server settings that persist (`optimizer_switch`, buffer pool) |
 //! | `state.json` | port and socket, read by every client ([`common::managed`]) |
 //! | `password` | the `dbio` user's password, mode 0600 |
+//! | `bootstrapped` | written once the accounts are secured and the server served |
 //! | `data/` | the data directory |
-//! | `mysqld.pid`, `mysqld.sock`, `error.log` | the running server's |
+//! | `run/` | the server's socket and pid file; mode 0700, so only the server's OS user (and root) can use the socket |
+//! | `tmp/`, `files/` | the server's tmpdir and `secure_file_priv` (the only place `SELECT ... INTO OUTFILE` may write) |
+//! | `error.log`, `install.log` | what the server and its initialiser said |
 //! | `lock` | held while a dbio command changes anything here |
+//!
+//! Security: the server never runs as OS root (started by root, it runs as
+//! the `mysql` account, or `nobody` where there is none; `DBIO_SERVER_USER`
+//! names another), it listens on 127.0.0.1 only, and no account can log in
+//! without a password or the socket's credentials. A new data directory is
+//! secured before the server is ever reachable: the first start runs it
+//! with `skip-networking` and the private socket, sets every password,
+//! drops the initialiser's other root and anonymous accounts, checks that
+//! none without a password is left, and only then restarts it on TCP.
+//! A first start that is interrupted is started over by the next.
 //!
 //! Readiness is polled (a connection attempt every 50 ms) until a deadline,
 //! never slept for. A pid file or socket left by a crashed server is removed
@@ -119,11 +132,16 @@ impl Server {
     fn cnf(&self) -> PathBuf {
         self.home.join("my.cnf")
     }
+    /// The server's own directory for its socket and pid file: mode 0700, so
+    /// that no other OS user can reach the socket.
+    fn run_dir(&self) -> PathBuf {
+        self.home.join("run")
+    }
     fn socket(&self) -> PathBuf {
-        self.home.join("mysqld.sock")
+        self.run_dir().join("mysqld.sock")
     }
     fn pid_file(&self) -> PathBuf {
-        self.home.join("mysqld.pid")
+        self.run_dir().join("mysqld.pid")
     }
     pub fn error_log(&self) -> PathBuf {
         self.home.join("error.log")
@@ -133,6 +151,11 @@ impl Server {
     /// tables of another server that is initialising at the same moment.
     fn tmp_dir(&self) -> PathBuf {
         self.home.join("tmp")
+    }
+    /// `secure_file_priv`: the only directory the server reads or writes
+    /// files in for SQL statements (`INTO OUTFILE`, `LOAD_FILE`).
+    fn files_dir(&self) -> PathBuf {
+        self.home.join("files")
     }
     fn settings_path(&self) -> PathBuf {
         self.home.join("settings.json")
@@ -180,11 +203,19 @@ impl Server {
     /// A stale pid file (process gone, or not this home's server) is removed
     /// together with the socket, so that the next start is clean.
     pub fn running_pid(&self) -> Option<u32> {
-        let pid: u32 = fs::read_to_string(self.pid_file())
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
+        [self.pid_file(), self.legacy_pid_file()]
+            .into_iter()
+            .find_map(|file| self.live_pid(&file))
+    }
+
+    /// Where dbio kept the pid file (and socket) before `run/`: a server
+    /// started there by an older dbio runs as root, and is restarted.
+    fn legacy_pid_file(&self) -> PathBuf {
+        self.home.join("mysqld.pid")
+    }
+
+    fn live_pid(&self, file: &Path) -> Option<u32> {
+        let pid: u32 = fs::read_to_string(file).ok()?.trim().parse().ok()?;
         match inspect(pid, &self.cnf()) {
             PidState::Ours => return Some(pid),
             // A crashed or killed server still closing its files and port:
@@ -194,52 +225,81 @@ impl Server {
             }
             PidState::Other => {}
         }
-        let _ = fs::remove_file(self.pid_file());
-        let _ = fs::remove_file(self.socket());
+        let _ = fs::remove_file(file);
+        let _ = fs::remove_file(file.with_extension("sock"));
         None
     }
 
-    /// Starts the server if it is not running (initialising the data
-    /// directory on first use) and waits until it accepts connections.
-    /// Returns whether it was started by this call.
+    /// Starts the server if it is not running (initialising and securing
+    /// the data directory on first use) and waits until it accepts
+    /// connections. Returns whether it was started by this call.
+    ///
+    /// Settings are saved only once the server has taken them: a requested
+    /// `optimizer_switch` is applied live after the start, and one the
+    /// server refuses is reported and forgotten instead of blocking every
+    /// later start.
     pub fn start(&self, requested: &ServerSettings, progress: &Progress) -> Result<bool> {
         let _lock = self.lock()?;
-        let mut settings = self.settings()?;
-        settings.merge(requested);
-        self.save_settings(&settings)?;
-        if self.running_pid().is_some() {
-            // Running: apply a changed optimizer_switch live as well.
-            if let Some(switch) = &requested.optimizer_switch {
-                let mut conn = self.admin_conn()?;
-                set_optimizer_switch(&mut conn, switch)?;
+        let saved = self.settings()?;
+        let bootstrapped = self.bootstrapped_marker().exists();
+        if let Some(pid) = self.live_pid(&self.legacy_pid_file()) {
+            progress("restarting a server that an older dbio started as OS root");
+            self.terminate(pid)?;
+        }
+        let started = match self.running_pid() {
+            Some(_) if bootstrapped => false,
+            running => {
+                if let Some(pid) = running {
+                    progress("a first start of this server was interrupted; starting it over");
+                    self.kill(pid)?;
+                }
+                // A requested switch is applied live below, once the server
+                // runs with its own default; the saved one was accepted before.
+                let mut for_start = saved.clone();
+                for_start.merge(requested);
+                if requested.optimizer_switch.is_some() {
+                    for_start.optimizer_switch = None;
+                }
+                let binary = find_server_binary()?;
+                let flavor = flavor_of(&binary)?;
+                let owner = ServerUser::for_this_process()?;
+                let port = self.choose_port()?;
+                self.prepare_dirs(owner.as_ref())?;
+                if !bootstrapped {
+                    self.bootstrap(&binary, flavor, owner.as_ref(), port, progress)?;
+                }
+                self.write_cnf(flavor, owner.as_ref(), port, &for_start, Mode::Serve)?;
+                progress(&format!(
+                    "starting {} on 127.0.0.1:{port}",
+                    binary.display()
+                ));
+                self.spawn_and_wait(&binary, Mode::Serve)?;
+                if !bootstrapped {
+                    let marker = self.bootstrapped_marker();
+                    fs::write(&marker, b"").ctx("cannot write", &marker)?;
+                }
+                let state = ServerState {
+                    port,
+                    socket: self.socket(),
+                };
+                let path = ServerState::path(&self.home);
+                let json = serde_json::to_vec_pretty(&state).map_err(std::io::Error::other);
+                json.and_then(|j| fs::write(&path, j))
+                    .ctx("cannot write", path)?;
+                self.save_settings(&for_start)?;
+                true
             }
-            return Ok(false);
-        }
-        let binary = find_server_binary()?;
-        let flavor = flavor_of(&binary)?;
-        let port = self.choose_port()?;
-        self.write_cnf(flavor, port, &settings)?;
-        if !self.bootstrapped_marker().exists() {
-            progress("initialising a new data directory");
-            self.initialise(&binary, flavor)?;
-        }
-        progress(&format!(
-            "starting {} on 127.0.0.1:{port}",
-            binary.display()
-        ));
-        self.spawn_and_wait(&binary)?;
-        if !self.bootstrapped_marker().exists() {
-            self.bootstrap()?;
-        }
-        let state = ServerState {
-            port,
-            socket: self.socket(),
         };
-        let path = ServerState::path(&self.home);
-        let json = serde_json::to_vec_pretty(&state).map_err(std::io::Error::other);
-        json.and_then(|j| fs::write(&path, j))
-            .ctx("cannot write", path)?;
-        Ok(true)
+        let mut conn = self.admin_conn()?;
+        // Homes made before accounts were secured at bootstrap are fixed here.
+        secure_accounts(&mut conn)?;
+        if let Some(switch) = &requested.optimizer_switch {
+            set_optimizer_switch(&mut conn, switch)?;
+            let mut settings = self.settings()?;
+            settings.merge(requested);
+            self.save_settings(&settings)?;
+        }
+        Ok(started)
     }
 
     /// The port of the last run if it is still free, or a new free one.
@@ -278,7 +338,44 @@ impl Server {
             .port())
     }
 
-    fn write_cnf(&self, flavor: Flavor, port: u16, settings: &ServerSettings) -> Result<()> {
+    /// Creates the server's directories, private to the OS user it runs as,
+    /// and hands them (and the data directory, if any) to that user.
+    fn prepare_dirs(&self, owner: Option<&ServerUser>) -> Result<()> {
+        for dir in [self.run_dir(), self.tmp_dir(), self.files_dir()] {
+            fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                .ctx("cannot chmod", &dir)?;
+        }
+        let log = self.error_log();
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .ctx("cannot create", &log)?;
+        let Some(owner) = owner else {
+            return Ok(());
+        };
+        owner.check_can_reach(&self.home)?;
+        for path in [
+            self.run_dir(),
+            self.tmp_dir(),
+            self.files_dir(),
+            self.data_dir(),
+            log,
+        ] {
+            owner.chown_tree(&path)?;
+        }
+        Ok(())
+    }
+
+    fn write_cnf(
+        &self,
+        flavor: Flavor,
+        owner: Option<&ServerUser>,
+        port: u16,
+        settings: &ServerSettings,
+        mode: Mode,
+    ) -> Result<()> {
         let mut cnf = String::from(
             "# Written by dbio before every start; edit settings.json or use dbio flags instead.\n[mysqld]\n",
         );
@@ -288,10 +385,11 @@ impl Server {
         set("pid-file", &self.pid_file().display());
         set("log-error", &self.error_log().display());
         set("tmpdir", &self.tmp_dir().display());
+        set("secure-file-priv", &self.files_dir().display());
         set("port", &port);
         set("bind-address", &"127.0.0.1");
-        if is_root() {
-            set("user", &"root");
+        if let Some(owner) = owner {
+            set("user", &owner.name);
         }
         set("max_connections", &1000);
         set("performance_schema", &"ON");
@@ -312,11 +410,80 @@ impl Server {
             set("optimizer_switch", &format!("'{switch}'"));
         }
         cnf.push_str("skip-name-resolve\nskip-log-bin\n");
+        if mode == Mode::Bootstrap {
+            cnf.push_str("skip-networking\n");
+        }
         if flavor == Flavor::MySql {
             cnf.push_str("mysqlx=OFF\n");
         }
-        fs::create_dir_all(self.tmp_dir()).ctx("cannot create", self.tmp_dir())?;
         fs::write(self.cnf(), cnf).ctx("cannot write", self.cnf())
+    }
+
+    /// A new data directory with secured accounts, and the password file.
+    /// The server runs only on its private socket meanwhile, and is stopped
+    /// at the end.
+    fn bootstrap(
+        &self,
+        binary: &Path,
+        flavor: Flavor,
+        owner: Option<&ServerUser>,
+        port: u16,
+        progress: &Progress,
+    ) -> Result<()> {
+        progress("initialising a new data directory");
+        self.write_cnf(
+            flavor,
+            owner,
+            port,
+            &ServerSettings::default(),
+            Mode::Bootstrap,
+        )?;
+        self.initialise(binary, flavor)?;
+        if let Some(owner) = owner {
+            owner.chown_tree(&self.data_dir())?;
+        }
+        let mut child = self.spawn_and_wait(binary, Mode::Bootstrap)?;
+        progress("securing the accounts (the server is not on the network yet)");
+        let password = generate_password()?;
+        let path = ServerState::password_path(&self.home);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .ctx("cannot create", &path)?;
+        file.write_all(password.as_bytes())
+            .ctx("cannot write", &path)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).ctx("cannot chmod", &path)?;
+        let mut conn = self.root_conn()?;
+        for host in ["localhost", "127.0.0.1", "::1"] {
+            let user = format!("'{}'@'{host}'", managed::USER);
+            conn.query_drop(format!(
+                "CREATE USER IF NOT EXISTS {user} IDENTIFIED BY '{password}'"
+            ))
+            .sql("cannot create the dbio user")?;
+            conn.query_drop(format!(
+                "GRANT ALL PRIVILEGES ON *.* TO {user} WITH GRANT OPTION"
+            ))
+            .sql("cannot grant privileges")?;
+        }
+        conn.query_drop(format!(
+            "ALTER USER 'root'@'localhost' IDENTIFIED BY '{password}'"
+        ))
+        .sql("cannot set root's password")?;
+        secure_accounts(&mut conn)?;
+        drop(conn);
+        let pid = self.running_pid().ok_or_else(|| {
+            DbioError::Usage(format!(
+                "the server of {} exited during its first start; see {}",
+                self.home.display(),
+                self.error_log().display()
+            ))
+        })?;
+        self.terminate(pid)?;
+        let _ = child.wait();
+        Ok(())
     }
 
     fn initialise(&self, binary: &Path, flavor: Flavor) -> Result<()> {
@@ -361,7 +528,9 @@ impl Server {
         Ok(())
     }
 
-    fn spawn_and_wait(&self, binary: &Path) -> Result<()> {
+    /// Starts the server and waits until it takes connections; returns the
+    /// child so that a caller that stops it again can reap it.
+    fn spawn_and_wait(&self, binary: &Path, mode: Mode) -> Result<std::process::Child> {
         let _ = fs::remove_file(self.socket());
         let log = self.error_log();
         let out = OpenOptions::new()
@@ -388,8 +557,13 @@ impl Server {
                     log,
                 });
             }
-            if self.socket().exists() && self.root_conn().is_ok() || self.admin_conn().is_ok() {
-                return Ok(());
+            let ready = self.socket().exists()
+                && match mode {
+                    Mode::Bootstrap => self.root_conn().is_ok(),
+                    Mode::Serve => self.admin_conn().is_ok(),
+                };
+            if ready {
+                return Ok(child);
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
@@ -403,8 +577,8 @@ impl Server {
         }
     }
 
-    /// Connection as root over the socket: possible only until bootstrap
-    /// gives root a password, i.e. on a fresh data directory.
+    /// Connection as root over the socket, without a password: possible only
+    /// during bootstrap, while the server is on its private socket alone.
     fn root_conn(&self) -> Result<mysql::Conn> {
         let opts = mysql::OptsBuilder::new()
             .socket(Some(self.socket().to_string_lossy().into_owned()))
@@ -415,10 +589,7 @@ impl Server {
 
     /// Connection as the dbio user over the socket.
     pub fn admin_conn(&self) -> Result<mysql::Conn> {
-        let password = ServerState::read_password(&self.home).ctx(
-            "cannot read the password",
-            ServerState::password_path(&self.home),
-        )?;
+        let password = self.password()?;
         let opts = mysql::OptsBuilder::new()
             .socket(Some(self.socket().to_string_lossy().into_owned()))
             .user(Some(managed::USER))
@@ -426,38 +597,20 @@ impl Server {
         mysql::Conn::new(opts).sql("cannot connect to the managed server")
     }
 
-    /// Creates the dbio user with a generated password and gives root the
-    /// same password, so that no account is left without one.
-    fn bootstrap(&self) -> Result<()> {
-        let password = generate_password()?;
-        let path = ServerState::password_path(&self.home);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .ctx("cannot create", &path)?;
-        file.write_all(password.as_bytes())
-            .ctx("cannot write", &path)?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).ctx("cannot chmod", &path)?;
-        let mut conn = self.root_conn()?;
-        for host in ["localhost", "127.0.0.1", "::1"] {
-            let user = format!("'{}'@'{host}'", managed::USER);
-            conn.query_drop(format!(
-                "CREATE USER IF NOT EXISTS {user} IDENTIFIED BY '{password}'"
-            ))
-            .sql("cannot create the dbio user")?;
-            conn.query_drop(format!(
-                "GRANT ALL PRIVILEGES ON *.* TO {user} WITH GRANT OPTION"
-            ))
-            .sql("cannot grant privileges")?;
-        }
-        conn.query_drop(format!(
-            "ALTER USER 'root'@'localhost' IDENTIFIED BY '{password}'"
-        ))
-        .sql("cannot set root's password")?;
-        fs::write(self.bootstrapped_marker(), b"").ctx("cannot write", self.bootstrapped_marker())
+    fn password(&self) -> Result<String> {
+        ServerState::read_password(&self.home).map_err(|source| {
+            let path = ServerState::password_path(&self.home);
+            let what = if source.kind() == std::io::ErrorKind::PermissionDenied {
+                "cannot read the managed server's password: the file belongs to the user who ran `dbio up`"
+            } else {
+                "cannot read the managed server's password"
+            };
+            DbioError::Io {
+                what: what.into(),
+                path,
+                source,
+            }
+        })
     }
 
     /// Stops the server if it runs; returns whether it did.
@@ -467,6 +620,12 @@ impl Server {
             return Ok(false);
         };
         progress(&format!("stopping the server (pid {pid})"));
+        self.terminate(pid)?;
+        Ok(true)
+    }
+
+    /// Asks the server `pid` to shut down and waits until it has.
+    fn terminate(&self, pid: u32) -> Result<()> {
         signal(pid, libc::SIGTERM);
         if !wait_gone(pid, &self.cnf(), STOP_DEADLINE) {
             signal(pid, libc::SIGKILL);
@@ -476,7 +635,23 @@ impl Server {
             )));
         }
         let _ = fs::remove_file(self.pid_file());
-        Ok(true)
+        let _ = fs::remove_file(self.legacy_pid_file());
+        Ok(())
+    }
+
+    /// Kills the server `pid` (left by an interrupted first start: nothing
+    /// in it is worth a clean shutdown) and waits until it is gone.
+    fn kill(&self, pid: u32) -> Result<()> {
+        signal(pid, libc::SIGKILL);
+        if !wait_gone(pid, &self.cnf(), STOP_DEADLINE) {
+            return Err(DbioError::Timeout(format!(
+                "the server (pid {pid}) did not exit within {} s of SIGKILL",
+                STOP_DEADLINE.as_secs()
+            )));
+        }
+        let _ = fs::remove_file(self.pid_file());
+        let _ = fs::remove_file(self.socket());
+        Ok(())
     }
 
     /// What is known about the server, asking it when it runs.
@@ -549,6 +724,193 @@ fn clock_ticks_per_second() -> f64 {
     #[allow(unsafe_code)]
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
+/// How a server is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// First start of a new data directory: socket only, root without a
+    /// password until [`secure_accounts`] is done.
+    Bootstrap,
+    /// Every other start: TCP on 127.0.0.1 and the socket.
+    Serve,
+}
+
+/// The OS account a server started by root runs as.
+#[derive(Debug, Clone)]
+struct ServerUser {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+impl ServerUser {
+    /// `None` when this process is not root: the server then runs as the
+    /// user who started it. As root: `$DBIO_SERVER_USER`, else `mysql`
+    /// (the server package's account), else `nobody`.
+    fn for_this_process() -> Result<Option<ServerUser>> {
+        if !is_root() {
+            return Ok(None);
+        }
+        let passwd = fs::read_to_string("/etc/passwd").ctx("cannot read", "/etc/passwd")?;
+        let find = |name: &str| {
+            passwd.lines().find_map(|line| {
+                let f: Vec<&str> = line.split(':').collect();
+                match f.as_slice() {
+                    [n, _, uid, gid, ..] if *n == name => Some(ServerUser {
+                        name: name.to_owned(),
+                        uid: uid.parse().ok()?,
+                        gid: gid.parse().ok()?,
+                    }),
+                    _ => None,
+                }
+            })
+        };
+        let user = match std::env::var("DBIO_SERVER_USER") {
+            Ok(name) => find(&name).ok_or_else(|| {
+                DbioError::Usage(format!(
+                    "DBIO_SERVER_USER={name} is not an account of this machine (/etc/passwd)"
+                ))
+            })?,
+            Err(_) => find("mysql").or_else(|| find("nobody")).ok_or_else(|| {
+                DbioError::Usage(
+                    "dbio never runs the server as root, and this machine has neither a `mysql` nor a `nobody` account: create one (`useradd --system mysql`) or name one in DBIO_SERVER_USER".into(),
+                )
+            })?,
+        };
+        if user.uid == 0 {
+            return Err(DbioError::Usage(format!(
+                "the server would run as {} (uid 0): dbio never runs it as root; name another account in DBIO_SERVER_USER",
+                user.name
+            )));
+        }
+        Ok(Some(user))
+    }
+
+    /// Fails with what to do when this user cannot enter `home` (a home
+    /// under a private directory such as /root).
+    fn check_can_reach(&self, home: &Path) -> Result<()> {
+        let reachable = Command::new("test")
+            .arg("-x")
+            .arg(home)
+            .uid(self.uid)
+            .gid(self.gid)
+            .status()
+            .is_ok_and(|s| s.success());
+        if reachable {
+            return Ok(());
+        }
+        Err(DbioError::Usage(format!(
+            "the server runs as the OS user {} (never as root), who cannot enter {}: let others enter its parent directories (`chmod o+x` on each) or use a home outside them (--home or DBIO_HOME, e.g. /var/tmp/dbio)",
+            self.name,
+            home.display()
+        )))
+    }
+
+    /// Gives `path` and everything under it to this user (no-op if missing).
+    fn chown_tree(&self, path: &Path) -> Result<()> {
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return Ok(());
+        };
+        std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))
+            .ctx("cannot hand over to the server's user", path)?;
+        if meta.is_dir() {
+            for entry in fs::read_dir(path).ctx("cannot read", path)? {
+                let entry = entry.ctx("cannot read", path)?;
+                self.chown_tree(&entry.path())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Drops every root and anonymous account but `root@localhost` (the
+/// initialiser creates root at 127.0.0.1, ::1 and the host name without a
+/// password), then checks that no account is left that logs in without a
+/// password. Safe to repeat.
+pub fn secure_accounts(conn: &mut mysql::Conn) -> Result<()> {
+    let extra: Vec<(String, String)> = conn
+        .query(
+            "SELECT User, Host FROM mysql.user \
+             WHERE (User = 'root' AND Host <> 'localhost') OR User = ''",
+        )
+        .sql("cannot list the server's accounts")?;
+    for (user, host) in extra {
+        let quote = |s: &str| s.replace('\\', "\\\\").replace('\'', "''");
+        conn.query_drop(format!("DROP USER '{}'@'{}'", quote(&user), quote(&host)))
+            .sql(format!("cannot drop the account '{user}'@'{host}'"))?;
+    }
+    let open = open_accounts(conn)?;
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(DbioError::Usage(format!(
+            "accounts without a password are left on the server: {}; set one with ALTER USER ... IDENTIFIED BY, or DROP USER",
+            open.join(", ")
+        )))
+    }
+}
+
+/// Accounts that can log in without a password: not locked, not a role,
+/// and with a password plugin whose password is empty (socket
+/// authentication counts as secured). Reads `mysql.global_priv` on MariaDB,
+/// `mysql.user` on MySQL.
+pub fn open_accounts(conn: &mut mysql::Conn) -> Result<Vec<String>> {
+    let rows: std::result::Result<Vec<(String, String, String)>, _> =
+        conn.query("SELECT User, Host, Priv FROM mysql.global_priv");
+    let rows = match rows {
+        Ok(rows) => rows,
+        // MySQL: no global_priv; the same facts as JSON from mysql.user.
+        Err(mysql::Error::MySqlError(e)) if e.code == 1146 => conn
+            .query(
+                "SELECT User, Host, JSON_OBJECT('plugin', plugin, \
+                 'authentication_string', authentication_string, \
+                 'account_locked', account_locked = 'Y') FROM mysql.user",
+            )
+            .sql("cannot read the server's accounts")?,
+        Err(e) => return Err(e).sql("cannot read the server's accounts"),
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, priv_json)| account_is_open(priv_json))
+        .map(|(user, host, _)| format!("'{user}'@'{host}'"))
+        .collect())
+}
+
+/// Whether an account (its `mysql.global_priv` JSON) logs in without a
+/// password by any of its authentication methods.
+fn account_is_open(priv_json: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(priv_json) else {
+        // Unreadable: not known to be secured.
+        return true;
+    };
+    let flag = |k: &str| v.get(k).and_then(serde_json::Value::as_bool) == Some(true);
+    if flag("account_locked") || flag("is_role") {
+        return false;
+    }
+    let without_password = |m: &serde_json::Value| {
+        let plugin = m
+            .get("plugin")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("mysql_native_password");
+        let secret = m
+            .get("authentication_string")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        const SOCKET: [&str; 2] = ["unix_socket", "auth_socket"];
+        !SOCKET.contains(&plugin) && secret.is_empty()
+    };
+    // MariaDB's `auth_or` lists alternatives; `{}` stands for the main one.
+    match v.get("auth_or").and_then(serde_json::Value::as_array) {
+        Some(alternatives) => alternatives.iter().any(|m| {
+            if m.as_object().is_some_and(serde_json::Map::is_empty) {
+                without_password(&v)
+            } else {
+                without_password(m)
+            }
+        }),
+        None => without_password(&v),
+    }
 }
 
 /// Sets `optimizer_switch` for new sessions.
@@ -756,4 +1118,37 @@ fn excerpt(logs: &[&Path]) -> String {
     }
     let from = picked.len().saturating_sub(KEEP);
     picked[from..].join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_is_open;
+
+    #[test]
+    fn accounts_without_a_password_are_open() {
+        // What mariadb-install-db made for root@127.0.0.1: no plugin, no password.
+        assert!(account_is_open(r#"{"access":18446744073709551615}"#));
+        assert!(account_is_open(
+            r#"{"plugin":"mysql_native_password","authentication_string":""}"#
+        ));
+        // One alternative without a password is enough.
+        assert!(account_is_open(
+            r#"{"plugin":"unix_socket","authentication_string":"","auth_or":[{"plugin":"mysql_native_password","authentication_string":""},{}]}"#
+        ));
+        assert!(account_is_open("not json"));
+    }
+
+    #[test]
+    fn passwords_sockets_locks_and_roles_are_closed() {
+        assert!(!account_is_open(
+            r#"{"plugin":"mysql_native_password","authentication_string":"*2BA0B4BEC87E86D5DB4D857CC79CC65514E01D4E"}"#
+        ));
+        assert!(!account_is_open(
+            r#"{"plugin":"mysql_native_password","authentication_string":"invalid","auth_or":[{},{"plugin":"unix_socket"}]}"#
+        ));
+        assert!(!account_is_open(
+            r#"{"access":0,"plugin":"mysql_native_password","authentication_string":"","account_locked":true}"#
+        ));
+        assert!(!account_is_open(r#"{"access":0,"is_role":true}"#));
+    }
 }

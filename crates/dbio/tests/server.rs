@@ -1,8 +1,12 @@
 //! The managed server's life cycle, on servers of the tests' own.
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-use dbio::{ServerSettings, no_progress};
+use dbio::{Server, ServerSettings, no_progress};
 use mysql::prelude::Queryable;
 use testkit::{Scratch, admin};
 
@@ -60,7 +64,7 @@ fn start_stop_restart_and_recover_from_a_crash() {
     // It may come while the killed server still holds its port and files
     // (its command line is gone before they are closed): start waits.
     let pid = status.pid.expect("pid");
-    std::process::Command::new("kill")
+    Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
         .expect("kill");
@@ -68,13 +72,13 @@ fn start_stop_restart_and_recover_from_a_crash() {
         "the server to die",
         std::time::Duration::from_secs(30),
         || {
-            (!std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
+            (!Path::new(&format!("/proc/{pid}/cmdline")).exists()
                 || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.is_empty()))
             .then_some(())
         },
     );
     assert!(
-        server.home().join("mysqld.pid").exists(),
+        server.home().join("run/mysqld.pid").exists(),
         "the crash left its pid file"
     );
     assert!(
@@ -142,6 +146,253 @@ fn a_starting_server_leaves_the_shared_tmpdir_alone() {
     let survived = guard.exists();
     let _ = std::fs::remove_file(&guard);
     assert!(survived, "starting a server deleted {}", guard.display());
+}
+
+#[test]
+fn a_rejected_optimizer_switch_is_not_saved() {
+    let scratch = Scratch::start("badswitch", &ServerSettings::default());
+    let server = &scratch.server;
+    let typo = ServerSettings {
+        optimizer_switch: Some("split_materialised=off".into()),
+        buffer_pool_mib: None,
+    };
+    let err = server.start(&typo, &no_progress()).expect_err("a typo");
+    let text = common::error::chain(&err);
+    assert!(text.contains("split_materialised"), "{text}");
+    assert_eq!(server.settings().expect("settings").optimizer_switch, None);
+    // Neither on a stopped server: it starts with its saved settings, then
+    // refuses the switch, and the next plain start works.
+    server.stop(&no_progress()).expect("stop");
+    assert!(server.start(&typo, &no_progress()).is_err());
+    assert_eq!(server.settings().expect("settings").optimizer_switch, None);
+    server.stop(&no_progress()).expect("stop");
+    assert!(
+        server
+            .start(&ServerSettings::default(), &no_progress())
+            .expect("a later start is not blocked")
+    );
+}
+
+/// The hostile pass's first finding: the initialiser's root accounts at
+/// 127.0.0.1, ::1 and the host name had no password, and the server ran as
+/// OS root with `secure_file_priv` empty, so any local user could write
+/// root-owned files anywhere.
+#[test]
+fn no_account_without_a_password_and_the_server_is_not_root() {
+    let scratch = Scratch::start("secure", &ServerSettings::default());
+    let server = &scratch.server;
+    let status = server.status();
+    let port = status.port.expect("port");
+    let mut conn = server.admin_conn().expect("admin");
+    assert_eq!(
+        dbio::server::open_accounts(&mut conn).expect("accounts"),
+        Vec::<String>::new()
+    );
+    let accounts: Vec<(String, String)> = conn
+        .query("SELECT User, Host FROM mysql.user ORDER BY User, Host")
+        .expect("accounts");
+    assert!(
+        accounts
+            .iter()
+            .all(|(u, h)| u != "root" || h == "localhost"),
+        "{accounts:?}"
+    );
+    let files: String = conn
+        .query_first("SELECT @@secure_file_priv")
+        .expect("query")
+        .expect("a value");
+    assert!(
+        Path::new(&files).starts_with(server.home()),
+        "secure_file_priv {files} is outside the home"
+    );
+    let outside = std::env::temp_dir().join(format!("dbio-outfile-{}", std::process::id()));
+    let denied = conn.query_drop(format!("SELECT 'x' INTO OUTFILE '{}'", outside.display()));
+    assert!(denied.is_err() && !outside.exists(), "{denied:?}");
+
+    let uid = process_uid(status.pid.expect("pid"));
+    assert_ne!(uid, 0, "the server runs as root");
+    assert_root_is_closed(server.home(), port);
+}
+
+/// Killed while its first start secured the accounts, `dbio server start`
+/// left a server whose root had no password; the next start said "already
+/// running" and then "no managed server" forever.
+#[test]
+fn an_interrupted_first_start_is_closed_and_started_over() {
+    let home = scratch_home("interrupted");
+    let mut dbio = Command::new(env!("CARGO_BIN_EXE_dbio"))
+        .args(["--home", &home.display().to_string(), "server", "start"])
+        .env_remove("DBIO_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dbio");
+    let stderr = BufReader::new(dbio.stderr.take().expect("stderr"));
+    let mut said = Vec::new();
+    for line in stderr.lines() {
+        let line = line.expect("stderr");
+        said.push(line.clone());
+        if line.contains("securing the accounts") {
+            break;
+        }
+    }
+    // dbio dies here, at the worst moment: the new server runs, root has no
+    // password yet.
+    dbio.kill().expect("kill dbio");
+    let _ = dbio.wait();
+    assert!(
+        said.iter().any(|l| l.contains("securing the accounts")),
+        "{said:?}"
+    );
+    let guard = StopOnDrop(Server::new(&home));
+    let server = &guard.0;
+    let pid = server.running_pid().expect("the half-started server runs");
+    let port = common::managed::ServerState::read(&home)
+        .expect("state")
+        .map(|s| s.port);
+    assert!(
+        port.is_none(),
+        "no URL is published before the accounts are secured"
+    );
+    assert_ne!(process_uid(pid), 0);
+    // Not on the network, and its socket is out of other users' reach.
+    assert!(
+        tcp_ports_of(pid).is_empty(),
+        "the bootstrap server listens on TCP"
+    );
+    assert_socket_closed_to_others(&home);
+
+    assert!(
+        server
+            .start(&ServerSettings::default(), &no_progress())
+            .expect("the next start recovers")
+    );
+    let mut conn = server.admin_conn().expect("admin");
+    assert!(
+        dbio::server::open_accounts(&mut conn)
+            .expect("accounts")
+            .is_empty()
+    );
+    let port = server.status().port.expect("port");
+    assert_root_is_closed(&home, port);
+}
+
+/// Stops the server when the test ends, and removes its home if it passed.
+struct StopOnDrop(Server);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.stop(&no_progress());
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(self.0.home());
+        }
+    }
+}
+
+fn scratch_home(name: &str) -> PathBuf {
+    let home = testkit::test_dir()
+        .join("dbio-scratch")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    home
+}
+
+/// The real uid of a process, from /proc.
+fn process_uid(pid: u32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+        .expect("uid")
+}
+
+/// TCP ports the process listens on (its network namespace's listeners that
+/// it holds open), from /proc.
+fn tcp_ports_of(pid: u32) -> Vec<u16> {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .filter_map(|l| {
+                    l.to_str()
+                        .and_then(|s| s.strip_prefix("socket:["))
+                        .map(|s| s.trim_end_matches(']').to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ["tcp", "tcp6"]
+        .iter()
+        .flat_map(|t| {
+            std::fs::read_to_string(format!("/proc/{pid}/net/{t}"))
+                .unwrap_or_default()
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let listening = f.get(3) == Some(&"0A");
+                    let ours = f.get(9).is_some_and(|i| inodes.contains(*i));
+                    let port = f.get(1)?.rsplit(':').next()?;
+                    (listening && ours).then(|| u16::from_str_radix(port, 16).ok())?
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Root has no way in without the password: not over TCP, and (checked as
+/// another OS user where the test runs as root) not over the socket.
+fn assert_root_is_closed(home: &Path, port: u16) {
+    let tcp = mysql::OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(port)
+        .prefer_socket(false)
+        .user(Some("root"));
+    let err = mysql::Conn::new(tcp).expect_err("root without a password over TCP");
+    assert!(
+        matches!(&err, mysql::Error::MySqlError(e) if e.code == 1045),
+        "{err:?}"
+    );
+    assert_socket_closed_to_others(home);
+}
+
+/// Another OS user cannot even reach the socket. As root the test runs the
+/// client as `nobody`; otherwise it checks the socket directory's mode.
+fn assert_socket_closed_to_others(home: &Path) {
+    let run = home.join("run");
+    let mode = std::fs::metadata(&run)
+        .expect("run dir")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the socket's directory is open to others");
+    // SAFETY: geteuid has no preconditions.
+    #[allow(unsafe_code)]
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        return;
+    }
+    let socket = run.join("mysqld.sock");
+    let out = Command::new("mariadb")
+        .args([
+            "-uroot",
+            "-S",
+            &socket.display().to_string(),
+            "-e",
+            "SELECT 1",
+        ])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run the mariadb client as nobody");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "nobody connected as root: {text}");
+    assert!(
+        text.contains("(13)") || text.contains("ermission"),
+        "{text}"
+    );
 }
 
 /// Whether the server reports the lifecycle test's `split_materialized=off`.

@@ -166,7 +166,7 @@ pub fn managed_server_down(bin: &Path) {
         .port();
     let state = common::managed::ServerState {
         port,
-        socket: home.join("mysqld.sock"),
+        socket: home.join("run").join("mysqld.sock"),
     };
     std::fs::write(
         common::managed::ServerState::path(&home),

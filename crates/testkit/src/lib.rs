@@ -37,7 +37,14 @@ pub const APPROACHES: [(&str, Run); 6] = [
 pub const TEST_SCALE: f64 = 0.01;
 pub const TEST_SEED: u64 = 42;
 
-fn target_dir() -> PathBuf {
+/// Where the tests keep their servers: `$DBIO_TEST_DIR`, or the
+/// workspace's `target/`. Started by root, a server runs as an unprivileged
+/// OS user who must be able to enter it; `scripts/test.sh` picks another
+/// directory when the checkout is out of that user's reach (e.g. in /root).
+pub fn test_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DBIO_TEST_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
     // crates/testkit -> workspace root
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
@@ -60,7 +67,7 @@ pub fn shared() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
         let home = std::env::var_os("DBIO_TEST_HOME")
-            .map_or_else(|| target_dir().join("dbio-test"), PathBuf::from);
+            .map_or_else(|| test_dir().join("dbio-test"), PathBuf::from);
         let server = Server::new(home);
         server
             .start(&ServerSettings::default(), &no_progress())
@@ -125,7 +132,7 @@ pub fn connections_of(conn: &mut mysql::Conn, user: &str) -> usize {
     .unwrap_or(0)
 }
 
-/// A server of a test's own in `target/dbio-scratch/<name>-<pid>`, stopped
+/// A server of a test's own in `<test_dir>/dbio-scratch/<name>-<pid>`, stopped
 /// on drop and removed unless the test failed. No dataset is loaded.
 #[derive(Debug)]
 pub struct Scratch {
@@ -134,7 +141,7 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn start(name: &str, settings: &ServerSettings) -> Scratch {
-        let home = target_dir()
+        let home = test_dir()
             .join("dbio-scratch")
             .join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
