@@ -32,9 +32,18 @@ def settings():
     url = os.environ.get("DATABASE_URL")
     if not url:
         fail("DATABASE_URL is not set (scripts/bench.sh sets it from `dbio url --reveal`)")
+    # Never quote the URL: one that does not parse as intended (no scheme,
+    # `mysql:user:pw@host`) has its password where redaction does not look.
+    expected = "expected mysql://USER@HOST:PORT/DATABASE, with USER:PASSWORD for a password"
     parts = urlsplit(url)
     if parts.scheme not in ("mysql", "mariadb"):
-        fail("DATABASE_URL must start with mysql://")
+        fail(f"DATABASE_URL does not start with mysql:// or mariadb://; {expected}")
+    if not url[len(parts.scheme):].startswith("://") or not parts.hostname:
+        fail(f"DATABASE_URL has no // and host after its scheme; {expected}")
+    try:
+        port = parts.port
+    except ValueError:
+        fail(f"DATABASE_URL has an invalid port; {expected}")
     try:
         budget = int(os.environ.get("DBIO_CONNECTIONS", "5"))
     except ValueError:
@@ -43,7 +52,7 @@ def settings():
         fail("DBIO_CONNECTIONS must be at least 1")
     return {
         "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 3306,
+        "port": port or 3306,
         "user": unquote(parts.username or ""),
         "password": unquote(parts.password or ""),
         "db": parts.path.lstrip("/") or "employees",

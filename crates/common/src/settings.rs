@@ -112,24 +112,30 @@ pub struct ConnConfig {
 pub struct DbUrl(url::Url);
 
 impl DbUrl {
+    /// Parses and checks a URL. Errors say what is wrong without quoting
+    /// any of the text: a URL that does not parse as intended (`user:pw@host`
+    /// without a scheme, `mysql:user:pw@host`) has its password somewhere
+    /// other than where [`DbUrl`]'s redaction would find it.
     pub fn parse(text: &str) -> Result<DbUrl, Error> {
-        // Never echo the input: it may hold a password.
+        const EXPECTED: &str =
+            "expected mysql://USER@HOST:PORT/DATABASE, with USER:PASSWORD for a password";
         let url = url::Url::parse(text).map_err(|e| {
-            Error::Config(format!("DATABASE_URL is not a valid URL ({e}); expected mysql://USER@HOST:PORT/DATABASE, with USER:PASSWORD for a password"))
+            Error::Config(format!("DATABASE_URL is not a valid URL ({e}); {EXPECTED}"))
         })?;
-        let url = DbUrl(url);
-        match url.0.scheme() {
-            "mysql" | "mariadb" => {}
-            other => {
-                return Err(Error::Config(format!(
-                    "DATABASE_URL {url} has scheme `{other}`; expected mysql:// or mariadb://"
-                )));
-            }
+        if !matches!(url.scheme(), "mysql" | "mariadb") {
+            return Err(Error::Config(format!(
+                "DATABASE_URL does not start with mysql:// or mariadb://; {EXPECTED}"
+            )));
         }
-        if url.0.host_str().is_none_or(str::is_empty) {
-            return Err(Error::Config(format!("DATABASE_URL {url} has no host")));
+        if !text[url.scheme().len()..].starts_with("://") {
+            return Err(Error::Config(format!(
+                "DATABASE_URL has no // after its scheme; {EXPECTED}"
+            )));
         }
-        Ok(url)
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::Config(format!("DATABASE_URL has no host; {EXPECTED}")));
+        }
+        Ok(DbUrl(url))
     }
 
     /// The URL with its password, as `mysql://` (both drivers accept only that).
@@ -265,6 +271,27 @@ mod tests {
             (ok.url.host(), ok.url.port(), ok.url.database()),
             ("127.0.0.1", 3307, Some("employees"))
         );
+    }
+
+    /// URLs that do not parse as intended put the password where redaction
+    /// does not look: errors must not quote them at all.
+    #[test]
+    fn a_malformed_url_is_described_never_echoed() {
+        for (text, says) in [
+            ("root:hunter2@db.example.com:3306/employees", "mysql://"),
+            ("mysql:dbio:hunter2@127.0.0.1:23312/employees", "no //"),
+            ("mysql:/dbio:hunter2@127.0.0.1:23312/employees", "no //"),
+            ("mysql:///dbio:hunter2@127.0.0.1:23312/employees", "no host"),
+            ("mysql://dbio:hunter2@:3306/employees", "valid URL"),
+            ("postgres://u:hunter2@h/db", "mysql://"),
+            ("not a url hunter2", "valid URL"),
+            ("mysql://dbio:hunter2@127.0.0.1:99999/employees", "valid URL"),
+        ] {
+            let err = args(Some(text), 5).validate().expect_err(text).to_string();
+            assert!(!err.contains("hunter2"), "{text}: {err}");
+            assert!(!err.contains("dbio:"), "{text}: {err}");
+            assert!(err.contains(says), "{text}: {err}");
+        }
     }
 
     #[test]
