@@ -82,7 +82,16 @@ pub fn main(name: &'static str, run: fn(&RunConfig) -> Result<Report, Error>) ->
         Ok(cfg) => cfg,
         Err(e) => return fail(&e, ""),
     };
-    match run(&cfg) {
+    if let Err(e) = crate::interrupt::install() {
+        return fail(&e, "");
+    }
+    let outcome = run(&cfg);
+    if crate::interrupt::signalled() {
+        // The queries failed because the signal killed them: the signal
+        // thread prints the one line and exits.
+        crate::interrupt::wait_for_exit();
+    }
+    match outcome {
         Ok(report) => {
             let mut out = std::io::stdout().lock();
             let written = if args.json {
@@ -99,7 +108,7 @@ pub fn main(name: &'static str, run: fn(&RunConfig) -> Result<Report, Error>) ->
                 }
             }
         }
-        Err(e @ Error::Connect { .. }) if cfg.conn.managed => fail(
+        Err(e) if cfg.conn.managed && e.unreachable() => fail(
             &e,
             " (is the managed server running? start it with `cargo run -p dbio -- up`)",
         ),

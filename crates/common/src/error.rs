@@ -39,6 +39,23 @@ pub enum Error {
         source: DbError,
     },
 
+    /// The query is larger than the server accepts in one packet. Checked
+    /// before sending, the same way in both drivers (the server would close
+    /// the connection, which sqlx reports as a lost connection).
+    #[error(
+        "query {label} is {bytes} bytes, more than the server's max_allowed_packet ({max} bytes): shorten the template or raise max_allowed_packet on the server"
+    )]
+    QueryTooLarge { label: String, bytes: u64, max: u64 },
+
+    /// SIGINT or SIGTERM arrived: the pool lends nothing more.
+    #[error("interrupted")]
+    Interrupted,
+
+    /// Another query could not open a connection; the ones still waiting
+    /// for one stop instead of trying in turn.
+    #[error("stopped: another query could not connect")]
+    Stopped,
+
     /// An approach's worker died (a panic in a thread or task).
     #[error("worker for query {label} died: {reason}")]
     Worker { label: String, reason: String },
@@ -64,6 +81,10 @@ pub enum DbError {
     Mysql(mysql::Error),
     #[error("{}{}", .0, hint(self))]
     Sqlx(sqlx::Error),
+    /// A connection could not be set up, for a reason found by dbio (a
+    /// silent server, a deadline).
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl From<mysql::Error> for DbError {
@@ -84,6 +105,7 @@ impl DbError {
         match self {
             DbError::Mysql(e) => server_code_mysql(e),
             DbError::Sqlx(e) => server_code_sqlx(e),
+            DbError::Setup(_) => None,
         }
     }
 
@@ -124,6 +146,27 @@ impl Error {
         match self {
             Error::Query { at, .. } => Some(*at),
             _ => None,
+        }
+    }
+
+    /// Whether this failure broke the query's connection (so the pool must
+    /// not lend it again).
+    pub fn connection_lost(&self) -> bool {
+        matches!(self, Error::Query { source, .. } if source.connection_lost())
+    }
+
+    /// Whether the error only echoes another one ([`Error::Stopped`],
+    /// [`Error::Interrupted`]): never the one to report when there is another.
+    pub fn is_echo(&self) -> bool {
+        matches!(self, Error::Stopped | Error::Interrupted)
+    }
+
+    /// Whether the server could not be reached at all (as opposed to a
+    /// server that answered with an error).
+    pub fn unreachable(&self) -> bool {
+        match self {
+            Error::Connect { source, .. } => source.server_code().is_none(),
+            _ => false,
         }
     }
 }
@@ -170,7 +213,9 @@ fn hint(e: &DbError) -> &'static str {
         }
         Some(1146) => " (the dataset is not loaded: run `dbio up`)",
         Some(1226) => " (the server's per-user connection limit is below the connection budget)",
-        Some(1040) => " (the server's max_connections is below the connection budget)",
+        Some(1040) => {
+            " (the server has reached its max_connections limit: other clients hold connections, or the budget is above the limit)"
+        }
         Some(1927) | Some(1317) => " (the connection was killed on the server)",
         _ => "",
     }

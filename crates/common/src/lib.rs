@@ -6,6 +6,9 @@
 //! - [`queries`]: the blog's template expanded over `A`..`Z`;
 //! - [`mysql_driver`] and [`sqlx_driver`]: one pool capped at the budget and
 //!   one function that runs a query and digests its rows, per driver;
+//! - [`pool`]: the connection pool both drivers use (budget, connect
+//!   deadline, the server ids of connections in use);
+//! - [`interrupt`]: Ctrl-C and SIGTERM cancel the run's queries on the server;
 //! - [`report`]: results, the peak-connection gauge, the printed output;
 //! - [`managed`]: how a client finds the server that `dbio up` started;
 //! - [`cli`]: the `main` that every approach binary calls.
@@ -15,8 +18,10 @@
 pub mod cli;
 pub mod digest;
 pub mod error;
+pub mod interrupt;
 pub mod managed;
 pub mod mysql_driver;
+pub mod pool;
 pub mod queries;
 pub mod report;
 pub mod settings;

@@ -4,108 +4,174 @@
 //! Settings chosen so both drivers do the same work per query: TCP as given
 //! in the URL (the crate would otherwise switch to the unix socket), no TLS,
 //! no health-check ping or `COM_RESET_CONNECTION` when a connection is
-//! reused, no eager connections: every connection is opened on first use.
+//! reused, no eager connections: every connection is opened on first use,
+//! followed by one `SELECT CONNECTION_ID(), @@max_allowed_packet` (the same
+//! query the sqlx driver sends; it replaces the crate's own
+//! `max_allowed_packet` query).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
 
 use crate::error::{DbError, Error};
+use crate::interrupt;
+use crate::pool::{Diagnosis, Lease, Pool, Pooled, bounded};
 use crate::queries::Query;
 use crate::report::{Clock, Gauge, QueryResult, RowSink};
 use crate::settings::ConnConfig;
 
-/// How long a thread waits for a pooled connection before it looks again
-/// whether the pool has room (a broken connection frees its slot without
-/// waking waiters; this bounds how long that can go unnoticed).
-const RECHECK: Duration = Duration::from_millis(200);
+/// What a connection asks the server once, right after it is opened.
+pub const CONNECTION_INFO: &str = "SELECT CONNECTION_ID(), @@max_allowed_packet";
 
-/// Connection options for `budget` connections at most.
-pub fn opts(conn: &ConnConfig, budget: usize) -> Result<mysql::Opts, Error> {
+/// The protocol's largest packet: the client never refuses to send a query;
+/// the server's own limit is checked before sending instead (in both drivers).
+const CLIENT_MAX_PACKET: usize = 1 << 30;
+
+/// Connection options; `connect_timeout` bounds the TCP connect.
+pub fn opts(conn: &ConnConfig) -> Result<mysql::Opts, Error> {
     let base = mysql::Opts::from_url(&conn.url.expose())
         .map_err(|e| Error::Config(format!("DATABASE_URL {} is not usable: {e}", conn.url)))?;
-    let constraints = mysql::PoolConstraints::new(0, budget)
-        .ok_or_else(|| Error::Config(format!("invalid connection budget {budget}")))?;
-    let pool_opts = mysql::PoolOpts::default()
-        .with_constraints(constraints)
-        .with_reset_connection(false)
-        .with_check_health(false);
     Ok(mysql::OptsBuilder::from_opts(base)
         .prefer_socket(false)
         .tcp_connect_timeout(Some(conn.connect_timeout))
-        .pool_opts(pool_opts)
+        .max_allowed_packet(Some(CLIENT_MAX_PACKET))
         .into())
+}
+
+/// Opens one connection (TCP, handshake, login and [`CONNECTION_INFO`]) in
+/// at most `timeout`.
+fn connect(
+    opts: &mysql::Opts,
+    timeout: Duration,
+    diagnosis: &Diagnosis,
+) -> Result<Pooled<mysql::Conn>, DbError> {
+    let owned = opts.clone();
+    let opened = bounded(timeout, move || -> Result<_, mysql::Error> {
+        let mut conn = mysql::Conn::new(owned)?;
+        let info: Option<(u64, u64)> = conn.query_first(CONNECTION_INFO)?;
+        Ok((conn, info.unwrap_or_default()))
+    })
+    .map_err(|e| DbError::Setup(e.to_string()))?;
+    match opened {
+        Some(Ok((conn, (id, max_packet)))) => Ok(Pooled {
+            conn,
+            id,
+            max_packet,
+        }),
+        Some(Err(e)) => Err(e.into()),
+        None => {
+            let host = opts_host(opts);
+            Err(DbError::Setup(
+                diagnosis.of_timeout(&host.0, host.1, timeout),
+            ))
+        }
+    }
+}
+
+fn opts_host(opts: &mysql::Opts) -> (String, u16) {
+    (opts.get_ip_or_hostname().to_string(), opts.get_tcp_port())
 }
 
 /// A pool plus the run's clock and connection gauge: what a thread-based
 /// approach needs to run one query.
 #[derive(Debug)]
 pub struct Runner {
-    pool: mysql::Pool,
+    pool: Arc<Pool<mysql::Conn>>,
+    opts: mysql::Opts,
     url: String,
+    connect_timeout: Duration,
+    diagnosis: Diagnosis,
     pub clock: Clock,
     pub gauge: Gauge,
 }
 
 impl Runner {
-    /// Creates the pool (no connection is opened yet) and starts the clock.
+    /// Creates the pool (no connection is opened yet), registers it for
+    /// cancellation on Ctrl-C, and starts the clock.
     pub fn new(conn: &ConnConfig, budget: usize) -> Result<Runner, Error> {
-        let opts = opts(conn, budget)?;
-        let clock = Clock::start();
-        let pool = mysql::Pool::new(opts).map_err(|e| Error::Connect {
-            url: conn.url.to_string(),
-            source: e.into(),
-        })?;
+        let opts = opts(conn)?;
+        let pool = Arc::new(Pool::new(budget));
+        let weak = Arc::downgrade(&pool);
+        interrupt::register(weak, killer(opts.clone()));
         Ok(Runner {
             pool,
+            opts,
             url: conn.url.to_string(),
-            clock,
+            connect_timeout: conn.connect_timeout,
+            diagnosis: Diagnosis::default(),
+            clock: Clock::start(),
             gauge: Gauge::default(),
         })
     }
 
-    fn connection(&self) -> Result<mysql::PooledConn, Error> {
-        loop {
-            match self.pool.try_get_conn(RECHECK) {
-                Ok(conn) => return Ok(conn),
-                Err(mysql::Error::DriverError(mysql::DriverError::Timeout)) => continue,
-                Err(e) => {
-                    return Err(Error::Connect {
-                        url: self.url.clone(),
-                        source: e.into(),
-                    });
+    fn connection(&self) -> Result<Lease<'_, mysql::Conn>, Error> {
+        self.pool.get(|| {
+            connect(&self.opts, self.connect_timeout, &self.diagnosis).map_err(|source| {
+                Error::Connect {
+                    url: self.url.clone(),
+                    source,
                 }
-            }
-        }
+            })
+        })
     }
 
     /// Takes a connection from the pool (waiting while the budget is in use),
     /// runs `query` on it and returns the connection.
     pub fn run(&self, query: &Query) -> Result<QueryResult, Error> {
         let started_us = self.clock.offset_us();
-        let mut conn = self.connection()?;
-        let _held = self.gauge.hold();
-        let connection_id = u64::from(conn.connection_id());
+        let mut lease = self.connection()?;
+        let held = self.gauge.hold();
+        query.fits(lease.max_packet())?;
+        let connection_id = lease.id();
         let fail = |e: mysql::Error| Error::Query {
             label: query.label.clone(),
             at: std::time::Instant::now(),
             source: DbError::from(e),
         };
-        let mut result = conn.query_iter(query.sql.as_str()).map_err(fail)?;
-        let mut sink = RowSink::default();
-        // The first result set is the query's; a template with several
-        // statements would be a different benchmark, so they are not read.
-        if let Some(set) = result.iter() {
-            for row in set {
-                let row = row.map_err(fail)?;
-                let values: Vec<_> = (0..row.len()).map(|i| text(row.as_ref(i))).collect();
-                sink.row(&values);
+        let outcome = (|| {
+            let mut result = lease.conn().query_iter(query.sql.as_str()).map_err(fail)?;
+            let mut sink = RowSink::default();
+            // The first result set is the query's (templates hold one statement).
+            if let Some(set) = result.iter() {
+                for row in set {
+                    let row = row.map_err(fail)?;
+                    let values: Vec<_> = (0..row.len()).map(|i| text(row.as_ref(i))).collect();
+                    sink.row(&values);
+                }
             }
+            Ok(sink)
+        })();
+        if outcome.as_ref().is_err_and(Error::connection_lost) {
+            lease.discard();
         }
-        drop(result);
+        // The gauge drops first: the next user of the connection counts it again.
+        drop(held);
+        drop(lease);
+        let sink = outcome?;
         let finished_us = self.clock.offset_us();
         Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
     }
+}
+
+/// `KILL QUERY` for each id, over a connection of its own.
+fn killer(opts: mysql::Opts) -> interrupt::Killer {
+    Box::new(move |ids: &[u64], within: Duration| {
+        let opts: mysql::Opts = mysql::OptsBuilder::from_opts(opts.clone())
+            .read_timeout(Some(within))
+            .write_timeout(Some(within))
+            .into();
+        let mut conn = connect(&opts, within, &Diagnosis::default()).map_err(|e| e.to_string())?;
+        for id in ids {
+            // Error 1094 (unknown thread): its connection has closed meanwhile.
+            match conn.conn.query_drop(format!("KILL QUERY {id}")) {
+                Ok(()) => {}
+                Err(mysql::Error::MySqlError(e)) if e.code == 1094 => {}
+                Err(e) => return Err(DbError::from(e).to_string()),
+            }
+        }
+        Ok(())
+    })
 }
 
 /// The text-protocol value as the server sent it.

@@ -22,12 +22,34 @@ pub struct Query {
     pub sql: String,
 }
 
+impl Query {
+    /// Checks that the query fits in one packet of a server whose
+    /// `max_allowed_packet` is `max` (the command byte included).
+    pub fn fits(&self, max: u64) -> Result<(), Error> {
+        let bytes = self.sql.len() as u64 + 1;
+        if bytes > max {
+            return Err(Error::QueryTooLarge {
+                label: self.label.clone(),
+                bytes,
+                max,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Expands `template` over `A`..`Z`, in order.
 pub fn generate(template: &str) -> Result<Vec<Query>, Error> {
     let template = template.trim_end();
     if !template.contains(PLACEHOLDER) {
         return Err(Error::Config(format!(
             "the query template has no `{PLACEHOLDER}` placeholder for the LIKE prefix"
+        )));
+    }
+    if let Some(at) = second_statement(template) {
+        return Err(Error::Config(format!(
+            "the query template holds more than one statement (a second one starts at byte {at}); \
+             a template is one query, and the drivers would read its results differently"
         )));
     }
     Ok(('A'..='Z')
@@ -39,6 +61,59 @@ pub fn generate(template: &str) -> Result<Vec<Query>, Error> {
             }
         })
         .collect())
+}
+
+/// Where a second statement starts in `sql`, if it has one: a `;` outside
+/// quotes and comments followed by anything but blanks, comments and more
+/// `;`. A single trailing `;` is one statement.
+fn second_statement(sql: &str) -> Option<usize> {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let mut ended = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let rest = &bytes[i..];
+        // Comments: `-- ` and `#` to the end of the line, `/* ... */`.
+        if rest.starts_with(b"-- ") || rest.starts_with(b"--\t") || c == b'#' {
+            i += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            continue;
+        }
+        if rest.starts_with(b"/*") {
+            i += rest[2..]
+                .windows(2)
+                .position(|w| w == b"*/")
+                .map_or(rest.len(), |p| p + 4);
+            continue;
+        }
+        if c.is_ascii_whitespace() || c == b';' {
+            ended |= c == b';';
+            i += 1;
+            continue;
+        }
+        if ended {
+            return Some(i);
+        }
+        if matches!(c, b'\'' | b'"' | b'`') {
+            // A quoted string or name: a doubled quote or a backslash escape
+            // stays inside it.
+            i += 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\\' && c != b'`' {
+                    i += 2;
+                } else if bytes[i] == c {
+                    if bytes.get(i + 1) == Some(&c) {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The template from `path`, or the embedded report query.
@@ -90,6 +165,39 @@ mod tests {
     ORDER BY reports.first_name
     LIMIT 5000";
         assert_eq!(REPORT_TEMPLATE.trim_end(), blog);
+    }
+
+    #[test]
+    fn a_template_is_exactly_one_statement() {
+        for one in [
+            "SELECT '{}'",
+            "SELECT '{}';",
+            "SELECT '{}'; -- done\n",
+            "SELECT ';' AS a, '{}' /* ; */ , \"x;y\", `a;b` FROM t # ; trailing\n",
+            "SELECT 'it''s; {}', 'a\\'; b'",
+            "SELECT '{}';;  ",
+        ] {
+            assert!(generate(one).is_ok(), "{one}");
+        }
+        for two in [
+            "SELECT '{}'; SELECT 2",
+            "SELECT '{}';DROP TABLE x",
+            "SELECT ';{}'; /* c */ SELECT 3",
+        ] {
+            let err = generate(two).expect_err(two).to_string();
+            assert!(err.contains("more than one statement"), "{two}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_query_larger_than_the_servers_packet_is_refused_before_sending() {
+        let q = Query {
+            label: "A".into(),
+            sql: "SELECT 1".into(),
+        };
+        assert!(q.fits(9).is_ok());
+        let err = q.fits(8).expect_err("9 bytes with the command byte");
+        assert!(err.to_string().contains("max_allowed_packet"), "{err}");
     }
 
     #[test]

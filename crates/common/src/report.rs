@@ -262,7 +262,8 @@ impl ResourceUsage {
 /// One cause often fails several queries: a killed session or a stopped
 /// server also fails the queries that later take a connection it broke, and
 /// those, listed first, would hide it. So the earliest query failure wins;
-/// errors not tied to a moment come after, in the order given.
+/// errors not tied to a moment come after, in the order given, and echoes
+/// ([`Error::is_echo`]: stopped because of another failure) last.
 pub fn collect_results(
     outcomes: impl IntoIterator<Item = Result<QueryResult, Error>>,
 ) -> Result<Vec<QueryResult>, Error> {
@@ -274,7 +275,10 @@ pub fn collect_results(
             Err(e) => errors.push(e),
         }
     }
-    let cause = (0..errors.len()).min_by_key(|&i| (errors[i].at().is_none(), errors[i].at(), i));
+    let cause = (0..errors.len()).min_by_key(|&i| {
+        let e = &errors[i];
+        (e.is_echo(), e.at().is_none(), e.at(), i)
+    });
     match cause {
         Some(i) => Err(errors.swap_remove(i)),
         None => Ok(results),

@@ -133,7 +133,9 @@ impl DbUrl {
             )));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::Config(format!("DATABASE_URL has no host; {EXPECTED}")));
+            return Err(Error::Config(format!(
+                "DATABASE_URL has no host; {EXPECTED}"
+            )));
         }
         Ok(DbUrl(url))
     }
@@ -285,7 +287,10 @@ mod tests {
             ("mysql://dbio:hunter2@:3306/employees", "valid URL"),
             ("postgres://u:hunter2@h/db", "mysql://"),
             ("not a url hunter2", "valid URL"),
-            ("mysql://dbio:hunter2@127.0.0.1:99999/employees", "valid URL"),
+            (
+                "mysql://dbio:hunter2@127.0.0.1:99999/employees",
+                "valid URL",
+            ),
         ] {
             let err = args(Some(text), 5).validate().expect_err(text).to_string();
             assert!(!err.contains("hunter2"), "{text}: {err}");

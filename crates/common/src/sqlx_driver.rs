@@ -1,5 +1,6 @@
 //! The async driver (sqlx) used by the tokio and async-std approaches: one
-//! `MySqlPool` capped at the budget, the same for both runtimes.
+//! [`Pool`] capped at the budget (the same pool as the blocking driver's),
+//! the same for both runtimes.
 //!
 //! Queries go through `raw_sql`, i.e. the text protocol (`COM_QUERY`), as in
 //! the `mysql` driver and the blog's Python drivers. The session `SET` that
@@ -9,11 +10,17 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use futures::TryStreamExt;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow, MySqlSslMode};
+use futures::future::{BoxFuture, Either, select};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow, MySqlSslMode};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::error::{DbError, Error};
+use crate::interrupt;
+use crate::mysql_driver::CONNECTION_INFO;
+use crate::pool::{Diagnosis, Pool, Pooled, deadline};
 use crate::queries::Query;
 use crate::report::{Clock, Gauge, QueryResult, RowSink};
 use crate::settings::ConnConfig;
@@ -35,125 +42,161 @@ pub fn connect_options(conn: &ConnConfig) -> Result<MySqlConnectOptions, Error> 
         .set_names(false))
 }
 
+/// Runs a future to completion on the approach's kind of runtime, from a
+/// thread outside it (the signal thread): a new current-thread runtime for
+/// tokio, `task::block_on` for async-std. sqlx needs the runtime it was
+/// built for.
+pub type BlockOn =
+    Arc<dyn Fn(BoxFuture<'static, Result<(), String>>) -> Result<(), String> + Send + Sync>;
+
+/// Opens one connection (TCP, handshake, login and [`CONNECTION_INFO`]) in
+/// at most `timeout`. A refusal fails at once.
+async fn connect(
+    opts: &MySqlConnectOptions,
+    timeout: Duration,
+    diagnosis: &Diagnosis,
+) -> Result<Pooled<MySqlConnection>, DbError> {
+    let open = async {
+        let mut conn = MySqlConnection::connect_with(opts).await?;
+        let row = sqlx::raw_sql(CONNECTION_INFO).fetch_one(&mut conn).await?;
+        let number = |i: usize| -> Result<u64, sqlx::Error> {
+            let value = text(&row, i)?.unwrap_or_default();
+            std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| sqlx::Error::Protocol(format!("{CONNECTION_INFO}: not a number")))
+        };
+        let (id, max_packet) = (number(0)?, number(1)?);
+        Ok::<_, sqlx::Error>(Pooled {
+            conn,
+            id,
+            max_packet,
+        })
+    };
+    match select(Box::pin(open), Box::pin(deadline(timeout))).await {
+        Either::Left((opened, _)) => opened.map_err(DbError::from),
+        Either::Right(_) => Err(DbError::Setup(diagnosis.of_timeout(
+            opts.get_host(),
+            opts.get_port(),
+            timeout,
+        ))),
+    }
+}
+
 /// A lazily connecting pool plus the run's clock and connection gauge.
 #[derive(Debug)]
 pub struct Runner {
-    pool: MySqlPool,
+    pool: Arc<Pool<MySqlConnection>>,
     opts: MySqlConnectOptions,
     url: String,
-    budget: u32,
+    connect_timeout: Duration,
+    diagnosis: Diagnosis,
     pub clock: Clock,
     pub gauge: Gauge,
 }
 
 impl Runner {
-    /// Creates the pool (no connection is opened yet) and starts the clock.
-    /// Must be called inside the runtime the queries will run on.
-    pub fn new(conn: &ConnConfig, budget: usize) -> Result<Runner, Error> {
+    /// Creates the pool (no connection is opened yet), registers it for
+    /// cancellation on Ctrl-C (the killer runs through `block_on`), and
+    /// starts the clock.
+    pub fn new(conn: &ConnConfig, budget: usize, block_on: BlockOn) -> Result<Runner, Error> {
         let opts = connect_options(conn)?;
-        let budget = u32::try_from(budget).map_err(|_| Error::Config("budget too large".into()))?;
-        let clock = Clock::start();
-        let pool = MySqlPoolOptions::new()
-            .max_connections(budget)
-            .min_connections(0)
-            .acquire_timeout(conn.connect_timeout)
-            .test_before_acquire(false)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .connect_lazy_with(opts.clone());
+        let pool = Arc::new(Pool::new(budget));
+        let weak = Arc::downgrade(&pool);
+        interrupt::register(weak, killer(opts.clone(), block_on));
         Ok(Runner {
             pool,
             opts,
             url: conn.url.to_string(),
-            budget,
-            clock,
+            connect_timeout: conn.connect_timeout,
+            diagnosis: Diagnosis::default(),
+            clock: Clock::start(),
             gauge: Gauge::default(),
         })
-    }
-
-    /// Takes a connection, waiting while the whole budget is in use.
-    ///
-    /// sqlx's acquire timeout covers both the wait for a free slot and the
-    /// connect; only the second means trouble. When it fires with the budget
-    /// in use, the wait goes on; otherwise the real cause is found by one
-    /// direct connection attempt (sqlx itself says only "pool timed out").
-    async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::MySql>, Error> {
-        loop {
-            match self.pool.acquire().await {
-                Ok(conn) => return Ok(conn),
-                Err(sqlx::Error::PoolTimedOut)
-                    if self.pool.size() >= self.budget && self.pool.num_idle() == 0 =>
-                {
-                    continue;
-                }
-                Err(sqlx::Error::PoolTimedOut) => return Err(self.diagnose().await),
-                Err(e) => return Err(self.connect_error(e)),
-            }
-        }
-    }
-
-    async fn diagnose(&self) -> Error {
-        let attempt = sqlx::mysql::MySqlConnection::connect_with(&self.opts);
-        let timeout = Duration::from_secs(5);
-        match futures::future::select(Box::pin(attempt), Box::pin(sleep(timeout))).await {
-            futures::future::Either::Left((Err(e), _)) => self.connect_error(e),
-            futures::future::Either::Left((Ok(conn), _)) => {
-                drop(conn);
-                self.connect_error(sqlx::Error::PoolTimedOut)
-            }
-            futures::future::Either::Right(_) => self.connect_error(sqlx::Error::PoolTimedOut),
-        }
-    }
-
-    fn connect_error(&self, e: sqlx::Error) -> Error {
-        Error::Connect {
-            url: self.url.clone(),
-            source: DbError::from(e),
-        }
     }
 
     /// Takes a connection from the pool, runs `query` on it and returns it.
     pub async fn run(&self, query: &Query) -> Result<QueryResult, Error> {
         let started_us = self.clock.offset_us();
-        let mut conn = self.connection().await?;
-        let _held = self.gauge.hold();
+        let mut lease = self
+            .pool
+            .get_async(|| async {
+                connect(&self.opts, self.connect_timeout, &self.diagnosis)
+                    .await
+                    .map_err(|source| Error::Connect {
+                        url: self.url.clone(),
+                        source,
+                    })
+            })
+            .await?;
+        let held = self.gauge.hold();
+        query.fits(lease.max_packet())?;
+        let connection_id = lease.id();
         let fail = |e: sqlx::Error| Error::Query {
             label: query.label.clone(),
             at: std::time::Instant::now(),
             source: DbError::from(e),
         };
-        let mut rows_stream = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(&mut *conn);
-        let mut sink = RowSink::default();
-        while let Some(row) = rows_stream.try_next().await.map_err(fail)? {
-            let values = (0..row.len())
-                .map(|i| text(&row, i))
-                .collect::<Result<Vec<_>, _>>();
-            sink.row(&values.map_err(fail)?);
+        let outcome = async {
+            let mut rows = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(lease.conn());
+            let mut sink = RowSink::default();
+            while let Some(row) = rows.try_next().await.map_err(fail)? {
+                let values = (0..row.len())
+                    .map(|i| text(&row, i))
+                    .collect::<Result<Vec<_>, _>>();
+                sink.row(&values.map_err(fail)?);
+            }
+            Ok(sink)
         }
-        drop(rows_stream);
+        .await;
+        if outcome.as_ref().is_err_and(Error::connection_lost) {
+            lease.discard();
+        }
+        // The gauge drops first: the next user of the connection counts it again.
+        drop(held);
+        drop(lease);
+        let sink = outcome?;
         let finished_us = self.clock.offset_us();
-        Ok(sink.finish(&query.label, started_us, finished_us, None))
+        Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
     }
 
-    /// Closes every connection (waits for the server to see them go).
+    /// Closes every idle connection (`COM_QUIT`), so that the server sees
+    /// them go before the run ends.
     pub async fn close(&self) {
-        self.pool.close().await;
+        for pooled in self.pool.drain_idle() {
+            let _ = pooled.conn.close().await;
+        }
     }
+}
+
+/// `KILL QUERY` for each id, over a connection of its own, on the
+/// approach's runtime.
+fn killer(opts: MySqlConnectOptions, block_on: BlockOn) -> interrupt::Killer {
+    Box::new(move |ids: &[u64], within: Duration| {
+        let (opts, ids) = (opts.clone(), ids.to_vec());
+        let kill = async move {
+            let mut conn = connect(&opts, within, &Diagnosis::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            for id in ids {
+                let killed = sqlx::raw_sql(AssertSqlSafe(format!("KILL QUERY {id}")))
+                    .execute(&mut conn.conn)
+                    .await;
+                if let Err(e) = killed.map_err(DbError::from) {
+                    // Unknown thread: its connection has closed meanwhile.
+                    if e.server_code() != Some(1094) {
+                        return Err(e.to_string());
+                    }
+                }
+            }
+            Ok(())
+        };
+        block_on(Box::pin(kill))
+    })
 }
 
 /// The text-protocol value as the server sent it; unchecked, because the
 /// text form of any column type is what the digest is defined over.
 fn text(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>, sqlx::Error> {
     row.try_get_unchecked::<Option<&[u8]>, _>(i)
-}
-
-/// A runtime-neutral sleep: a thread that completes a oneshot. Used only on
-/// the error path, so its cost does not matter.
-async fn sleep(d: Duration) {
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        std::thread::sleep(d);
-        let _ = tx.send(());
-    });
-    let _ = rx.await;
 }

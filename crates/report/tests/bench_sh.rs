@@ -198,6 +198,9 @@ fn python_scripts_never_echo_a_malformed_url() {
             err.starts_with("error: DATABASE_URL") && err.lines().count() == 1,
             "{url}: {err}"
         );
-        assert!(!err.contains("hunter2") && !err.contains("dbio:"), "{url}: {err}");
+        assert!(
+            !err.contains("hunter2") && !err.contains("dbio:"),
+            "{url}: {err}"
+        );
     }
 }

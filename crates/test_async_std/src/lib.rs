@@ -16,7 +16,8 @@ pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
 }
 
 pub async fn run_async(cfg: &RunConfig) -> Result<Report, Error> {
-    let runner = Arc::new(Runner::new(&cfg.conn, cfg.conn.budget)?);
+    let block_on: common::sqlx_driver::BlockOn = Arc::new(async_std::task::block_on);
+    let runner = Arc::new(Runner::new(&cfg.conn, cfg.conn.budget, block_on)?);
     let queries = Arc::new(cfg.queries.clone());
     let tasks: Vec<_> = (0..queries.len())
         .map(|i| {

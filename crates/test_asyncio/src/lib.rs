@@ -22,7 +22,16 @@ pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
 }
 
 pub async fn run_async(cfg: &RunConfig) -> Result<Report, Error> {
-    let runner = Arc::new(Runner::new(&cfg.conn, cfg.conn.budget)?);
+    // The killer runs on a runtime of its own: the run's may be shutting
+    // down by then (its tasks end as their queries are killed).
+    let block_on: common::sqlx_driver::BlockOn = Arc::new(|f| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start a tokio runtime: {e}"))?
+            .block_on(f)
+    });
+    let runner = Arc::new(Runner::new(&cfg.conn, cfg.conn.budget, block_on)?);
     let queries = Arc::new(cfg.queries.clone());
     let tasks: Vec<_> = (0..queries.len())
         .map(|i| {

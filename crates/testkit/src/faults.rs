@@ -27,16 +27,29 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-/// A running binary.
+/// A running binary; its output is read while it runs (a full pipe would
+/// block it).
 #[derive(Debug)]
 pub struct Running {
     child: std::process::Child,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
     started: Instant,
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    })
 }
 
 /// Starts `bin` with `args` and none of dbio's variables from the environment.
 pub fn spawn(bin: &Path, args: &[String]) -> Running {
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("DBIO_CONNECTIONS")
@@ -48,6 +61,8 @@ pub fn spawn(bin: &Path, args: &[String]) -> Running {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
     Running {
+        stdout: drain(child.stdout.take()),
+        stderr: drain(child.stderr.take()),
         child,
         started: Instant::now(),
     }
@@ -55,26 +70,32 @@ pub fn spawn(bin: &Path, args: &[String]) -> Running {
 
 impl Running {
     /// Waits for the exit, killing the binary and failing the test at the deadline.
-    pub fn finish(mut self) -> Outcome {
-        let deadline = self.started + DEADLINE;
+    pub fn finish(self) -> Outcome {
+        let until = self.started + DEADLINE;
+        self.finish_by(until)
+    }
+
+    /// Waits at most `limit` from now for the exit.
+    pub fn finish_within(self, limit: Duration) -> Outcome {
+        self.finish_by(Instant::now() + limit)
+    }
+
+    fn finish_by(mut self, deadline: Instant) -> Outcome {
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 break status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("the binary did not exit within {DEADLINE:?} (a hang)");
+                panic!(
+                    "the binary did not exit within {:?} (a hang)",
+                    deadline - self.started
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let mut stdout = String::new();
-        let mut stderr = String::new();
-        if let Some(mut out) = self.child.stdout.take() {
-            let _ = out.read_to_string(&mut stdout);
-        }
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_string(&mut stderr);
-        }
+        let stdout = self.stdout.join().unwrap_or_default();
+        let stderr = self.stderr.join().unwrap_or_default();
         Outcome {
             code: status.code(),
             stdout,
@@ -321,6 +342,101 @@ pub fn server_stopped_mid_run(bin: &Path) {
     );
 }
 
+/// A listener that accepts TCP connections and never says a word (a hung
+/// server, a wrong port that a non-MySQL service holds): the connect
+/// timeout must cover the handshake too.
+pub fn silent_listener(bin: &Path) {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("listener");
+    let port = listener.local_addr().expect("address").port();
+    // Accepted connections are kept open (and silent) until the test ends.
+    let accepted = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(64) {
+            match stream {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+        held
+    });
+    let url = common::DbUrl::parse(&format!("mysql://dbio:secret@127.0.0.1:{port}/employees"))
+        .expect("url");
+    let out = run(bin, &url_args(&url, &[]));
+    assert_clean_failure(
+        &out,
+        &[
+            &format!("connected to 127.0.0.1:{port}"),
+            "did not answer the MySQL handshake within 2 s",
+        ],
+    );
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "took {:?} with --connect-timeout 2: {out:#?}",
+        out.elapsed
+    );
+    drop(accepted);
+}
+
+/// SIGINT or SIGTERM while queries run: the binary cancels them on the
+/// server and exits with 128 + the signal within 2 s, leaving nothing in
+/// the process list.
+pub fn interrupted(bin: &Path, signal: i32) {
+    let marker = format!(
+        "sig{signal}-{}-{}",
+        bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin"),
+        std::process::id()
+    );
+    let dir = std::env::temp_dir().join(format!("dbio-{marker}"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let template = dir.join("template.sql");
+    std::fs::write(
+        &template,
+        format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
+    )
+    .expect("template");
+    let url = &shared().url;
+    let running = spawn(
+        bin,
+        &url_args(url, &["--queries", &template.display().to_string()]),
+    );
+    let mut conn = admin(url);
+    let count = |conn: &mut mysql::Conn| -> usize {
+        conn.exec_first(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE ID <> CONNECTION_ID() AND INFO LIKE ?",
+            (format!("%{marker}%"),),
+        )
+        .expect("process list")
+        .unwrap_or(0)
+    };
+    poll("the queries to start", Duration::from_secs(30), || {
+        (count(&mut conn) > 0).then_some(())
+    });
+    let pid = libc::pid_t::try_from(running.child.id()).expect("pid");
+    // SAFETY: kill has no memory-safety preconditions.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(pid, signal);
+    }
+    let signalled = Instant::now();
+    let out = running.finish_within(Duration::from_secs(2));
+    assert_eq!(out.code, Some(128 + signal), "{out:#?}");
+    let line = out.stderr.trim();
+    assert!(
+        line.starts_with("error: interrupted by") && line.contains("cancelled"),
+        "{out:#?}"
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
+    let left = count(&mut conn);
+    assert_eq!(
+        left,
+        0,
+        "{left} queries still running {:?} after the signal",
+        signalled.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One `#[test]` per fault for the binary at `$bin`.
 #[macro_export]
 macro_rules! fault_tests {
@@ -363,6 +479,18 @@ macro_rules! fault_tests {
         #[test]
         fn server_stopped_mid_run() {
             $crate::faults::server_stopped_mid_run(bin());
+        }
+        #[test]
+        fn silent_listener() {
+            $crate::faults::silent_listener(bin());
+        }
+        #[test]
+        fn sigint_cancels_the_running_queries() {
+            $crate::faults::interrupted(bin(), 2);
+        }
+        #[test]
+        fn sigterm_cancels_the_running_queries() {
+            $crate::faults::interrupted(bin(), 15);
         }
     };
 }

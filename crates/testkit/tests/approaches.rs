@@ -200,8 +200,11 @@ fn json_report_has_every_field_and_no_password() {
         ] {
             assert!(q.get(key).is_some(), "{name}: no `{key}` in a query");
         }
-        // The mysql driver knows the connection id from the handshake; sqlx does not expose it.
-        assert_eq!(q["connection_id"].is_u64(), name == "test_mt", "{name}");
+        // Both drivers ask the server once per connection.
+        assert!(
+            q["connection_id"].as_u64().is_some_and(|id| id > 0),
+            "{name}"
+        );
         assert!(v["max_rss_kib"].as_u64().unwrap_or(0) > 0);
     }
 }

@@ -1,0 +1,385 @@
+//! The connection pool both drivers use: at most `budget` connections, each
+//! opened on first need and kept for reuse, handed to waiters first come,
+//! first served. One pool for both drivers, so that the approaches differ in
+//! scheduling only, not in pool policy.
+//!
+//! Written here rather than taken from the drivers because a benchmark
+//! needs three things their pools hide:
+//! - **connection set-up under one deadline**: opening a connection (TCP,
+//!   handshake, login, the one query that asks for the connection's id) is
+//!   bounded by `--connect-timeout` in both drivers; a refusal fails at once
+//!   (sqlx's pool retries a refused connect until its timeout);
+//! - **the server's id of every connection in use**, so that an interrupted
+//!   run can `KILL QUERY` what it left running ([`crate::interrupt`]);
+//! - **fail fast**: once a connection cannot be opened, every query still
+//!   waiting for one stops instead of trying again in turn.
+//!
+//! Waiting is by hand-off: a released connection (or the right to open a
+//! new one) goes straight to the longest waiter through a oneshot channel,
+//! which a thread blocks on and a task awaits.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures::channel::oneshot;
+
+use crate::error::Error;
+
+/// A connection with what the pool knows about it.
+#[derive(Debug)]
+pub struct Pooled<C> {
+    pub conn: C,
+    /// The server's id for this connection (`CONNECTION_ID()`).
+    pub id: u64,
+    /// The server's `max_allowed_packet`: the largest query it accepts.
+    pub max_packet: u64,
+}
+
+/// What a waiter is given.
+#[derive(Debug)]
+enum Grant<C> {
+    Idle(Pooled<C>),
+    /// A free slot: open a new connection in it.
+    Open,
+}
+
+#[derive(Debug)]
+struct State<C> {
+    idle: Vec<Pooled<C>>,
+    /// Connections open or being opened.
+    open: usize,
+    waiters: VecDeque<oneshot::Sender<Grant<C>>>,
+    /// Server ids of the connections lent out now.
+    in_use: BTreeSet<u64>,
+    /// Set by [`Pool::cancel`]: nothing more is lent.
+    cancelled: bool,
+    /// Set when a connection could not be opened: the waiters stop.
+    failed: bool,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Pool<C> {
+    budget: usize,
+    state: Mutex<State<C>>,
+    /// Signalled whenever a connection comes back (for [`Pool::wait_returned`]).
+    returned: Condvar,
+}
+
+/// A connection lent by the pool; it goes back when dropped, or is closed
+/// if [`Lease::discard`] was called (a broken connection).
+#[derive(Debug)]
+pub struct Lease<'a, C> {
+    pool: &'a Pool<C>,
+    item: Option<Pooled<C>>,
+    keep: bool,
+}
+
+impl<C> Lease<'_, C> {
+    pub fn conn(&mut self) -> &mut C {
+        &mut self.pooled().conn
+    }
+
+    pub fn id(&self) -> u64 {
+        self.item.as_ref().map_or(0, |p| p.id)
+    }
+
+    pub fn max_packet(&self) -> u64 {
+        self.item.as_ref().map_or(u64::MAX, |p| p.max_packet)
+    }
+
+    /// The connection is broken (its stream failed): close it instead of
+    /// lending it again, and free its slot.
+    pub fn discard(&mut self) {
+        self.keep = false;
+    }
+
+    fn pooled(&mut self) -> &mut Pooled<C> {
+        self.item
+            .as_mut()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl<C> Drop for Lease<'_, C> {
+    fn drop(&mut self) {
+        let Some(item) = self.item.take() else { return };
+        let mut state = self.pool.lock();
+        state.in_use.remove(&item.id);
+        let grant = if self.keep {
+            Grant::Idle(item)
+        } else {
+            Grant::Open
+        };
+        self.pool.hand_on(&mut state, grant);
+        drop(state);
+        self.pool.returned.notify_all();
+    }
+}
+
+/// What to do after asking for a connection.
+enum Next<C> {
+    Go(Grant<C>),
+    Wait(oneshot::Receiver<Grant<C>>),
+}
+
+impl<C> Pool<C> {
+    pub fn new(budget: usize) -> Pool<C> {
+        Pool {
+            budget,
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                open: 0,
+                waiters: VecDeque::new(),
+                in_use: BTreeSet::new(),
+                cancelled: false,
+                failed: false,
+            }),
+            returned: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<C>> {
+        // A panic while holding the lock leaves the state consistent (every
+        // update is a single step), so a poisoned lock is used as it is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gives `grant` to the longest waiter still waiting, else keeps it.
+    fn hand_on(&self, state: &mut State<C>, mut grant: Grant<C>) {
+        if !state.cancelled && !state.failed {
+            while let Some(waiter) = state.waiters.pop_front() {
+                match waiter.send(grant) {
+                    Ok(()) => return,
+                    Err(back) => grant = back,
+                }
+            }
+        }
+        match grant {
+            Grant::Idle(item) => state.idle.push(item),
+            Grant::Open => state.open -= 1,
+        }
+    }
+
+    fn ask(&self) -> Result<Next<C>, Error> {
+        let mut state = self.lock();
+        if state.cancelled {
+            return Err(Error::Interrupted);
+        }
+        if state.failed {
+            return Err(Error::Stopped);
+        }
+        if let Some(item) = state.idle.pop() {
+            return Ok(Next::Go(Grant::Idle(item)));
+        }
+        if state.open < self.budget {
+            state.open += 1;
+            return Ok(Next::Go(Grant::Open));
+        }
+        let (tx, rx) = oneshot::channel();
+        state.waiters.push_back(tx);
+        Ok(Next::Wait(rx))
+    }
+
+    /// Lends `item` unless the run was cancelled meanwhile; from here on a
+    /// cancellation kills its query.
+    fn lend(&self, item: Pooled<C>) -> Result<Lease<'_, C>, Error> {
+        let mut state = self.lock();
+        if state.cancelled {
+            self.hand_on(&mut state, Grant::Idle(item));
+            return Err(Error::Interrupted);
+        }
+        state.in_use.insert(item.id);
+        Ok(Lease {
+            pool: self,
+            item: Some(item),
+            keep: true,
+        })
+    }
+
+    /// After a failed connect: frees the slot and stops every waiter.
+    fn connect_failed(&self) {
+        let mut state = self.lock();
+        state.failed = true;
+        state.open -= 1;
+        // Dropping the senders wakes the waiters with `Canceled`.
+        state.waiters.clear();
+    }
+
+    /// The error for a waiter whose sender was dropped.
+    fn why_stopped(&self) -> Error {
+        if self.lock().cancelled {
+            Error::Interrupted
+        } else {
+            Error::Stopped
+        }
+    }
+
+    /// A connection, blocking this thread while the budget is in use;
+    /// `connect` opens a new one when a slot is free.
+    pub fn get(
+        &self,
+        connect: impl FnOnce() -> Result<Pooled<C>, Error>,
+    ) -> Result<Lease<'_, C>, Error> {
+        let grant = match self.ask()? {
+            Next::Go(grant) => grant,
+            Next::Wait(rx) => futures::executor::block_on(rx).map_err(|_| self.why_stopped())?,
+        };
+        let item = match grant {
+            Grant::Idle(item) => item,
+            Grant::Open => connect().inspect_err(|_| self.connect_failed())?,
+        };
+        self.lend(item)
+    }
+
+    /// [`Pool::get`] for tasks: waits without blocking the thread.
+    pub async fn get_async<F>(&self, connect: impl FnOnce() -> F) -> Result<Lease<'_, C>, Error>
+    where
+        F: Future<Output = Result<Pooled<C>, Error>>,
+    {
+        let grant = match self.ask()? {
+            Next::Go(grant) => grant,
+            Next::Wait(rx) => rx.await.map_err(|_| self.why_stopped())?,
+        };
+        let item = match grant {
+            Grant::Idle(item) => item,
+            Grant::Open => connect().await.inspect_err(|_| self.connect_failed())?,
+        };
+        self.lend(item)
+    }
+
+    /// Every idle connection, taken out of the pool (to close them).
+    pub fn drain_idle(&self) -> Vec<Pooled<C>> {
+        let mut state = self.lock();
+        let idle = std::mem::take(&mut state.idle);
+        state.open -= idle.len();
+        idle
+    }
+}
+
+/// What [`crate::interrupt`] needs of a pool, whatever its connection type.
+pub trait InFlight: Send + Sync {
+    /// Lends nothing more; returns the server ids of the connections in use.
+    fn cancel(&self) -> Vec<u64>;
+    /// The server ids of the connections still in use.
+    fn in_use(&self) -> Vec<u64>;
+    /// Waits up to `timeout` for a connection to come back.
+    fn wait_returned(&self, timeout: Duration);
+}
+
+impl<C: Send> InFlight for Pool<C> {
+    fn cancel(&self) -> Vec<u64> {
+        let mut state = self.lock();
+        state.cancelled = true;
+        state.waiters.clear();
+        state.in_use.iter().copied().collect()
+    }
+
+    fn in_use(&self) -> Vec<u64> {
+        self.lock().in_use.iter().copied().collect()
+    }
+
+    fn wait_returned(&self, timeout: Duration) {
+        let state = self.lock();
+        if state.in_use.is_empty() {
+            return;
+        }
+        let _ = self.returned.wait_timeout(state, timeout);
+    }
+}
+
+/// Runs `f` on a thread of its own and waits at most `timeout` for it: the
+/// only way to bound a blocking driver call that has no deadline of its own
+/// (the `mysql` crate's handshake read). `None` on timeout; the thread is
+/// left to finish (or to end with the process).
+pub fn bounded<T: Send + 'static>(
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<Option<T>, Error> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("dbio-connect".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|source| Error::Io {
+            what: "cannot start a thread".into(),
+            source,
+        })?;
+    Ok(rx.recv_timeout(timeout).ok())
+}
+
+/// A future that completes after `timeout`, on any runtime (one thread that
+/// ends as soon as the future is dropped). For bounding async connects.
+pub fn deadline(timeout: Duration) -> impl Future<Output = ()> + Send {
+    let (fire, fired) = oneshot::channel::<()>();
+    let (keep, dropped) = std::sync::mpsc::channel::<()>();
+    let started = std::thread::Builder::new()
+        .name("dbio-deadline".into())
+        .spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = dropped.recv_timeout(timeout) {
+                let _ = fire.send(());
+            }
+        })
+        .is_ok();
+    async move {
+        let _keep = keep;
+        if started {
+            let _ = fired.await;
+        } else {
+            // No thread, no timer: never fire rather than fire at once.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Why connects to a server did not finish in time, found once per run:
+/// the connects that time out together share one diagnosis.
+#[derive(Debug, Default)]
+pub struct Diagnosis(std::sync::OnceLock<String>);
+
+impl Diagnosis {
+    pub fn of_timeout(&self, host: &str, port: u16, timeout: Duration) -> String {
+        self.0
+            .get_or_init(|| diagnose_timeout(host, port, timeout))
+            .clone()
+    }
+}
+
+/// Why a connect to `host:port` did not finish within `timeout`, found with
+/// one plain TCP connection: nothing answers at all, or something accepts
+/// TCP but does not speak (or finish) the MySQL handshake.
+fn diagnose_timeout(host: &str, port: u16, timeout: Duration) -> String {
+    use std::io::Read;
+    use std::net::ToSocketAddrs;
+    let secs = timeout.as_secs_f64();
+    let Some(addr) = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+    else {
+        return format!("no answer from {host}:{port} within {secs} s");
+    };
+    let probe = Duration::from_millis(500);
+    match std::net::TcpStream::connect_timeout(&addr, probe) {
+        Err(_) => format!("no TCP connection to {host}:{port} within {secs} s"),
+        Ok(mut stream) => {
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
+            let mut byte = [0u8; 1];
+            match stream.read(&mut byte) {
+                Ok(1) => format!(
+                    "connected to {host}:{port}, but the server did not complete the login within {secs} s"
+                ),
+                _ => format!(
+                    "connected to {host}:{port}, but the server did not answer the MySQL handshake within {secs} s"
+                ),
+            }
+        }
+    }
+}
+
+/// How long a step may take, given when the whole thing must be done.
+pub fn remaining(until: Instant) -> Duration {
+    until.saturating_duration_since(Instant::now())
+}
