@@ -178,7 +178,9 @@ done
 count=${#selected[@]}
 for ((round = 1; round <= runs; round++)); do
   cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$dir/hyperfine-round-$(printf %03d "$round").json")
-  if [ "$managed" = 1 ]; then cmd+=(--prepare "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label before"); fi
+  # --settle: a run killed by SIGKILL leaves its queries running on the
+  # server; they are waited for (or killed) before the next timed run.
+  if [ "$managed" = 1 ]; then cmd+=(--prepare "$BIN/dbio server cpu --settle --record $dir/server-cpu.tsv --label before"); fi
   for ((i = 0; i < count; i++)); do
     a=${selected[$(((i + round - 1) % count))]}
     cmd+=(-n "$a" "$(command_of "$a")")

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -83,6 +84,16 @@ enum ServerAction {
         record: Option<PathBuf>,
         #[arg(long)]
         label: Option<String>,
+        /// Settle first (see `dbio server settle`): for hyperfine's --prepare.
+        #[arg(long)]
+        settle: bool,
+    },
+    /// Wait until no query of the benchmark user runs on the server (a
+    /// client killed with SIGKILL leaves its queries running); kill those
+    /// still running after --wait seconds.
+    Settle {
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        wait: u64,
     },
 }
 
@@ -126,6 +137,9 @@ impl DataArgs {
     }
 }
 
+/// How long `server cpu --settle` waits for leftover queries before killing them.
+const SETTLE_WAIT: Duration = Duration::from_secs(10);
+
 fn main() -> ExitCode {
     let cli: Cli = match common::cli::parse() {
         Ok(cli) => cli,
@@ -168,7 +182,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Server { action } => match action {
-            ServerAction::Cpu { record, label } => record_cpu(&server, record, label)?,
+            ServerAction::Cpu {
+                record,
+                label,
+                settle,
+            } => {
+                if settle {
+                    server.settle(SETTLE_WAIT, &progress)?;
+                }
+                record_cpu(&server, record, label)?;
+            }
+            ServerAction::Settle { wait } => {
+                server.settle(Duration::from_secs(wait), &progress)?;
+            }
             ServerAction::Start(args) => {
                 if !server.start(&args.settings(), &progress)? {
                     progress("the server is already running");

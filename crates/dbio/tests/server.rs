@@ -5,7 +5,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
+use dbio::server::Settled;
 use dbio::{Server, ServerSettings, no_progress};
 use mysql::prelude::Queryable;
 use testkit::{Scratch, admin};
@@ -401,4 +403,62 @@ fn switch_off(status: &dbio::server::Status) -> bool {
         .optimizer_switch
         .as_deref()
         .is_some_and(|s| s.contains("split_materialized=off"))
+}
+
+/// A client killed with SIGKILL cannot cancel its queries: `settle` waits
+/// for them, then kills the ones still running, so the next timed run has
+/// the server to itself.
+#[test]
+fn settle_waits_for_leftover_queries_then_kills_them() {
+    let scratch = Scratch::start("settle", &ServerSettings::default());
+    let server = &scratch.server;
+    let url = scratch.url("settle");
+    assert_eq!(
+        server
+            .settle(Duration::from_secs(1), &no_progress())
+            .expect("settle"),
+        Settled::default()
+    );
+    let started = |secs: f64| {
+        let mine = url.clone();
+        let query = std::thread::spawn(move || {
+            admin(&mine).query_first::<u8, _>(format!("SELECT SLEEP({secs})"))
+        });
+        testkit::poll("the query to start", Duration::from_secs(10), || {
+            let mut conn = admin(&url);
+            let n: Option<u64> = conn
+                .query_first(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(%'",
+                )
+                .expect("process list");
+            (n > Some(0)).then_some(())
+        });
+        query
+    };
+    // One that ends by itself within the wait.
+    let short = started(0.5);
+    let outcome = server
+        .settle(Duration::from_secs(10), &no_progress())
+        .expect("settle");
+    assert_eq!((outcome.found, outcome.killed), (1, 0));
+    assert_eq!(short.join().expect("thread").expect("query"), Some(0));
+    // One that does not.
+    let long = started(60.0);
+    let t0 = Instant::now();
+    let outcome = server
+        .settle(Duration::from_millis(500), &no_progress())
+        .expect("settle");
+    assert_eq!((outcome.found, outcome.killed), (1, 1));
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    let killed = long.join().expect("thread").expect_err("killed");
+    assert!(
+        matches!(&killed, mysql::Error::MySqlError(e) if e.code == 1317),
+        "{killed:?}"
+    );
+    assert_eq!(
+        server
+            .settle(Duration::from_secs(1), &no_progress())
+            .expect("settle"),
+        Settled::default()
+    );
 }

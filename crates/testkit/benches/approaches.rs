@@ -12,6 +12,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 fn approaches(c: &mut Criterion) {
     let shared = testkit::shared();
+    // Queries left running by a killed earlier process would share the server.
+    shared
+        .server
+        .settle(std::time::Duration::from_secs(10), &dbio::stderr_progress())
+        .unwrap_or_else(|e| panic!("cannot settle the server: {}", common::error::chain(&e)));
     let cfg = testkit::run_config(&shared.url, common::settings::DEFAULT_BUDGET as usize);
     let mut group = c.benchmark_group("26 queries, scale 0.01, budget 5");
     group.sample_size(20);
