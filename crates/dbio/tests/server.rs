@@ -72,7 +72,7 @@ fn start_stop_restart_and_recover_from_a_crash() {
         .expect("kill");
     testkit::poll(
         "the server to die",
-        std::time::Duration::from_secs(30),
+        Duration::from_secs(30),
         || {
             (!Path::new(&format!("/proc/{pid}/cmdline")).exists()
                 || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.is_empty()))
