@@ -88,7 +88,13 @@ impl ConnectionArgs {
                 ))
             })?
             .ok_or_else(missing)?;
-        let url = state.url(&home).map_err(|_| missing())?;
+        let url = state.url(&home).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => missing(),
+            _ => Error::Config(format!(
+                "cannot read the managed server's password {}: {e} (it belongs to the user who ran `dbio up`: run as that user, or set DATABASE_URL)",
+                ServerState::password_path(&home).display()
+            )),
+        })?;
         DbUrl::parse(&url)
     }
 }
@@ -306,6 +312,33 @@ mod tests {
         assert!(
             text.contains("dbio -- up") && text.contains("DATABASE_URL"),
             "{text}"
+        );
+    }
+
+    /// A password file that exists but cannot be read (another user's, mode
+    /// 0600) is not "no managed server": the error names the file. (A
+    /// directory in its place stands in for it: root reads any file.)
+    #[test]
+    fn an_unreadable_password_file_is_named() {
+        let home = std::env::temp_dir().join(format!("dbio-unreadable-{}", std::process::id()));
+        std::fs::create_dir_all(ServerState::password_path(&home)).expect("dir");
+        let state = ServerState {
+            port: 1,
+            socket: home.join("run/mysqld.sock"),
+        };
+        std::fs::write(
+            ServerState::path(&home),
+            serde_json::to_vec(&state).expect("json"),
+        )
+        .expect("state");
+        let mut a = args(None, 5);
+        a.dbio_home = Some(home.clone());
+        let err = a.validate().expect_err("unreadable").to_string();
+        let _ = std::fs::remove_dir_all(&home);
+        assert!(
+            err.contains("cannot read the managed server's password")
+                && !err.contains("no managed server"),
+            "{err}"
         );
     }
 

@@ -42,6 +42,10 @@ pub enum DbioError {
 
     #[error("dataset check failed: {0}")]
     Verify(String),
+
+    /// A bug: a worker thread panicked.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = DbioError> = std::result::Result<T, E>;

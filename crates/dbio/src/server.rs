@@ -601,7 +601,7 @@ impl Server {
         ServerState::read_password(&self.home).map_err(|source| {
             let path = ServerState::password_path(&self.home);
             let what = if source.kind() == std::io::ErrorKind::PermissionDenied {
-                "cannot read the managed server's password: the file belongs to the user who ran `dbio up`"
+                "cannot read the managed server's password (it belongs to the user who ran `dbio up`: run as that user, or set DATABASE_URL)"
             } else {
                 "cannot read the managed server's password"
             };
@@ -696,8 +696,9 @@ impl Server {
                     self.home.display()
                 ))
             })?;
+        self.password()?;
         let url = state.url(&self.home).ctx(
-            "cannot read the password",
+            "cannot read the managed server's password",
             ServerState::password_path(&self.home),
         )?;
         Ok(common::DbUrl::parse(&url)?)

@@ -167,6 +167,75 @@ fn an_interrupted_load_is_never_taken_for_a_complete_one() {
     assert!(all_ok(&url));
 }
 
+/// Two `dbio up` at once: the second load waits for the first (a
+/// server-side lock) and then finds the dataset loaded, where it used to
+/// drop the tables the first was filling.
+#[test]
+fn loads_at_the_same_time_take_turns() {
+    let url = fresh_db("dbio_two_loads");
+    // The test holds the lock until both loads are waiting for it, so that
+    // they really start together.
+    let mut holder = admin(&shared().url);
+    let held: Option<u8> = holder
+        .query_first("SELECT GET_LOCK('dbio-load:dbio_two_loads', 10)")
+        .expect("lock");
+    assert_eq!(held, Some(1));
+    let outcomes: Vec<LoadOutcome> = std::thread::scope(|s| {
+        let loads: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| dataset::load(&url, tiny(), false, &no_progress())))
+            .collect();
+        testkit::poll(
+            "both loads to wait for the lock",
+            std::time::Duration::from_secs(30),
+            || {
+                let waiting: Option<u64> = admin(&shared().url)
+                    .query_first(
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                         WHERE INFO LIKE 'SELECT GET_LOCK(%' AND ID <> CONNECTION_ID()",
+                    )
+                    .expect("process list");
+                (waiting == Some(2)).then_some(())
+            },
+        );
+        drop(holder);
+        loads
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .expect("thread")
+                    .unwrap_or_else(|e| panic!("load: {}", common::error::chain(&e)))
+            })
+            .collect()
+    });
+    let loaded = outcomes
+        .iter()
+        .filter(|o| **o == LoadOutcome::Loaded)
+        .count();
+    assert_eq!(loaded, 1, "{outcomes:?}");
+    assert!(
+        outcomes.contains(&LoadOutcome::AlreadyLoaded),
+        "{outcomes:?}"
+    );
+    assert!(all_ok(&url));
+}
+
+/// `dbio verify` only reads: pointed at a database that does not exist, it
+/// fails without creating it.
+#[test]
+fn verify_creates_nothing() {
+    let url = fresh_db("dbio_verify_nothing");
+    let err = dataset::verify(&url).expect_err("no such database");
+    assert!(
+        common::error::chain(&err).contains("Unknown database"),
+        "{}",
+        common::error::chain(&err)
+    );
+    let exists: Option<String> = admin(&shared().url)
+        .query_first("SHOW DATABASES LIKE 'dbio\\_verify\\_nothing'")
+        .expect("show databases");
+    assert_eq!(exists, None);
+}
+
 #[test]
 fn verify_catches_a_changed_row() {
     let url = fresh_db("dbio_t_verify");

@@ -70,15 +70,11 @@ fn start_stop_restart_and_recover_from_a_crash() {
         .args(["-9", &pid.to_string()])
         .status()
         .expect("kill");
-    testkit::poll(
-        "the server to die",
-        Duration::from_secs(30),
-        || {
-            (!Path::new(&format!("/proc/{pid}/cmdline")).exists()
-                || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.is_empty()))
-            .then_some(())
-        },
-    );
+    testkit::poll("the server to die", Duration::from_secs(30), || {
+        (!Path::new(&format!("/proc/{pid}/cmdline")).exists()
+            || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.is_empty()))
+        .then_some(())
+    });
     assert!(
         server.home().join("run/mysqld.pid").exists(),
         "the crash left its pid file"

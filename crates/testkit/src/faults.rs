@@ -246,32 +246,52 @@ pub fn bad_budget(bin: &Path) {
 
 /// A template whose query for `M` fails on the server while the others run.
 pub fn query_error_mid_run(bin: &Path) {
-    let dir = std::env::temp_dir().join(format!("dbio-qerr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let template = dir.join("template.sql");
-    std::fs::write(
-        &template,
+    let template = Template::new(
+        &format!("qerr-{}", std::process::id()),
         "SELECT '{}' AS q FROM DUAL WHERE '{}' <> 'M' OR (SELECT 1 UNION SELECT 2) = 1",
-    )
-    .expect("template");
-    let path = template.display().to_string();
+    );
+    let path = template.arg();
     let out = run(bin, &url_args(&shared().url, &["--queries", &path]));
     assert_clean_failure(&out, &["query M failed", "more than 1 row"]);
 }
 
+/// A query template in a directory of its own under the temp dir, removed
+/// when the test passes (kept for a look when it fails).
+#[derive(Debug)]
+pub struct Template {
+    dir: std::path::PathBuf,
+}
+
+impl Template {
+    pub fn new(marker: &str, text: &str) -> Template {
+        let dir = std::env::temp_dir().join(format!("dbio-{marker}"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("template.sql"), text).expect("template");
+        Template { dir }
+    }
+
+    /// The path, as an argument for `--queries`.
+    pub fn arg(&self) -> String {
+        self.dir.join("template.sql").display().to_string()
+    }
+}
+
+impl Drop for Template {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// A template whose query for `K` sleeps until the test breaks it.
-fn sleeper(marker: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dbio-{marker}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let template = dir.join("template.sql");
-    std::fs::write(
-        &template,
-        format!(
+fn sleeper(marker: &str) -> Template {
+    Template::new(
+        marker,
+        &format!(
             "SELECT '{{}}' AS q, SLEEP(IF('{{}}' = 'K', 60, 0)) AS slept, '{marker}' AS marker"
         ),
     )
-    .expect("template");
-    template
 }
 
 /// The server's id for the connection running K's sleep.
@@ -298,10 +318,7 @@ pub fn killed_mid_run(bin: &Path) {
     );
     let template = sleeper(&marker);
     let url = &shared().url;
-    let running = spawn(
-        bin,
-        &url_args(url, &["--queries", &template.display().to_string()]),
-    );
+    let running = spawn(bin, &url_args(url, &["--queries", &template.arg()]));
     let mut conn = admin(url);
     let id = sleeping_connection(&mut conn, &marker);
     conn.query_drop(format!("KILL CONNECTION {id}"))
@@ -322,10 +339,7 @@ pub fn server_stopped_mid_run(bin: &Path) {
     let url = scratch.url("scratch");
     let marker = format!("{name}-{}", std::process::id());
     let template = sleeper(&marker);
-    let running = spawn(
-        bin,
-        &url_args(&url, &["--queries", &template.display().to_string()]),
-    );
+    let running = spawn(bin, &url_args(&url, &["--queries", &template.arg()]));
     let mut conn = admin(&url);
     sleeping_connection(&mut conn, &marker);
     drop(conn);
@@ -386,19 +400,12 @@ pub fn interrupted(bin: &Path, signal: i32) {
         bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin"),
         std::process::id()
     );
-    let dir = std::env::temp_dir().join(format!("dbio-{marker}"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let template = dir.join("template.sql");
-    std::fs::write(
-        &template,
-        format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
-    )
-    .expect("template");
-    let url = &shared().url;
-    let running = spawn(
-        bin,
-        &url_args(url, &["--queries", &template.display().to_string()]),
+    let template = Template::new(
+        &marker,
+        &format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
     );
+    let url = &shared().url;
+    let running = spawn(bin, &url_args(url, &["--queries", &template.arg()]));
     let mut conn = admin(url);
     let count = |conn: &mut mysql::Conn| -> usize {
         conn.exec_first(
@@ -434,7 +441,6 @@ pub fn interrupted(bin: &Path, signal: i32) {
         "{left} queries still running {:?} after the signal",
         signalled.elapsed()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One `#[test]` per fault for the binary at `$bin`.

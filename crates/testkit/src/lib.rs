@@ -76,13 +76,10 @@ pub fn shared() -> &'static Shared {
             });
         let url = server.url().expect("test server URL");
         let spec = Spec::new(TEST_SCALE, TEST_SEED).expect("test spec");
-        {
-            // Two test processes must not load at the same time.
-            let _lock = server.lock().expect("lock the test server");
-            dataset::load(&url, spec, false, &no_progress()).unwrap_or_else(|e| {
-                panic!("cannot load the test dataset: {}", common::error::chain(&e))
-            });
-        }
+        // Test processes that start together wait for one load (its lock).
+        dataset::load(&url, spec, false, &no_progress()).unwrap_or_else(|e| {
+            panic!("cannot load the test dataset: {}", common::error::chain(&e))
+        });
         Shared { server, url }
     })
 }

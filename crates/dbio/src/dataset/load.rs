@@ -34,6 +34,22 @@ pub fn identity(spec: Spec) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A connection to the server at `url` with its database selected; the
+/// database must exist (nothing is created: `dbio verify` only reads).
+pub fn connect(url: &DbUrl, infile: Option<mysql::LocalInfileHandler>) -> Result<mysql::Conn> {
+    let db = url
+        .database()
+        .unwrap_or(common::managed::DATABASE)
+        .to_owned();
+    let opts = mysql::Opts::from_url(&url.with_database(&db).expose())
+        .map_err(|e| DbioError::Usage(format!("DATABASE_URL {url} is not usable: {e}")))?;
+    let opts = mysql::OptsBuilder::from_opts(opts)
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)))
+        .local_infile_handler(infile);
+    mysql::Conn::new(opts).sql(format!("cannot connect to {url}"))
+}
+
 /// A connection to the server at `url` with its database created and
 /// selected, set up for bulk loading.
 pub fn connect_for_load(
@@ -59,6 +75,39 @@ pub fn connect_for_load(
     conn.query_drop("SET SESSION foreign_key_checks = 0, unique_checks = 0")
         .sql("cannot set session options")?;
     Ok(conn)
+}
+
+/// How long a load waits for another load into the same database.
+const LOAD_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// Takes the server-side lock on loading into `conn`'s database (held until
+/// `conn` closes), waiting while another dbio load holds it: two loads at
+/// once would drop each other's tables. Works for any server, managed or not.
+pub fn lock_loads(conn: &mut mysql::Conn, progress: &Progress) -> Result<()> {
+    let db: Option<String> = conn
+        .query_first("SELECT DATABASE()")
+        .sql("cannot read the current database")?;
+    let name = format!("dbio-load:{}", db.unwrap_or_default());
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let got: Option<Option<u8>> = conn
+            .exec_first("SELECT GET_LOCK(?, 1)", (&name,))
+            .sql("cannot take the load lock")?;
+        if got.flatten() == Some(1) {
+            return Ok(());
+        }
+        if started.elapsed() > LOAD_LOCK_WAIT {
+            return Err(DbioError::Timeout(format!(
+                "another dbio load has held the lock `{name}` for {} min; try again when it is done",
+                LOAD_LOCK_WAIT.as_secs() / 60
+            )));
+        }
+        if !said {
+            progress("another dbio load into this database is running; waiting for it to finish");
+            said = true;
+        }
+    }
 }
 
 /// Reads `_dbio_meta`, empty when the table does not exist.
@@ -142,7 +191,9 @@ pub fn finish(conn: &mut mysql::Conn, checksums: &[Checksum]) -> Result<()> {
 /// unless the same dataset is already complete there (or `force`).
 pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result<LoadOutcome> {
     let identity = identity(spec);
+    // Held for the whole load: the connection that took the lock lives on.
     let mut conn = connect_for_load(url, None)?;
+    lock_loads(&mut conn, progress)?;
     if !force && is_complete(&read_meta(&mut conn)?, &identity) {
         return Ok(LoadOutcome::AlreadyLoaded);
     }
@@ -151,7 +202,6 @@ pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result
         "generating and loading the employees dataset ({spec})"
     ));
     begin(&mut conn, &identity)?;
-    drop(conn);
 
     let generator = Generator::new(spec);
     let lanes: [&[&str]; 2] = [
@@ -198,7 +248,7 @@ pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(DbioError::Usage("a loader thread panicked".into())))
+                    .unwrap_or_else(|_| Err(DbioError::Internal("a loader thread panicked".into())))
             })
             .collect()
     });
@@ -206,7 +256,6 @@ pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result
     for r in results {
         checksums.extend(r?);
     }
-    let mut conn = connect_for_load(url, None)?;
     finish(&mut conn, &checksums)?;
     progress(&format!(
         "dataset loaded in {:.1} s",

@@ -10,7 +10,9 @@ use mysql::prelude::Queryable;
 
 use common::DbUrl;
 
-use super::load::{Checksum, LoadOutcome, begin, connect_for_load, finish, is_complete, read_meta};
+use super::load::{
+    Checksum, LoadOutcome, begin, connect_for_load, finish, is_complete, lock_loads, read_meta,
+};
 use super::schema;
 use crate::Progress;
 use crate::error::{DbioError, IoContext, Result, SqlContext};
@@ -72,6 +74,7 @@ pub fn load_from_test_db(
     let expected = expected_counts(dir)?;
     let identity = vec![("source", "test_db".to_owned())];
     let mut conn = connect_for_load(url, None)?;
+    lock_loads(&mut conn, progress)?;
     if !force && is_complete(&read_meta(&mut conn)?, &identity) {
         return Ok(LoadOutcome::AlreadyLoaded);
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use common::DbUrl;
 
-use super::load::{connect_for_load, read_meta};
+use super::load::{connect, read_meta};
 use super::schema;
 use crate::error::{DbioError, Result, SqlContext};
 
@@ -34,7 +34,7 @@ impl TableCheck {
 /// The dataset's metadata and every table's check. Fails when there is no
 /// complete load to check against; a mismatch is reported in the checks.
 pub fn verify(url: &DbUrl) -> Result<(std::collections::HashMap<String, String>, Vec<TableCheck>)> {
-    let mut conn = connect_for_load(url, None)?;
+    let mut conn = connect(url, None)?;
     let meta = read_meta(&mut conn)?;
     match meta.get("status").map(String::as_str) {
         Some("complete") => {}
