@@ -114,15 +114,7 @@ BIN=$ROOT/target/release
 
 PY=""
 if [ "$python" = 1 ]; then
-  command -v python3 >/dev/null 2>&1 || die "python3 is missing; install it with: sudo apt-get install -y python3 python3-venv"
-  venv=$ROOT/target/python-venv
-  if [ ! -x "$venv/bin/python" ] || ! cmp -s scripts/python/requirements.txt "$venv/requirements.txt"; then
-    say "== installing the Python drivers into target/python-venv"
-    python3 -m venv "$venv" || die "cannot create a venv; install it with: sudo apt-get install -y python3-venv"
-    "$venv/bin/pip" install -q -r scripts/python/requirements.txt || die "pip install failed"
-    cp scripts/python/requirements.txt "$venv/requirements.txt"
-  fi
-  PY=$venv/bin/python
+  PY=$(ensure_python_venv)
 fi
 
 # --- the server and the dataset ----------------------------------------------

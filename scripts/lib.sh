@@ -31,3 +31,17 @@ ensure_server() {
 ensure_rust() {
   command -v cargo >/dev/null 2>&1 || die "cargo is missing; install Rust from https://rustup.rs"
 }
+
+# The Python drivers, pinned in scripts/python/requirements.txt, in
+# target/python-venv; prints the venv's python.
+ensure_python_venv() {
+  command -v python3 >/dev/null 2>&1 || die "python3 is missing; install it with: sudo apt-get install -y python3 python3-venv"
+  local venv=$ROOT/target/python-venv
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$ROOT/scripts/python/requirements.txt" "$venv/requirements.txt"; then
+    say "== installing the Python drivers into target/python-venv"
+    python3 -m venv "$venv" || die "cannot create a venv; install it with: sudo apt-get install -y python3-venv"
+    "$venv/bin/pip" install -q -r "$ROOT/scripts/python/requirements.txt" >&2 || die "pip install failed"
+    cp "$ROOT/scripts/python/requirements.txt" "$venv/requirements.txt"
+  fi
+  printf '%s\n' "$venv/bin/python"
+}

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$ROOT"
 ensure_rust
 ensure_server
+# The Python approaches are tested against the Rust ones (testkit/tests/python.rs).
+ensure_python_venv >/dev/null
 
 # Started by root, the test servers run as an unprivileged OS user (dbio
 # never runs one as root), who must be able to enter their directory. A

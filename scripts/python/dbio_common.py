@@ -60,8 +60,14 @@ def settings():
     }
 
 
-def queries():
-    template = TEMPLATE.read_text().rstrip()
+def queries(path=None):
+    """The template (queries/report.sql, or --queries FILE) over A..Z."""
+    try:
+        template = Path(path or TEMPLATE).read_text().rstrip()
+    except OSError as e:
+        fail(f"cannot read query template {path}: {e.strerror}")
+    if "{}" not in template:
+        fail("the query template has no `{}` placeholder for the LIKE prefix")
     return [(letter, template.replace("{}", letter)) for letter in map(chr, range(ord("A"), ord("Z") + 1))]
 
 
@@ -97,7 +103,93 @@ def run_sql(conn, sql):
     """Runs one query on a SQLAlchemy connection; all rows as text tuples."""
     from sqlalchemy import text
 
-    return conn.execute(text(sql)).fetchall()
+    with running(conn.connection.dbapi_connection.thread_id()):
+        return conn.execute(text(sql)).fetchall()
+
+
+# --- Ctrl-C and kill ------------------------------------------------------
+# As in the Rust binaries: on SIGINT or SIGTERM, KILL QUERY every server
+# connection that runs a query (over a connection of its own), until none
+# does, then exit with 128 + the signal. Without it the server goes on
+# computing for a client that has gone.
+
+IN_USE = set()
+IN_USE_LOCK = threading.RLock()  # re-entered by a signal handler on the main thread
+CANCELLED = False
+GRACE = 1.5
+
+
+class running:
+    """Marks the server connection `thread_id` as running a query; refuses
+    to start one once the run is cancelled."""
+
+    def __init__(self, thread_id):
+        self.thread_id = thread_id
+
+    def __enter__(self):
+        with IN_USE_LOCK:
+            if CANCELLED:
+                raise RuntimeError("interrupted")
+            IN_USE.add(self.thread_id)
+
+    def __exit__(self, *exc):
+        with IN_USE_LOCK:
+            IN_USE.discard(self.thread_id)
+
+
+def cancel_on_signals(cfg):
+    import signal
+
+    def on_signal(signum, _frame):
+        global CANCELLED
+        with IN_USE_LOCK:
+            CANCELLED = True
+            ids = sorted(IN_USE)
+        name = signal.Signals(signum).name
+        try:
+            n = kill_queries(cfg, ids)
+            said = {0: "no query was running",
+                    1: "cancelled the running query on the server"}.get(
+                n, f"cancelled {n} running queries on the server")
+        except Exception as e:  # noqa: BLE001 - one line, then exit anyway
+            said = f"could not cancel the running queries on the server: {e}"
+        print(f"error: interrupted by {name}; {said}", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
+def kill_queries(cfg, ids):
+    """KILL QUERY each id until none of them runs a query; returns how many
+    were running. Bounded by GRACE."""
+    if not ids:
+        return 0
+    import pymysql
+
+    deadline = time.monotonic() + GRACE
+    conn = pymysql.connect(host=cfg["host"], port=cfg["port"], user=cfg["user"],
+                           password=cfg["password"], connect_timeout=1,
+                           read_timeout=1, write_timeout=1)
+    try:
+        with conn.cursor() as cursor:
+            listed = ", ".join(str(int(i)) for i in ids)
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT ID FROM information_schema.PROCESSLIST "
+                               f"WHERE ID IN ({listed}) AND COMMAND = 'Query'")
+                left = [row[0] for row in cursor.fetchall()]
+                if not left:
+                    return len(ids)
+                for i in left:
+                    try:
+                        cursor.execute(f"KILL QUERY {int(i)}")
+                    except pymysql.err.OperationalError as e:
+                        if e.args[0] != 1094:  # unknown thread: it has ended
+                            raise
+                time.sleep(0.05)
+        raise RuntimeError(f"queries were still running after {GRACE} s")
+    finally:
+        conn.close()
 
 
 def thread_per_query(queries, work):
@@ -160,14 +252,21 @@ class Output:
 def main(name, body):
     """Runs body(cfg, queries, output) and prints (`--json`: the report as
     JSON, like the Rust binaries); any failure is one line."""
-    as_json = "--json" in sys.argv[1:]
-    unknown = [a for a in sys.argv[1:] if a != "--json"]
-    if unknown:
-        fail(f"unknown argument {unknown[0]} (settings come from DATABASE_URL and DBIO_CONNECTIONS)")
+    as_json, template, args = False, None, sys.argv[1:]
+    while args:
+        arg = args.pop(0)
+        if arg == "--json":
+            as_json = True
+        elif arg == "--queries" and args:
+            template = args.pop(0)
+        else:
+            fail(f"unknown argument {arg} (--json, --queries FILE; settings come from DATABASE_URL and DBIO_CONNECTIONS)")
     cfg = settings()
+    cancel_on_signals(cfg)
+    work = queries(template)
     out = Output(name, cfg["budget"])
     try:
-        body(cfg, queries(), out)
+        body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line
         fail(f"{type(e).__name__}: {e}")
     out.print(as_json)

@@ -1,7 +1,7 @@
 """asyncio: one task per query over an aiomysql pool capped at the budget (test_asyncio.py)."""
 import asyncio
 
-from dbio_common import main
+from dbio_common import main, running
 
 
 def body(cfg, queries, out):
@@ -15,8 +15,10 @@ def body(cfg, queries, out):
         async def work(label, sql):
             async with pool.acquire() as conn:
                 async with conn.cursor() as cursor:
-                    await cursor.execute(sql)
-                    out.add(label, await cursor.fetchall())
+                    with running(conn.thread_id()):
+                        await cursor.execute(sql)
+                        rows = await cursor.fetchall()
+                    out.add(label, rows)
 
         try:
             await asyncio.gather(*(work(label, sql) for label, sql in queries))

@@ -49,17 +49,30 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<St
 
 /// Starts `bin` with `args` and none of dbio's variables from the environment.
 pub fn spawn(bin: &Path, args: &[String]) -> Running {
-    let mut child = Command::new(bin)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("DBIO_CONNECTIONS")
-        .env_remove("DBIO_HOME")
-        .env_remove("RUST_BACKTRACE")
+    let mut cmd = Command::new(bin);
+    cmd.args(args);
+    spawn_command(cmd)
+}
+
+/// Starts `cmd` without dbio's variables from this environment (the
+/// command may set its own), its output piped.
+pub fn spawn_command(mut cmd: Command) -> Running {
+    for var in [
+        "DATABASE_URL",
+        "DBIO_CONNECTIONS",
+        "DBIO_HOME",
+        "RUST_BACKTRACE",
+    ] {
+        if !cmd.get_envs().any(|(k, _)| k == var) {
+            cmd.env_remove(var);
+        }
+    }
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     Running {
         stdout: drain(child.stdout.take()),
         stderr: drain(child.stderr.take()),
@@ -395,17 +408,26 @@ pub fn silent_listener(bin: &Path) {
 /// server and exits with 128 + the signal within 2 s, leaving nothing in
 /// the process list.
 pub fn interrupted(bin: &Path, signal: i32) {
-    let marker = format!(
-        "sig{signal}-{}-{}",
-        bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin"),
-        std::process::id()
-    );
+    let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin");
+    interrupted_run(name, signal, |url, template| {
+        spawn(bin, &url_args(url, &["--queries", &template.arg()]))
+    });
+}
+
+/// [`interrupted`] for any program that `launch` starts against the shared
+/// test server with a template (the Python scripts too).
+pub fn interrupted_run(
+    name: &str,
+    signal: i32,
+    launch: impl FnOnce(&common::DbUrl, &Template) -> Running,
+) {
+    let marker = format!("sig{signal}-{name}-{}", std::process::id());
     let template = Template::new(
         &marker,
         &format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
     );
     let url = &shared().url;
-    let running = spawn(bin, &url_args(url, &["--queries", &template.arg()]));
+    let running = launch(url, &template);
     let mut conn = admin(url);
     let count = |conn: &mut mysql::Conn| -> usize {
         conn.exec_first(
