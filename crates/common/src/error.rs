@@ -236,3 +236,35 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     }
     out.replace('\n', " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(code: u16, message: &str) -> Error {
+        Error::Connect {
+            url: "mysql://u:***@h/db".into(),
+            source: DbError::Mysql(mysql::Error::MySqlError(mysql::MySqlError {
+                state: "08004".into(),
+                message: message.into(),
+                code,
+            })),
+        }
+    }
+
+    #[test]
+    fn too_many_connections_names_max_connections_and_is_not_unreachable() {
+        let e = server_error(1040, "Too many connections");
+        let text = chain(&e);
+        assert!(text.contains("max_connections limit"), "{text}");
+        // The managed server answered: no "is it running?" hint.
+        assert!(!e.unreachable());
+        let io = Error::Connect {
+            url: "mysql://h/db".into(),
+            source: DbError::Mysql(mysql::Error::IoError(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            ))),
+        };
+        assert!(io.unreachable());
+    }
+}

@@ -297,6 +297,26 @@ impl Drop for Template {
     }
 }
 
+/// A query larger than the server's max_allowed_packet (16 MiB by default):
+/// both drivers refuse it before sending, with the same message (sqlx used
+/// to send it and report a closed connection).
+pub fn query_too_large(bin: &Path) {
+    let filler = "x".repeat(20 << 20);
+    let template = Template::new(
+        &format!(
+            "big-{}-{}",
+            bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin"),
+            std::process::id()
+        ),
+        &format!("SELECT '{{}}' AS q, '{filler}' AS filler"),
+    );
+    let out = run(
+        bin,
+        &url_args(&shared().url, &["--queries", &template.arg()]),
+    );
+    assert_clean_failure(&out, &["max_allowed_packet", "bytes"]);
+}
+
 /// A template whose query for `K` sleeps until the test breaks it.
 fn sleeper(marker: &str) -> Template {
     Template::new(
@@ -507,6 +527,10 @@ macro_rules! fault_tests {
         #[test]
         fn server_stopped_mid_run() {
             $crate::faults::server_stopped_mid_run(bin());
+        }
+        #[test]
+        fn query_too_large() {
+            $crate::faults::query_too_large(bin());
         }
         #[test]
         fn silent_listener() {
