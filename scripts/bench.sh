@@ -4,8 +4,19 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RUST_APPROACHES="test_single,test_mt,test_mt_bounded,test_threadpool,test_asyncio,test_async_std"
-PY_APPROACHES="py_test_single,py_test_mt,py_test_mt_bounded,py_test_cft,py_test_asyncio"
+# The workspace is the list of approaches: every crates/test_* package, and
+# every scripts/python/test_*.py as py_test_*; the serial baseline first.
+baseline_first() {
+  local first=$1 rest=() n
+  shift
+  for n in "$@"; do [ "$n" = "$first" ] || rest+=("$n"); done
+  (IFS=,; echo "$first${rest[*]:+,${rest[*]}}")
+}
+rust=() py=()
+for d in "$ROOT"/crates/test_*/; do d=${d%/}; rust+=("${d##*/}"); done
+for f in "$ROOT"/scripts/python/test_*.py; do f=${f##*/}; py+=("py_${f%.py}"); done
+RUST_APPROACHES=$(baseline_first test_single "${rust[@]}")
+PY_APPROACHES=$(baseline_first py_test_single "${py[@]}")
 HYPERFINE_VERSION=1.20.0
 
 usage() {
@@ -144,13 +155,18 @@ mkdir -p "$dir"
 # Untimed profile runs: a failing approach stops here with its own one-line
 # error; each process reports its own peak memory and row counts.
 mkdir -p "$dir/profiles"
+# An approach's command, as words (COMMAND) and as one string for hyperfine,
+# which splits it again like a shell: each word quoted, so that paths with
+# spaces survive.
 command_of() {
-  if [[ "$1" == py_* ]]; then echo "$PY scripts/python/${1#py_}.py"; else echo "$BIN/$1"; fi
+  if [[ "$1" == py_* ]]; then COMMAND=("$PY" "$ROOT/scripts/python/${1#py_}.py"); else COMMAND=("$BIN/$1"); fi
 }
+quoted() { printf '%q ' "$@"; }
 say "== profile run of each approach (untimed: checks it works, records peak memory and row counts)"
 for a in "${selected[@]}"; do
   # shellcheck disable=SC2046 # the command is words by design
-  if ! $(command_of "$a") --json >"$dir/profiles/$a.json" 2>"$dir/profiles/$a.err"; then
+  command_of "$a"
+  if ! "${COMMAND[@]}" --json >"$dir/profiles/$a.json" 2>"$dir/profiles/$a.err"; then
     err=$(head -n 1 "$dir/profiles/$a.err")
     rm -rf "$dir"
     die "$a failed: ${err#error: }"
@@ -159,9 +175,15 @@ for a in "${selected[@]}"; do
 done
 
 # The facts of the run as it starts: machine, server, dataset (verified), git.
-"$BIN/bench-report" host --out "$dir/host.json" --bench-command "scripts/bench.sh $original_args" \
-  --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")" \
-  --hyperfine "$HYPERFINE" ${PY:+--python "$PY"} $([ "$managed" = 1 ] && echo --managed)
+facts=$(mktemp)
+"$BIN/dbio" facts >"$facts" || { rm -f "$facts"; rm -rf "$dir"; die "cannot read the server's facts (dbio facts failed above)"; }
+host_args=(host --out "$dir/host.json" --facts "$facts" --bench-command "scripts/bench.sh $original_args"
+  --budget "$budget" --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")"
+  --hyperfine "$HYPERFINE")
+if [ -n "$PY" ]; then host_args+=(--python "$PY"); fi
+if [ "$managed" = 1 ]; then host_args+=(--managed); fi
+"$BIN/bench-report" "${host_args[@]}"
+rm -f "$facts"
 
 # Timed runs in rounds: every approach once per round, the order rotating
 # from round to round, so that a slow period of the machine (the server's CPU
@@ -172,11 +194,12 @@ for ((round = 1; round <= runs; round++)); do
   cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$dir/hyperfine-round-$(printf %03d "$round").json")
   # --settle: a run killed by SIGKILL leaves its queries running on the
   # server; they are waited for (or killed) before the next timed run.
-  if [ "$managed" = 1 ]; then cmd+=(--prepare "$BIN/dbio server cpu --settle --record $dir/server-cpu.tsv --label before"); fi
+  if [ "$managed" = 1 ]; then cmd+=(--prepare "$(quoted "$BIN/dbio" server cpu --settle --record "$dir/server-cpu.tsv" --label before)"); fi
   for ((i = 0; i < count; i++)); do
     a=${selected[$(((i + round - 1) % count))]}
-    cmd+=(-n "$a" "$(command_of "$a")")
-    if [ "$managed" = 1 ]; then cmd+=(--conclude "$BIN/dbio server cpu --record $dir/server-cpu.tsv --label $a"); fi
+    command_of "$a"
+    cmd+=(-n "$a" "$(quoted "${COMMAND[@]}")")
+    if [ "$managed" = 1 ]; then cmd+=(--conclude "$(quoted "$BIN/dbio" server cpu --record "$dir/server-cpu.tsv" --label "$a")"); fi
   done
   say "== round $round of $runs: $count approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), scale $scale, budget $budget"
   if ! "$HYPERFINE" "${cmd[@]}"; then

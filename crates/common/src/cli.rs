@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
-use crate::{Report, RunConfig, queries};
+use crate::{RunConfig, queries};
 
 /// Runs the blog's 26 report queries against MySQL/MariaDB with one
 /// scheduling approach, and prints each query's first row and row count.
@@ -72,8 +72,9 @@ fn parse_as<T: Parser>(command: clap::Command) -> Result<T, ExitCode> {
     }
 }
 
-/// The whole `main` of the approach binary `name`.
-pub fn main(name: &'static str, run: fn(&RunConfig) -> Result<Report, Error>) -> ExitCode {
+/// The whole `main` of an approach binary.
+pub fn main<A: crate::Approach>() -> ExitCode {
+    let name = A::NAME;
     let args: RunArgs = match parse_as(RunArgs::command().name(name).bin_name(name)) {
         Ok(args) => args,
         Err(code) => return code,
@@ -85,7 +86,7 @@ pub fn main(name: &'static str, run: fn(&RunConfig) -> Result<Report, Error>) ->
     if let Err(e) = crate::interrupt::install() {
         return fail(&e, "");
     }
-    let outcome = run(&cfg);
+    let outcome = crate::approach::run::<A>(&cfg);
     if crate::interrupt::signalled() {
         // The queries failed because the signal killed them: the signal
         // thread prints the one line and exits.

@@ -74,63 +74,48 @@ pub enum Error {
     },
 }
 
-/// A driver error, with a hint for the causes a user can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("{}{}", mysql_text(.0), hint(self))]
-    Mysql(mysql::Error),
-    #[error("{}{}", .0, hint(self))]
-    Sqlx(sqlx::Error),
-    /// A connection could not be set up, for a reason found by dbio (a
-    /// silent server, a deadline).
-    #[error("{0}")]
-    Setup(String),
-}
-
-impl From<mysql::Error> for DbError {
-    fn from(e: mysql::Error) -> Self {
-        DbError::Mysql(e)
-    }
-}
-
-impl From<sqlx::Error> for DbError {
-    fn from(e: sqlx::Error) -> Self {
-        DbError::Sqlx(e)
-    }
+/// A driver's error, in the terms both drivers share: its text, the
+/// server's error number when the server sent one, and whether the
+/// connection broke. Each driver crate converts its own errors; `Display`
+/// adds a hint for the causes a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}{}", hint(self))]
+pub struct DbError {
+    /// The driver's message (`1049 (42000): Unknown database 'x'` style for
+    /// server errors).
+    pub message: String,
+    /// The server's error number, when the server sent one.
+    pub code: Option<u16>,
+    /// The open connection broke under the driver (end of stream, broken
+    /// pipe, reset): the server went away or closed the session.
+    pub lost: bool,
 }
 
 impl DbError {
+    /// A connection that could not be set up, for a reason found by dbio
+    /// (a silent server, a deadline).
+    pub fn setup(message: impl Into<String>) -> DbError {
+        DbError {
+            message: message.into(),
+            code: None,
+            lost: false,
+        }
+    }
+
     /// The server's error number, when the server sent one.
     pub fn server_code(&self) -> Option<u16> {
-        match self {
-            DbError::Mysql(e) => server_code_mysql(e),
-            DbError::Sqlx(e) => server_code_sqlx(e),
-            DbError::Setup(_) => None,
-        }
+        self.code
     }
 
-    /// The I/O error underneath, if that is what this is.
-    fn io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            DbError::Mysql(mysql::Error::IoError(io)) | DbError::Sqlx(sqlx::Error::Io(io)) => {
-                Some(io)
-            }
-            // The packet codec's only source is the I/O error it wraps.
-            DbError::Mysql(mysql::Error::CodecError(codec)) => {
-                std::error::Error::source(codec)?.downcast_ref()
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether an open connection broke under the driver (end of stream,
-    /// broken pipe, reset): the server went away or closed the session.
+    /// Whether an open connection broke under the driver.
     pub fn connection_lost(&self) -> bool {
-        let Some(io) = self.io_error() else {
-            return false;
-        };
+        self.lost
+    }
+
+    /// Whether an I/O error of this kind means a broken connection.
+    pub fn is_lost(kind: std::io::ErrorKind) -> bool {
         matches!(
-            io.kind(),
+            kind,
             std::io::ErrorKind::UnexpectedEof
                 | std::io::ErrorKind::BrokenPipe
                 | std::io::ErrorKind::ConnectionReset
@@ -168,36 +153,6 @@ impl Error {
             Error::Connect { source, .. } => source.server_code().is_none(),
             _ => false,
         }
-    }
-}
-
-/// The `mysql` crate's errors without their Debug-style wrapping, worded
-/// like sqlx's (`1049 (42000): Unknown database 'x'`).
-fn mysql_text(e: &mysql::Error) -> String {
-    match e {
-        mysql::Error::MySqlError(m) => format!("{} ({}): {}", m.code, m.state, m.message),
-        mysql::Error::DriverError(d) => d.to_string(),
-        mysql::Error::IoError(io) => io.to_string(),
-        mysql::Error::CodecError(codec) => {
-            std::error::Error::source(codec).map_or_else(|| codec.to_string(), ToString::to_string)
-        }
-        other => other.to_string(),
-    }
-}
-
-fn server_code_mysql(e: &mysql::Error) -> Option<u16> {
-    match e {
-        mysql::Error::MySqlError(e) => Some(e.code),
-        _ => None,
-    }
-}
-
-fn server_code_sqlx(e: &sqlx::Error) -> Option<u16> {
-    match e {
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-            .map(|e| e.number()),
-        _ => None,
     }
 }
 
@@ -244,11 +199,11 @@ mod tests {
     fn server_error(code: u16, message: &str) -> Error {
         Error::Connect {
             url: "mysql://u:***@h/db".into(),
-            source: DbError::Mysql(mysql::Error::MySqlError(mysql::MySqlError {
-                state: "08004".into(),
-                message: message.into(),
-                code,
-            })),
+            source: DbError {
+                message: format!("{code} (08004): {message}"),
+                code: Some(code),
+                lost: false,
+            },
         }
     }
 
@@ -261,9 +216,7 @@ mod tests {
         assert!(!e.unreachable());
         let io = Error::Connect {
             url: "mysql://h/db".into(),
-            source: DbError::Mysql(mysql::Error::IoError(std::io::Error::from(
-                std::io::ErrorKind::ConnectionRefused,
-            ))),
+            source: DbError::setup("Connection refused (os error 111)"),
         };
         assert!(io.unreachable());
     }

@@ -4,32 +4,34 @@
 //! - [`settings`]: the connection settings every binary flattens, validated
 //!   into a [`ConnConfig`] (budget, URL, timeouts) before any work starts;
 //! - [`queries`]: the blog's template expanded over `A`..`Z`;
-//! - [`mysql_driver`] and [`sqlx_driver`]: one pool capped at the budget and
-//!   one function that runs a query and digests its rows, per driver;
 //! - [`pool`]: the connection pool both drivers use (budget, connect
-//!   deadline, the server ids of connections in use);
+//!   deadline, the server ids of connections in use); the drivers
+//!   themselves are crates of their own (`driver_mysql`, `driver_sqlx`),
+//!   so that each approach links only its own;
 //! - [`interrupt`]: Ctrl-C and SIGTERM cancel the run's queries on the server;
 //! - [`report`]: results, the peak-connection gauge, the printed output;
 //! - [`managed`]: how a client finds the server that `dbio up` started;
+//! - [`approach`]: the trait every approach crate implements (prepare once,
+//!   execute many times);
 //! - [`cli`]: the `main` that every approach binary calls.
 //!
 //! This crate measures nothing by itself and starts no server.
 
+pub mod approach;
 pub mod cli;
 pub mod digest;
 pub mod error;
 pub mod interrupt;
 pub mod managed;
-pub mod mysql_driver;
 pub mod pool;
 pub mod queries;
 pub mod report;
 pub mod settings;
-pub mod sqlx_driver;
 
+pub use approach::Approach;
 pub use error::{DbError, Error};
 pub use queries::Query;
-pub use report::{Clock, Gauge, QueryResult, Report};
+pub use report::{Clock, Execution, Gauge, QueryResult, Report};
 pub use settings::{ConnConfig, ConnectionArgs, DbUrl, redact};
 
 /// A checked run: connection settings and the query list.

@@ -26,6 +26,10 @@ use futures::channel::oneshot;
 
 use crate::error::Error;
 
+/// What each driver asks the server once, right after opening a
+/// connection: the id for `KILL QUERY`, the largest query it accepts.
+pub const CONNECTION_INFO: &str = "SELECT CONNECTION_ID(), @@max_allowed_packet";
+
 /// A connection with what the pool knows about it.
 #[derive(Debug)]
 pub struct Pooled<C> {

@@ -33,6 +33,36 @@ impl Clock {
     }
 }
 
+/// One execution of the query list: the clock that times it and the gauge
+/// of connections in use. Every approach starts it before scheduling the
+/// first query and [`finish`](Execution::finish)es it as soon as the last
+/// result is collected: closing connections (and dropping the pool or
+/// runtime) is outside the timed region in every approach.
+#[derive(Debug)]
+pub struct Execution {
+    pub clock: Clock,
+    pub gauge: Gauge,
+}
+
+impl Execution {
+    pub fn start() -> Execution {
+        Execution {
+            clock: Clock::start(),
+            gauge: Gauge::default(),
+        }
+    }
+
+    /// Stops the clock and builds the report (see [`Report::assemble`]).
+    pub fn finish(
+        &self,
+        approach: &str,
+        cfg: &crate::RunConfig,
+        results: Vec<QueryResult>,
+    ) -> Result<Report, Error> {
+        Report::assemble(approach, cfg, results, self.clock, &self.gauge)
+    }
+}
+
 /// Counts connections in use, and the most that were in use at once.
 #[derive(Debug, Default)]
 pub struct Gauge {
@@ -322,11 +352,14 @@ mod tests {
     use crate::error::DbError;
 
     fn lost(label: &str, at: Instant) -> Result<QueryResult, Error> {
-        let io = io::Error::from(io::ErrorKind::BrokenPipe);
         Err(Error::Query {
             label: label.into(),
             at,
-            source: DbError::Mysql(mysql::Error::IoError(io)),
+            source: DbError {
+                message: "broken pipe".into(),
+                code: None,
+                lost: true,
+            },
         })
     }
 

@@ -72,7 +72,7 @@ impl<T> SqlContext<T> for std::result::Result<T, mysql::Error> {
     fn sql(self, what: impl Into<String>) -> Result<T> {
         self.map_err(|e| DbioError::Sql {
             what: what.into(),
-            source: e.into(),
+            source: driver_mysql::db_error(e),
         })
     }
 }

@@ -4,7 +4,9 @@
 //!   (start, stop, status, URL), recovered after a crash;
 //! - [`dataset`]: the employees dataset with test_db's schema and row counts,
 //!   generated deterministically from a scale and a seed (or loaded from a
-//!   test_db checkout), loaded idempotently and verified by checksum.
+//!   test_db checkout), loaded idempotently and verified by checksum;
+//! - [`facts`]: the server's version and settings and the verified dataset,
+//!   as recorded with every benchmark result.
 //!
 //! Everything works against a user's own server too: the dataset functions
 //! take any `mysql://` URL.
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 pub mod dataset;
 pub mod error;
+pub mod facts;
 pub mod server;
 
 pub use error::{DbioError, Result};

@@ -10,7 +10,7 @@ use common::error::chain;
 use common::settings::ConnectionArgs;
 use dbio::dataset::generate::DEFAULT_SEED;
 use dbio::dataset::{self, LoadOutcome, Spec};
-use dbio::{DbioError, Result, Server, ServerSettings, stderr_progress};
+use dbio::{DbioError, Progress, Result, Server, ServerSettings, stderr_progress};
 
 /// A MariaDB/MySQL server and the employees dataset for the dbio benchmarks,
 /// with no setup: `dbio up`, then run any approach.
@@ -62,6 +62,12 @@ enum Command {
         /// Print the checks as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print, as JSON, what a benchmark result depends on: the server's
+    /// version and settings and the dataset as verified now.
+    Facts {
+        #[command(flatten)]
+        conn: ConnectionArgs,
     },
 }
 
@@ -160,155 +166,145 @@ fn run(cli: Cli) -> Result<ExitCode> {
         .clone()
         .map_or_else(Server::default_home, Server::new);
     let progress = stderr_progress();
-    // Connection settings default to the managed server of --home.
-    let with_home = |mut conn: ConnectionArgs| {
-        if conn.dbio_home.is_none() {
-            conn.dbio_home = Some(server.home().to_owned());
-        }
-        conn
-    };
     match cli.command {
-        Command::Up { data, server: args } => {
-            let spec = data.spec()?;
-            let started = server.start(&args.settings(), &progress)?;
-            if !started {
-                progress("the server is already running");
-            }
-            let url = server.url()?;
-            report_load(dataset::load(&url, spec, data.force, &progress)?, spec);
-            println!("DATABASE_URL={url}");
-            eprintln!(
-                "dbio: every approach uses this server when DATABASE_URL is unset; `dbio url --reveal` prints the password"
-            );
-        }
-        Command::Server { action } => match action {
-            ServerAction::Cpu {
-                record,
-                label,
-                settle,
-            } => {
-                if settle {
-                    server.settle(SETTLE_WAIT, &progress)?;
-                }
-                record_cpu(&server, record, label)?;
-            }
-            ServerAction::Settle { wait } => {
-                server.settle(Duration::from_secs(wait), &progress)?;
-            }
-            ServerAction::Start(args) => {
-                if !server.start(&args.settings(), &progress)? {
-                    progress("the server is already running");
-                }
-                println!("DATABASE_URL={}", server.url()?);
-            }
-            ServerAction::Stop => {
-                if !server.stop(&progress)? {
-                    progress("the server is not running");
-                }
-            }
-            ServerAction::Status { json } => {
-                let status = server.status();
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&status).unwrap_or_default()
-                    );
-                } else {
-                    println!("home:             {}", status.home.display());
-                    println!(
-                        "running:          {}",
-                        status
-                            .pid
-                            .map_or("no".to_owned(), |p| format!("yes (pid {p})"))
-                    );
-                    if let Some(port) = status.port {
-                        println!("address:          127.0.0.1:{port}");
-                    }
-                    if let Some(v) = &status.version {
-                        println!("version:          {v}");
-                    }
-                    if let Some(b) = status.buffer_pool_bytes {
-                        println!("buffer pool:      {} MiB", b >> 20);
-                    }
-                    if let Some(m) = status.max_connections {
-                        println!("max_connections:  {m}");
-                    }
-                    if let Some(s) = &status.optimizer_switch {
-                        println!("optimizer_switch: {s}");
-                    }
-                }
-                if !status.running {
-                    return Ok(ExitCode::from(3));
-                }
-            }
-        },
-        Command::Url { reveal } => {
-            let url = server.url()?;
-            println!(
-                "{}",
-                if reveal {
-                    url.expose()
-                } else {
-                    url.to_string()
-                }
-            );
-        }
+        Command::Up { data, server: args } => up(&server, &data, &args, &progress)?,
+        Command::Server { action } => return server_action(&server, action, &progress),
+        Command::Url { reveal } => url(&server, reveal)?,
         Command::Load {
             data,
             from_test_db,
             conn,
-        } => {
-            let conn = with_home(conn).validate()?;
-            let outcome = match from_test_db {
-                Some(dir) => {
-                    dataset::test_db::load_from_test_db(&conn.url, &dir, data.force, &progress)?
-                }
-                None => dataset::load(&conn.url, data.spec()?, data.force, &progress)?,
-            };
-            if outcome == LoadOutcome::AlreadyLoaded {
-                progress("already loaded; nothing to do (--force reloads)");
+        } => load(&server, &data, from_test_db, conn, &progress)?,
+        Command::Verify { conn, json } => verify(&server, conn, json)?,
+        Command::Facts { conn } => facts(&server, conn)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Connection settings that default to the managed server of `server`.
+fn checked(server: &Server, mut conn: ConnectionArgs) -> Result<common::ConnConfig> {
+    if conn.dbio_home.is_none() {
+        conn.dbio_home = Some(server.home().to_owned());
+    }
+    Ok(conn.validate()?)
+}
+
+fn up(server: &Server, data: &DataArgs, args: &ServerArgs, progress: &Progress) -> Result<()> {
+    let spec = data.spec()?;
+    if !server.start(&args.settings(), progress)? {
+        progress("the server is already running");
+    }
+    let url = server.url()?;
+    if dataset::load(&url, spec, data.force, progress)? == LoadOutcome::AlreadyLoaded {
+        progress(&format!("dataset already loaded ({spec}); --force reloads"));
+    }
+    println!("DATABASE_URL={url}");
+    progress(
+        "every approach uses this server when DATABASE_URL is unset; `dbio url --reveal` prints the password",
+    );
+    Ok(())
+}
+
+fn server_action(server: &Server, action: ServerAction, progress: &Progress) -> Result<ExitCode> {
+    match action {
+        ServerAction::Start(args) => {
+            if !server.start(&args.settings(), progress)? {
+                progress("the server is already running");
+            }
+            println!("DATABASE_URL={}", server.url()?);
+        }
+        ServerAction::Stop => {
+            if !server.stop(progress)? {
+                progress("the server is not running");
             }
         }
-        Command::Verify { conn, json } => {
-            let conn = with_home(conn).validate()?;
-            let (meta, checks) = dataset::verify(&conn.url)?;
-            let ok = checks.iter().all(dataset::TableCheck::ok);
+        ServerAction::Status { json } => {
+            let status = server.status();
             if json {
-                let doc = serde_json::json!({ "meta": meta, "tables": checks, "ok": ok });
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                println!("{}", to_json(&status));
             } else {
-                let mut keys: Vec<_> = meta.iter().collect();
-                keys.sort();
-                let desc: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                println!("dataset: {}", desc.join(" "));
-                for c in &checks {
-                    let expected = c
-                        .expected_rows
-                        .map(|e| format!(" (test_db expects {e})"))
-                        .unwrap_or_default();
-                    println!(
-                        "{:<12} {:>10} rows  crc {:>20}  {}{expected}",
-                        c.table,
-                        c.found_rows,
-                        c.found_crc,
-                        if c.ok() { "ok" } else { "MISMATCH" }
-                    );
-                }
+                print!("{status}");
             }
-            if !ok {
-                return Err(DbioError::Verify(
-                    "the data differs from what was loaded: reload with `dbio load --force`".into(),
-                ));
+            if !status.running {
+                return Ok(ExitCode::from(3));
             }
+        }
+        ServerAction::Cpu {
+            record,
+            label,
+            settle,
+        } => {
+            if settle {
+                server.settle(SETTLE_WAIT, progress)?;
+            }
+            record_cpu(server, record, label)?;
+        }
+        ServerAction::Settle { wait } => {
+            server.settle(Duration::from_secs(wait), progress)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_load(outcome: LoadOutcome, spec: Spec) {
+fn url(server: &Server, reveal: bool) -> Result<()> {
+    let url = server.url()?;
+    println!(
+        "{}",
+        if reveal {
+            url.expose()
+        } else {
+            url.to_string()
+        }
+    );
+    Ok(())
+}
+
+fn load(
+    server: &Server,
+    data: &DataArgs,
+    from_test_db: Option<PathBuf>,
+    conn: ConnectionArgs,
+    progress: &Progress,
+) -> Result<()> {
+    let conn = checked(server, conn)?;
+    let outcome = match from_test_db {
+        Some(dir) => dataset::test_db::load_from_test_db(&conn.url, &dir, data.force, progress)?,
+        None => dataset::load(&conn.url, data.spec()?, data.force, progress)?,
+    };
     if outcome == LoadOutcome::AlreadyLoaded {
-        eprintln!("dbio: dataset already loaded ({spec}); --force reloads");
+        progress("already loaded; nothing to do (--force reloads)");
     }
+    Ok(())
+}
+
+fn verify(server: &Server, conn: ConnectionArgs, json: bool) -> Result<()> {
+    let conn = checked(server, conn)?;
+    let (meta, checks) = dataset::verify(&conn.url)?;
+    let ok = checks.iter().all(dataset::TableCheck::ok);
+    if json {
+        println!(
+            "{}",
+            to_json(&serde_json::json!({ "meta": meta, "tables": checks, "ok": ok }))
+        );
+    } else {
+        print!("{}", dataset::verify::render(&meta, &checks));
+    }
+    if !ok {
+        return Err(DbioError::Verify(
+            "the data differs from what was loaded: reload with `dbio load --force`".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn facts(server: &Server, conn: ConnectionArgs) -> Result<()> {
+    let conn = checked(server, conn)?;
+    println!("{}", to_json(&dbio::facts::collect(&conn.url)?));
+    Ok(())
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// `dbio server cpu`: print the server's CPU seconds, or append them to a file.

@@ -110,6 +110,33 @@ pub struct Status {
     pub max_connections: Option<u64>,
 }
 
+impl std::fmt::Display for Status {
+    /// What `dbio server status` prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "home:             {}", self.home.display())?;
+        match self.pid {
+            Some(pid) => writeln!(f, "running:          yes (pid {pid})")?,
+            None => writeln!(f, "running:          no")?,
+        }
+        if let Some(port) = self.port {
+            writeln!(f, "address:          127.0.0.1:{port}")?;
+        }
+        if let Some(v) = &self.version {
+            writeln!(f, "version:          {v}")?;
+        }
+        if let Some(b) = self.buffer_pool_bytes {
+            writeln!(f, "buffer pool:      {} MiB", b >> 20)?;
+        }
+        if let Some(m) = self.max_connections {
+            writeln!(f, "max_connections:  {m}")?;
+        }
+        if let Some(s) = &self.optimizer_switch {
+            writeln!(f, "optimizer_switch: {s}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Server {
     pub fn new(home: impl Into<PathBuf>) -> Server {
         let home = home.into();

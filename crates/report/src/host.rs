@@ -2,15 +2,13 @@
 //! machine, the toolchain, the server and its settings, the dataset's
 //! identity and checksums, the benchmark's parameters and the git revision.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mysql::prelude::Queryable;
 use serde::{Deserialize, Serialize};
 
-use common::DbUrl;
+use dbio::facts::{DatasetFacts, Facts, ServerFacts};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Host {
@@ -27,36 +25,25 @@ pub struct Host {
     pub hyperfine: Option<String>,
     pub python: Option<String>,
     pub server: Server,
-    pub dataset: Dataset,
+    pub dataset: DatasetFacts,
     pub bench: Bench,
     pub git: Git,
 }
 
+/// The server as `dbio facts` saw it, and whether it is dbio's own.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Server {
-    /// Password redacted.
-    pub url: String,
     /// Whether it is dbio's managed server (then its CPU time is measured).
     pub managed: bool,
-    pub version: String,
-    pub optimizer_switch: String,
-    pub innodb_buffer_pool_size: u64,
-    pub max_connections: u64,
+    #[serde(flatten)]
+    pub facts: ServerFacts,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Dataset {
-    /// dbio's `_dbio_meta`: source, scale, seed, generator, status, loaded_at.
-    pub meta: BTreeMap<String, String>,
-    /// Per table: rows and checksum, as verified on the server for this run.
-    pub tables: BTreeMap<String, TableSum>,
-    pub verified: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TableSum {
-    pub rows: u64,
-    pub crc_sum: u64,
+impl std::ops::Deref for Server {
+    type Target = ServerFacts;
+    fn deref(&self) -> &ServerFacts {
+        &self.facts
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -75,17 +62,16 @@ pub struct Git {
     pub dirty: bool,
 }
 
-/// Reads the facts of this machine and of the server at `url`.
+/// The facts of this machine, with those of the server and dataset that
+/// `dbio facts` recorded (this crate connects to nothing).
 pub fn collect(
-    url: &DbUrl,
+    facts: Facts,
     managed: bool,
     bench: Bench,
     hyperfine: Option<&Path>,
     python: Option<&Path>,
-) -> Result<Host, String> {
-    let server = server_facts(url, managed)?;
-    let dataset = dataset_facts(url)?;
-    Ok(Host {
+) -> Host {
+    Host {
         date: utc_now(),
         hostname: first_line(&read_or("/proc/sys/kernel/hostname", "unknown")),
         cpu_model: cpu_model(),
@@ -96,8 +82,11 @@ pub fn collect(
         rustc: command_line("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
         hyperfine: hyperfine.and_then(|h| command_line(&h.display().to_string(), &["--version"])),
         python: python.and_then(|p| command_line(&p.display().to_string(), &["--version"])),
-        server,
-        dataset,
+        server: Server {
+            managed,
+            facts: facts.server,
+        },
+        dataset: facts.dataset,
         bench,
         git: Git {
             revision: command_line("git", &["rev-parse", "HEAD"])
@@ -105,49 +94,7 @@ pub fn collect(
             dirty: command_line("git", &["status", "--porcelain", "--untracked-files=no"])
                 .is_some_and(|s| !s.is_empty()),
         },
-    })
-}
-
-fn server_facts(url: &DbUrl, managed: bool) -> Result<Server, String> {
-    let opts =
-        mysql::Opts::from_url(&url.expose()).map_err(|e| format!("DATABASE_URL {url}: {e}"))?;
-    let mut conn = mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false))
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-    let row: Option<(String, String, u64, u64)> = conn
-        .query_first(
-            "SELECT @@version, @@optimizer_switch, @@innodb_buffer_pool_size, @@max_connections",
-        )
-        .map_err(|e| format!("cannot read server variables: {e}"))?;
-    let (version, optimizer_switch, innodb_buffer_pool_size, max_connections) =
-        row.ok_or("the server returned no variables")?;
-    Ok(Server {
-        url: url.to_string(),
-        managed,
-        version,
-        optimizer_switch,
-        innodb_buffer_pool_size,
-        max_connections,
-    })
-}
-
-fn dataset_facts(url: &DbUrl) -> Result<Dataset, String> {
-    let (meta, checks) = dbio::dataset::verify(url).map_err(|e| common::error::chain(&e))?;
-    Ok(Dataset {
-        verified: checks.iter().all(dbio::dataset::TableCheck::ok),
-        meta: meta.into_iter().collect(),
-        tables: checks
-            .into_iter()
-            .map(|c| {
-                (
-                    c.table,
-                    TableSum {
-                        rows: c.found_rows,
-                        crc_sum: c.found_crc,
-                    },
-                )
-            })
-            .collect(),
-    })
+    }
 }
 
 fn read_or(path: &str, default: &str) -> String {

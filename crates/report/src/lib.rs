@@ -9,7 +9,8 @@
 //! - [`table`]: the Markdown table, with the blog's published ratios;
 //! - [`index`]: `results/README.md`, an index of runs and the latest table.
 //!
-//! Nothing here measures: it reads what bench.sh recorded.
+//! Nothing here measures or connects: it reads what bench.sh recorded,
+//! including `dbio facts` for the server and the dataset.
 
 pub mod host;
 pub mod hyperfine;
@@ -47,18 +48,26 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("no hyperfine-round-*.json in {0}")]
+    NoRounds(std::path::PathBuf),
+    #[error("row counts differ from {baseline}'s in: {} (see {dir})", differ.join(", "))]
+    RowsDiffer {
+        baseline: String,
+        differ: Vec<String>,
+        dir: std::path::PathBuf,
+    },
 }
 
 pub type Result<T, E = ReportError> = std::result::Result<T, E>;
 
-pub(crate) fn read(path: &std::path::Path) -> Result<String> {
+pub fn read(path: &std::path::Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| ReportError::Read {
         path: path.to_owned(),
         source,
     })
 }
 
-pub(crate) fn write(path: &std::path::Path, text: &str) -> Result<()> {
+pub fn write(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|source| ReportError::Write {
         path: path.to_owned(),
         source,

@@ -1,15 +1,14 @@
 //! `bench-report`: the steps of `scripts/bench.sh` that turn measurements
-//! into results files.
+//! into results files. It reads files only: what the server and dataset
+//! were comes from `dbio facts`.
 
-use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use common::settings::ConnectionArgs;
 use report::host::{self, Bench, Host};
-use report::{hyperfine, index, server_cpu, table};
+use report::{ReportError, Result, hyperfine, index, read, server_cpu, table, write};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,9 +26,15 @@ enum Command {
     Host {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// What `dbio facts` printed for the benchmarked server.
+        #[arg(long, value_name = "FILE")]
+        facts: PathBuf,
         /// The exact command line of the run (recorded redacted).
         #[arg(long = "bench-command")]
         bench_command: String,
+        /// The connection budget of the run.
+        #[arg(long)]
+        budget: usize,
         #[arg(long)]
         runs: u32,
         #[arg(long)]
@@ -44,8 +49,6 @@ enum Command {
         /// The server is dbio's managed one (its CPU time is measured).
         #[arg(long)]
         managed: bool,
-        #[command(flatten)]
-        conn: ConnectionArgs,
     },
     /// Write table.md and README.md of a run directory.
     Table {
@@ -60,121 +63,149 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", common::redact(&e));
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(cli: Cli) -> Result<(), String> {
-    let chain = |e: &dyn std::error::Error| common::error::chain(e);
-    match cli.command {
+    let cli: Cli = match common::cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    let done = match cli.command {
         Command::Host {
             out,
+            facts,
             bench_command,
+            budget,
             runs,
             warmup,
             approaches,
             hyperfine,
             python,
             managed,
-            conn,
         } => {
-            let cfg = conn.validate().map_err(|e| chain(&e))?;
             let bench = Bench {
                 command: common::redact(&bench_command),
-                budget: cfg.budget,
+                budget,
                 runs,
                 warmup,
                 approaches: approaches.split(',').map(str::to_owned).collect(),
             };
-            let host = host::collect(
-                &cfg.url,
-                managed,
-                bench,
-                hyperfine.as_deref(),
-                python.as_deref(),
-            )?;
-            let json = serde_json::to_string_pretty(&host).map_err(|e| e.to_string())?;
-            std::fs::write(&out, json + "\n")
-                .map_err(|e| format!("cannot write {}: {e}", out.display()))
+            write_host(&out, &facts, managed, bench, hyperfine, python)
         }
-        Command::Table { dir } => {
-            let host: Host = serde_json::from_str(
-                &std::fs::read_to_string(dir.join("host.json"))
-                    .map_err(|e| format!("{}: {e}", dir.join("host.json").display()))?,
-            )
-            .map_err(|e| format!("host.json: {e}"))?;
-            // One hyperfine export per round; merged into hyperfine.json.
-            let mut round_files: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| format!("{}: {e}", dir.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("hyperfine-round-") && n.ends_with(".json"))
-                })
-                .collect();
-            round_files.sort();
-            if round_files.is_empty() {
-                return Err(format!("no hyperfine-round-*.json in {}", dir.display()));
-            }
-            let rounds = round_files
-                .iter()
-                .map(|p| hyperfine::load(p))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| chain(&e))?;
-            let export = hyperfine::merge(&rounds, &host.bench.approaches);
-            let merged = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
-            write_file(&dir.join("hyperfine.json"), &(merged + "\n"))?;
-            let cpu_path = dir.join("server-cpu.tsv");
-            let cpu = if cpu_path.is_file() {
-                Some(server_cpu::per_command(&cpu_path).map_err(|e| chain(&e))?)
-            } else {
-                None
-            };
-            let mut profiles = std::collections::BTreeMap::new();
-            for name in &host.bench.approaches {
-                let path = dir.join("profiles").join(format!("{name}.json"));
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    let profile: table::Profile = serde_json::from_str(&text)
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                    profiles.insert(name.clone(), profile);
-                }
-            }
-            let differ = table::disagreeing(&profiles, &host.bench.approaches);
-            if !differ.is_empty() {
-                return Err(format!(
-                    "row counts differ from {}'s in: {} (see {}/profiles)",
-                    host.bench.approaches.first().map_or("", String::as_str),
-                    differ.join(", "),
-                    dir.display()
-                ));
-            }
-            let table = table::render(
-                &export,
-                cpu.as_ref(),
-                &profiles,
-                host.bench.budget,
-                host.cores,
-            );
-            write_file(&dir.join("table.md"), &table)?;
-            write_file(&dir.join("README.md"), &run_readme(&dir, &host, &table))
+        Command::Table { dir } => write_table(&dir),
+        Command::Index { results } => index::update(&results),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", common::redact(&common::error::chain(&e)));
+            ExitCode::FAILURE
         }
-        Command::Index { results } => index::update(&results).map_err(|e| chain(&e)),
     }
 }
 
-fn write_file(path: &std::path::Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    serde_json::from_str(&read(path)?).map_err(|e| ReportError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
-fn run_readme(dir: &std::path::Path, host: &Host, table: &str) -> String {
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// `bench-report host`.
+fn write_host(
+    out: &Path,
+    facts: &Path,
+    managed: bool,
+    bench: Bench,
+    hyperfine: Option<PathBuf>,
+    python: Option<PathBuf>,
+) -> Result<()> {
+    let host = host::collect(
+        parse(facts)?,
+        managed,
+        bench,
+        hyperfine.as_deref(),
+        python.as_deref(),
+    );
+    write(out, &to_json(&host))
+}
+
+/// `bench-report table`: merges the rounds, checks that every approach
+/// returned the same rows, and renders the table and the run's README.
+fn write_table(dir: &Path) -> Result<()> {
+    let host: Host = parse(&dir.join("host.json"))?;
+    let export = merge_rounds(dir, &host.bench.approaches)?;
+    write(&dir.join("hyperfine.json"), &to_json(&export))?;
+    let cpu_path = dir.join("server-cpu.tsv");
+    let cpu = if cpu_path.is_file() {
+        Some(server_cpu::per_command(&cpu_path)?)
+    } else {
+        None
+    };
+    let profiles = read_profiles(dir, &host.bench.approaches)?;
+    let differ = table::disagreeing(&profiles, &host.bench.approaches);
+    if !differ.is_empty() {
+        return Err(ReportError::RowsDiffer {
+            baseline: host.bench.approaches.first().cloned().unwrap_or_default(),
+            differ,
+            dir: dir.join("profiles"),
+        });
+    }
+    let table = table::render(
+        &export,
+        cpu.as_ref(),
+        &profiles,
+        host.bench.budget,
+        host.cores,
+    );
+    write(&dir.join("table.md"), &table)?;
+    write(&dir.join("README.md"), &run_readme(dir, &host, &table))
+}
+
+/// The run's hyperfine exports (one per round) as one.
+fn merge_rounds(dir: &Path, order: &[String]) -> Result<hyperfine::Export> {
+    let listing = std::fs::read_dir(dir).map_err(|source| ReportError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut rounds: Vec<PathBuf> = listing
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("hyperfine-round-") && n.ends_with(".json"))
+        })
+        .collect();
+    rounds.sort();
+    if rounds.is_empty() {
+        return Err(ReportError::NoRounds(dir.to_owned()));
+    }
+    let rounds = rounds
+        .iter()
+        .map(|p| hyperfine::load(p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(hyperfine::merge(&rounds, order))
+}
+
+/// What each approach reported about itself in its untimed profile run.
+fn read_profiles(
+    dir: &Path,
+    approaches: &[String],
+) -> Result<std::collections::BTreeMap<String, table::Profile>> {
+    let mut profiles = std::collections::BTreeMap::new();
+    for name in approaches {
+        let path = dir.join("profiles").join(format!("{name}.json"));
+        if path.is_file() {
+            profiles.insert(name.clone(), parse(&path)?);
+        }
+    }
+    Ok(profiles)
+}
+
+fn run_readme(dir: &Path, host: &Host, table: &str) -> String {
+    use std::fmt::Write;
     let name = dir
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());

@@ -64,7 +64,8 @@ fn arguments_are_checked_before_any_work() {
 #[test]
 fn quick_run_writes_parsable_results_without_secrets() {
     let shared = testkit::shared();
-    let out_dir = std::env::temp_dir().join(format!("dbio-bench-test-{}", std::process::id()));
+    // A space in the path: bench.sh hands hyperfine commands as strings.
+    let out_dir = std::env::temp_dir().join(format!("dbio bench test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let out_arg = out_dir.display().to_string();
     let out = bench(

@@ -1,33 +1,44 @@
 //! async-std: one task per query, all spawned at once and awaited together,
-//! over one sqlx pool capped at the budget. Same work as `test_asyncio`, on
-//! the other runtime (async-std is discontinued upstream; kept for the
+//! over one pool capped at the budget. Same work as `test_asyncio`, on the
+//! other runtime (async-std is discontinued upstream; kept for the
 //! comparison).
 
 use std::sync::Arc;
 
 use common::report::collect_results;
-use common::sqlx_driver::Runner;
-use common::{Error, Report, RunConfig};
+use common::{Approach, Error, Execution, Query, Report, RunConfig};
+use driver_sqlx::{AsyncRunner, BlockOn};
 
-pub const APPROACH: &str = "test_async_std";
+/// See the crate docs.
+#[derive(Debug)]
+pub struct TestAsyncStd(Arc<AsyncRunner>);
 
-pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
-    async_std::task::block_on(run_async(cfg))
-}
+impl Approach for TestAsyncStd {
+    const NAME: &'static str = "test_async_std";
 
-pub async fn run_async(cfg: &RunConfig) -> Result<Report, Error> {
-    let block_on: common::sqlx_driver::BlockOn = Arc::new(async_std::task::block_on);
-    let runner = Arc::new(Runner::new(&cfg.conn, cfg.conn.budget, block_on)?);
-    let queries = Arc::new(cfg.queries.clone());
-    let tasks: Vec<_> = (0..queries.len())
-        .map(|i| {
-            let (runner, queries) = (Arc::clone(&runner), Arc::clone(&queries));
-            async_std::task::spawn(async move { runner.run(&queries[i]).await })
+    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+        // async-std's executor is global: nothing to build.
+        let block_on: BlockOn = Arc::new(async_std::task::block_on);
+        let runner = AsyncRunner::new(&cfg.conn, cfg.conn.budget, block_on)?;
+        Ok(TestAsyncStd(Arc::new(runner)))
+    }
+
+    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        async_std::task::block_on(async {
+            let exec = Arc::new(Execution::start());
+            let queries: Arc<[Query]> = cfg.queries.clone().into();
+            let tasks: Vec<_> = (0..queries.len())
+                .map(|i| {
+                    let (runner, exec, queries) =
+                        (Arc::clone(&self.0), Arc::clone(&exec), Arc::clone(&queries));
+                    async_std::task::spawn(async move { runner.run(&queries[i], &exec).await })
+                })
+                .collect();
+            // async-std's JoinHandle re-raises a task's panic here; nothing to map.
+            let results = collect_results(futures::future::join_all(tasks).await);
+            let report = exec.finish(Self::NAME, cfg, results?);
+            self.0.close().await;
+            report
         })
-        .collect();
-    // async-std's JoinHandle re-raises a task's panic here; nothing to map.
-    let outcomes = futures::future::join_all(tasks).await;
-    runner.close().await;
-    let results = collect_results(outcomes)?;
-    Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
+    }
 }

@@ -2,21 +2,30 @@
 //! capped at the budget, so all but `budget` of them wait for a connection
 //! inside the pool (as the blog's threads waited on SQLAlchemy's pool).
 
-use common::mysql_driver::Runner;
 use common::report::join_all;
-use common::{Error, Report, RunConfig};
+use common::{Approach, Error, Execution, Report, RunConfig};
+use driver_mysql::BlockingRunner;
 
-pub const APPROACH: &str = "test_mt";
+/// See the crate docs.
+#[derive(Debug)]
+pub struct TestMt(BlockingRunner);
 
-pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
-    let runner = Runner::new(&cfg.conn, cfg.conn.budget)?;
-    let results = std::thread::scope(|s| {
-        join_all(
-            cfg.queries
+impl Approach for TestMt {
+    const NAME: &'static str = "test_mt";
+
+    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+        BlockingRunner::new(&cfg.conn, cfg.conn.budget).map(TestMt)
+    }
+
+    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        let exec = Execution::start();
+        let results = std::thread::scope(|s| {
+            let threads = cfg
+                .queries
                 .iter()
-                .map(|q| (q, s.spawn(|| runner.run(q))))
-                .collect(),
-        )
-    })?;
-    Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
+                .map(|q| (q, s.spawn(|| self.0.run(q, &exec))));
+            join_all(threads.collect())
+        })?;
+        exec.finish(Self::NAME, cfg, results)
+    }
 }

@@ -1,6 +1,6 @@
 //! `test_mt`: One OS thread per query, all started at once, sharing one pool capped at the budget (test_mt.py).
-//! Parses the shared command line, runs [`test_mt::run`], prints the report.
+//! Parses the shared command line, runs [`test_mt::TestMt`], prints the report.
 
 fn main() -> std::process::ExitCode {
-    common::cli::main(test_mt::APPROACH, test_mt::run)
+    common::cli::main::<test_mt::TestMt>()
 }

@@ -5,11 +5,9 @@
 
 use std::sync::{Condvar, Mutex};
 
-use common::mysql_driver::Runner;
 use common::report::join_all;
-use common::{Error, Report, RunConfig};
-
-pub const APPROACH: &str = "test_mt_bounded";
+use common::{Approach, Error, Execution, Report, RunConfig};
+use driver_mysql::BlockingRunner;
 
 /// A counting semaphore; std has none.
 #[derive(Debug)]
@@ -48,23 +46,30 @@ impl Drop for Permit<'_> {
     }
 }
 
-pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
-    let runner = Runner::new(&cfg.conn, cfg.conn.budget)?;
-    let gate = Semaphore::new(cfg.conn.budget);
-    let results = std::thread::scope(|s| {
-        join_all(
-            cfg.queries
-                .iter()
-                .map(|q| {
-                    let (runner, gate) = (&runner, &gate);
-                    let thread = s.spawn(move || {
-                        let _permit = gate.acquire();
-                        runner.run(q)
-                    });
-                    (q, thread)
-                })
-                .collect(),
-        )
-    })?;
-    Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
+/// See the crate docs.
+#[derive(Debug)]
+pub struct TestMtBounded(BlockingRunner);
+
+impl Approach for TestMtBounded {
+    const NAME: &'static str = "test_mt_bounded";
+
+    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+        BlockingRunner::new(&cfg.conn, cfg.conn.budget).map(TestMtBounded)
+    }
+
+    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        let exec = Execution::start();
+        let gate = Semaphore::new(cfg.conn.budget);
+        let results = std::thread::scope(|s| {
+            let threads = cfg.queries.iter().map(|q| {
+                let thread = s.spawn(|| {
+                    let _permit = gate.acquire();
+                    self.0.run(q, &exec)
+                });
+                (q, thread)
+            });
+            join_all(threads.collect())
+        })?;
+        exec.finish(Self::NAME, cfg, results)
+    }
 }

@@ -3,17 +3,27 @@
 //! The baseline every speedup is measured against. The pool is the same as
 //! in the threaded approaches, capped at one connection whatever the budget.
 
-use common::mysql_driver::Runner;
-use common::{Error, Report, RunConfig};
+use common::{Approach, Error, Execution, Report, RunConfig};
+use driver_mysql::BlockingRunner;
 
-pub const APPROACH: &str = "test_single";
+/// See the crate docs.
+#[derive(Debug)]
+pub struct TestSingle(BlockingRunner);
 
-pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
-    let runner = Runner::new(&cfg.conn, 1)?;
-    let results = cfg
-        .queries
-        .iter()
-        .map(|q| runner.run(q))
-        .collect::<Result<Vec<_>, _>>()?;
-    Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
+impl Approach for TestSingle {
+    const NAME: &'static str = "test_single";
+
+    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+        BlockingRunner::new(&cfg.conn, 1).map(TestSingle)
+    }
+
+    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        let exec = Execution::start();
+        let results = cfg
+            .queries
+            .iter()
+            .map(|q| self.0.run(q, &exec))
+            .collect::<Result<Vec<_>, _>>()?;
+        exec.finish(Self::NAME, cfg, results)
+    }
 }

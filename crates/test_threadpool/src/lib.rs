@@ -5,46 +5,54 @@
 
 use crossbeam::channel;
 
-use common::mysql_driver::Runner;
 use common::report::collect_results;
-use common::{Error, Query, Report, RunConfig};
+use common::{Approach, Error, Execution, Query, Report, RunConfig};
+use driver_mysql::BlockingRunner;
 
-pub const APPROACH: &str = "test_threadpool";
+/// See the crate docs.
+#[derive(Debug)]
+pub struct TestThreadpool(BlockingRunner);
 
-pub fn run(cfg: &RunConfig) -> Result<Report, Error> {
-    let runner = Runner::new(&cfg.conn, cfg.conn.budget)?;
-    let workers = cfg.conn.budget.min(cfg.queries.len()).max(1);
-    let (jobs_tx, jobs_rx) = channel::unbounded::<&Query>();
-    let (done_tx, done_rx) = channel::unbounded();
-    for q in &cfg.queries {
-        // The receiver lives until the scope below ends: cannot fail.
-        let _ = jobs_tx.send(q);
+impl Approach for TestThreadpool {
+    const NAME: &'static str = "test_threadpool";
+
+    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+        BlockingRunner::new(&cfg.conn, cfg.conn.budget).map(TestThreadpool)
     }
-    drop(jobs_tx);
-    let outcomes = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..workers)
-            .map(|_| {
-                let (jobs, done, runner) = (jobs_rx.clone(), done_tx.clone(), &runner);
-                s.spawn(move || {
-                    for q in jobs {
-                        let _ = done.send(runner.run(q));
-                    }
+
+    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        let exec = Execution::start();
+        let workers = cfg.conn.budget.min(cfg.queries.len()).max(1);
+        let (jobs_tx, jobs_rx) = channel::unbounded::<&Query>();
+        let (done_tx, done_rx) = channel::unbounded();
+        for q in &cfg.queries {
+            // The receiver lives until the scope below ends: cannot fail.
+            let _ = jobs_tx.send(q);
+        }
+        drop(jobs_tx);
+        let (outcomes, died) = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (jobs, done, exec) = (jobs_rx.clone(), done_tx.clone(), &exec);
+                    s.spawn(move || {
+                        for q in jobs {
+                            let _ = done.send(self.0.run(q, exec));
+                        }
+                    })
                 })
-            })
-            .collect();
-        drop(done_tx);
-        // As completed: the channel closes when every worker has finished.
-        let outcomes: Vec<_> = done_rx.iter().collect();
-        let died = workers.into_iter().filter_map(|w| w.join().err()).count();
-        (outcomes, died)
-    });
-    let (outcomes, died) = outcomes;
-    if died > 0 {
-        return Err(Error::Worker {
-            label: "(pool)".into(),
-            reason: format!("{died} worker thread(s) panicked"),
+                .collect();
+            drop(done_tx);
+            // As completed: the channel closes when every worker has finished.
+            let outcomes: Vec<_> = done_rx.iter().collect();
+            let died = workers.into_iter().filter_map(|w| w.join().err()).count();
+            (outcomes, died)
         });
+        if died > 0 {
+            return Err(Error::Worker {
+                label: "(pool)".into(),
+                reason: format!("{died} worker thread(s) panicked"),
+            });
+        }
+        exec.finish(Self::NAME, cfg, collect_results(outcomes)?)
     }
-    let results = collect_results(outcomes)?;
-    Report::assemble(APPROACH, cfg, results, runner.clock, &runner.gauge)
 }

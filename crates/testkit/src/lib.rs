@@ -1,5 +1,7 @@
-//! Real servers for tests, and the fault checks every approach binary must
-//! pass. No mocks: every test talks to a `mariadbd` that this crate starts.
+//! Test support only: real servers for tests, polling with deadlines, and
+//! the fault checks every approach binary must pass. No mocks: every test
+//! talks to a `mariadbd` that this crate starts. (The cross-approach tests
+//! and the bench are the `suite` package's.)
 //!
 //! - [`shared`]: one managed server per workspace (`target/dbio-test`, or
 //!   `$DBIO_TEST_HOME`) with the dataset at scale 0.01, started and loaded on
@@ -18,19 +20,6 @@ use dbio::{Server, ServerSettings, no_progress};
 use mysql::prelude::Queryable;
 
 pub mod faults;
-
-/// An approach's entry point.
-pub type Run = fn(&RunConfig) -> Result<common::Report, common::Error>;
-
-/// Every approach, by package name, `test_single` first.
-pub const APPROACHES: [(&str, Run); 6] = [
-    ("test_single", test_single::run),
-    ("test_mt", test_mt::run),
-    ("test_mt_bounded", test_mt_bounded::run),
-    ("test_threadpool", test_threadpool::run),
-    ("test_asyncio", test_asyncio::run),
-    ("test_async_std", test_async_std::run),
-];
 
 /// The test dataset: small enough to load in a second, large enough that
 /// the 26 queries differ in row count.

@@ -298,7 +298,7 @@ fn load_table(url: &DbUrl, data: &Arc<TableData>, progress: &Progress) -> Result
         )),
         _ => DbioError::Sql {
             what: format!("cannot load table {}", data.name),
-            source: e.into(),
+            source: driver_mysql::db_error(e),
         },
     })
 }

@@ -74,3 +74,27 @@ pub fn verify(url: &DbUrl) -> Result<(std::collections::HashMap<String, String>,
     }
     Ok((meta, checks))
 }
+
+/// The checks as text: the dataset's identity, then one line per table.
+pub fn render(meta: &std::collections::HashMap<String, String>, checks: &[TableCheck]) -> String {
+    use std::fmt::Write;
+    let mut keys: Vec<_> = meta.iter().collect();
+    keys.sort();
+    let desc: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut out = format!("dataset: {}\n", desc.join(" "));
+    for c in checks {
+        let expected = c
+            .expected_rows
+            .map(|e| format!(" (test_db expects {e})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<12} {:>10} rows  crc {:>20}  {}{expected}",
+            c.table,
+            c.found_rows,
+            c.found_crc,
+            if c.ok() { "ok" } else { "MISMATCH" }
+        );
+    }
+    out
+}

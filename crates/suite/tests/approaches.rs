@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::{DbUrl, Error, Report, RunConfig};
 use mysql::prelude::Queryable;
-use testkit::{APPROACHES, Run, admin, connections_of, poll, run_config, shared};
+use suite::{APPROACHES, Run};
+use testkit::{admin, connections_of, poll, run_config, shared};
 
 fn run(name: &str, f: Run, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
@@ -16,7 +17,9 @@ fn run(name: &str, f: Run, cfg: &RunConfig) -> Report {
 #[test]
 fn every_approach_returns_the_same_rows_as_single() {
     let cfg = run_config(&shared().url, 5);
-    let baseline = run("test_single", test_single::run, &cfg);
+    let (single, run_single) = APPROACHES[0];
+    assert_eq!(single, "test_single");
+    let baseline = run(single, run_single, &cfg);
     assert_eq!(baseline.queries.len(), 26);
     // The test dataset must make the queries differ, or the check is weak.
     let counts: std::collections::BTreeSet<u64> = baseline.queries.iter().map(|q| q.rows).collect();
@@ -25,6 +28,7 @@ fn every_approach_returns_the_same_rows_as_single() {
     for (name, f) in &APPROACHES[1..] {
         let report = run(name, *f, &cfg);
         assert_eq!(report.approach, *name);
+        assert_eq!(report.queries.len(), baseline.queries.len(), "{name}");
         for (want, got) in baseline.queries.iter().zip(&report.queries) {
             assert_eq!(
                 (&want.label, want.rows, &want.digest),
@@ -34,6 +38,23 @@ fn every_approach_returns_the_same_rows_as_single() {
             );
         }
     }
+}
+
+/// The workspace is the list of approaches (bench.sh reads `crates/test_*`);
+/// the table of entry points must name each of them once.
+#[test]
+fn the_table_of_approaches_is_the_workspaces() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&crates)
+        .expect("crates/")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("test_"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = APPROACHES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    listed.sort();
+    assert_eq!(listed, on_disk);
 }
 
 #[test]

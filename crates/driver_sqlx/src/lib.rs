@@ -17,13 +17,28 @@ use futures::future::{BoxFuture, Either, select};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow, MySqlSslMode};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
-use crate::error::{DbError, Error};
-use crate::interrupt;
-use crate::mysql_driver::CONNECTION_INFO;
-use crate::pool::{Diagnosis, Pool, Pooled, deadline};
-use crate::queries::Query;
-use crate::report::{Clock, Gauge, QueryResult, RowSink};
-use crate::settings::ConnConfig;
+use common::error::{DbError, Error};
+use common::interrupt;
+use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
+use common::queries::Query;
+use common::report::{Execution, QueryResult, RowSink};
+use common::settings::ConnConfig;
+
+/// An sqlx error in the terms both drivers share.
+pub fn db_error(e: sqlx::Error) -> DbError {
+    let code = match &e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(|e| e.number()),
+        _ => None,
+    };
+    let lost = matches!(&e, sqlx::Error::Io(io) if DbError::is_lost(io.kind()));
+    DbError {
+        message: e.to_string(),
+        code,
+        lost,
+    }
+}
 
 /// Connect options from the URL, with sqlx's extra session setup turned off.
 pub fn connect_options(conn: &ConnConfig) -> Result<MySqlConnectOptions, Error> {
@@ -31,7 +46,7 @@ pub fn connect_options(conn: &ConnConfig) -> Result<MySqlConnectOptions, Error> 
         Error::Config(format!(
             "DATABASE_URL {} is not usable: {}",
             conn.url,
-            crate::redact(&e.to_string())
+            common::redact(&e.to_string())
         ))
     })?;
     Ok(opts
@@ -74,8 +89,8 @@ async fn connect(
         })
     };
     match select(Box::pin(open), Box::pin(deadline(timeout))).await {
-        Either::Left((opened, _)) => opened.map_err(DbError::from),
-        Either::Right(_) => Err(DbError::Setup(diagnosis.of_timeout(
+        Either::Left((opened, _)) => opened.map_err(db_error),
+        Either::Right(_) => Err(DbError::setup(diagnosis.of_timeout(
             opts.get_host(),
             opts.get_port(),
             timeout,
@@ -83,41 +98,36 @@ async fn connect(
     }
 }
 
-/// A lazily connecting pool plus the run's clock and connection gauge.
+/// The pool of an async approach: what a task needs to run one query.
 #[derive(Debug)]
-pub struct Runner {
+pub struct AsyncRunner {
     pool: Arc<Pool<MySqlConnection>>,
     opts: MySqlConnectOptions,
     url: String,
     connect_timeout: Duration,
     diagnosis: Diagnosis,
-    pub clock: Clock,
-    pub gauge: Gauge,
 }
 
-impl Runner {
-    /// Creates the pool (no connection is opened yet), registers it for
-    /// cancellation on Ctrl-C (the killer runs through `block_on`), and
-    /// starts the clock.
-    pub fn new(conn: &ConnConfig, budget: usize, block_on: BlockOn) -> Result<Runner, Error> {
+impl AsyncRunner {
+    /// Creates the pool (no connection is opened yet) and registers it for
+    /// cancellation on Ctrl-C (the killer runs through `block_on`).
+    pub fn new(conn: &ConnConfig, budget: usize, block_on: BlockOn) -> Result<AsyncRunner, Error> {
         let opts = connect_options(conn)?;
         let pool = Arc::new(Pool::new(budget));
         let weak = Arc::downgrade(&pool);
         interrupt::register(weak, killer(opts.clone(), block_on));
-        Ok(Runner {
+        Ok(AsyncRunner {
             pool,
             opts,
             url: conn.url.to_string(),
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
-            clock: Clock::start(),
-            gauge: Gauge::default(),
         })
     }
 
     /// Takes a connection from the pool, runs `query` on it and returns it.
-    pub async fn run(&self, query: &Query) -> Result<QueryResult, Error> {
-        let started_us = self.clock.offset_us();
+    pub async fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
+        let started_us = exec.clock.offset_us();
         let mut lease = self
             .pool
             .get_async(|| async {
@@ -129,13 +139,13 @@ impl Runner {
                     })
             })
             .await?;
-        let held = self.gauge.hold();
+        let held = exec.gauge.hold();
         query.fits(lease.max_packet())?;
         let connection_id = lease.id();
         let fail = |e: sqlx::Error| Error::Query {
             label: query.label.clone(),
             at: std::time::Instant::now(),
-            source: DbError::from(e),
+            source: db_error(e),
         };
         let outcome = async {
             let mut rows = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(lease.conn());
@@ -156,7 +166,7 @@ impl Runner {
         drop(held);
         drop(lease);
         let sink = outcome?;
-        let finished_us = self.clock.offset_us();
+        let finished_us = exec.clock.offset_us();
         Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
     }
 
@@ -182,7 +192,7 @@ fn killer(opts: MySqlConnectOptions, block_on: BlockOn) -> interrupt::Killer {
                 let killed = sqlx::raw_sql(AssertSqlSafe(format!("KILL QUERY {id}")))
                     .execute(&mut conn.conn)
                     .await;
-                if let Err(e) = killed.map_err(DbError::from) {
+                if let Err(e) = killed.map_err(db_error) {
                     // Unknown thread: its connection has closed meanwhile.
                     if e.server_code() != Some(1094) {
                         return Err(e.to_string());

@@ -14,19 +14,48 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable;
 
-use crate::error::{DbError, Error};
-use crate::interrupt;
-use crate::pool::{Diagnosis, Lease, Pool, Pooled, bounded};
-use crate::queries::Query;
-use crate::report::{Clock, Gauge, QueryResult, RowSink};
-use crate::settings::ConnConfig;
-
-/// What a connection asks the server once, right after it is opened.
-pub const CONNECTION_INFO: &str = "SELECT CONNECTION_ID(), @@max_allowed_packet";
+use common::error::{DbError, Error};
+use common::interrupt;
+use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
+use common::queries::Query;
+use common::report::{Execution, QueryResult, RowSink};
+use common::settings::ConnConfig;
 
 /// The protocol's largest packet: the client never refuses to send a query;
 /// the server's own limit is checked before sending instead (in both drivers).
 const CLIENT_MAX_PACKET: usize = 1 << 30;
+
+/// A `mysql` error in the terms both drivers share, worded like sqlx's
+/// (`1049 (42000): Unknown database 'x'`) rather than with its Debug-style
+/// wrapping.
+pub fn db_error(e: mysql::Error) -> DbError {
+    let io = match &e {
+        mysql::Error::IoError(io) => Some(io.kind()),
+        // The packet codec's only source is the I/O error it wraps.
+        mysql::Error::CodecError(codec) => std::error::Error::source(codec)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .map(std::io::Error::kind),
+        _ => None,
+    };
+    let (message, code) = match &e {
+        mysql::Error::MySqlError(m) => (
+            format!("{} ({}): {}", m.code, m.state, m.message),
+            Some(m.code),
+        ),
+        mysql::Error::DriverError(d) => (d.to_string(), None),
+        mysql::Error::IoError(io) => (io.to_string(), None),
+        mysql::Error::CodecError(codec) => (
+            std::error::Error::source(codec).map_or_else(|| codec.to_string(), ToString::to_string),
+            None,
+        ),
+        other => (other.to_string(), None),
+    };
+    DbError {
+        message,
+        code,
+        lost: io.is_some_and(DbError::is_lost),
+    }
+}
 
 /// Connection options; `connect_timeout` bounds the TCP connect.
 pub fn opts(conn: &ConnConfig) -> Result<mysql::Opts, Error> {
@@ -52,17 +81,17 @@ fn connect(
         let info: Option<(u64, u64)> = conn.query_first(CONNECTION_INFO)?;
         Ok((conn, info.unwrap_or_default()))
     })
-    .map_err(|e| DbError::Setup(e.to_string()))?;
+    .map_err(|e| DbError::setup(e.to_string()))?;
     match opened {
         Some(Ok((conn, (id, max_packet)))) => Ok(Pooled {
             conn,
             id,
             max_packet,
         }),
-        Some(Err(e)) => Err(e.into()),
+        Some(Err(e)) => Err(db_error(e)),
         None => {
             let host = opts_host(opts);
-            Err(DbError::Setup(
+            Err(DbError::setup(
                 diagnosis.of_timeout(&host.0, host.1, timeout),
             ))
         }
@@ -73,35 +102,30 @@ fn opts_host(opts: &mysql::Opts) -> (String, u16) {
     (opts.get_ip_or_hostname().to_string(), opts.get_tcp_port())
 }
 
-/// A pool plus the run's clock and connection gauge: what a thread-based
-/// approach needs to run one query.
+/// The pool of a thread-based approach: what it needs to run one query.
 #[derive(Debug)]
-pub struct Runner {
+pub struct BlockingRunner {
     pool: Arc<Pool<mysql::Conn>>,
     opts: mysql::Opts,
     url: String,
     connect_timeout: Duration,
     diagnosis: Diagnosis,
-    pub clock: Clock,
-    pub gauge: Gauge,
 }
 
-impl Runner {
-    /// Creates the pool (no connection is opened yet), registers it for
-    /// cancellation on Ctrl-C, and starts the clock.
-    pub fn new(conn: &ConnConfig, budget: usize) -> Result<Runner, Error> {
+impl BlockingRunner {
+    /// Creates the pool (no connection is opened yet) and registers it for
+    /// cancellation on Ctrl-C.
+    pub fn new(conn: &ConnConfig, budget: usize) -> Result<BlockingRunner, Error> {
         let opts = opts(conn)?;
         let pool = Arc::new(Pool::new(budget));
         let weak = Arc::downgrade(&pool);
         interrupt::register(weak, killer(opts.clone()));
-        Ok(Runner {
+        Ok(BlockingRunner {
             pool,
             opts,
             url: conn.url.to_string(),
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
-            clock: Clock::start(),
-            gauge: Gauge::default(),
         })
     }
 
@@ -118,16 +142,16 @@ impl Runner {
 
     /// Takes a connection from the pool (waiting while the budget is in use),
     /// runs `query` on it and returns the connection.
-    pub fn run(&self, query: &Query) -> Result<QueryResult, Error> {
-        let started_us = self.clock.offset_us();
+    pub fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
+        let started_us = exec.clock.offset_us();
         let mut lease = self.connection()?;
-        let held = self.gauge.hold();
+        let held = exec.gauge.hold();
         query.fits(lease.max_packet())?;
         let connection_id = lease.id();
         let fail = |e: mysql::Error| Error::Query {
             label: query.label.clone(),
             at: std::time::Instant::now(),
-            source: DbError::from(e),
+            source: db_error(e),
         };
         let outcome = (|| {
             let mut result = lease.conn().query_iter(query.sql.as_str()).map_err(fail)?;
@@ -149,7 +173,7 @@ impl Runner {
         drop(held);
         drop(lease);
         let sink = outcome?;
-        let finished_us = self.clock.offset_us();
+        let finished_us = exec.clock.offset_us();
         Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
     }
 }
@@ -167,7 +191,7 @@ fn killer(opts: mysql::Opts) -> interrupt::Killer {
             match conn.conn.query_drop(format!("KILL QUERY {id}")) {
                 Ok(()) => {}
                 Err(mysql::Error::MySqlError(e)) if e.code == 1094 => {}
-                Err(e) => return Err(DbError::from(e).to_string()),
+                Err(e) => return Err(db_error(e).to_string()),
             }
         }
         Ok(())

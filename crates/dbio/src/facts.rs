@@ -1,0 +1,83 @@
+//! The facts about a server that a benchmark result depends on: its version
+//! and settings, and the dataset as verified on it now. `dbio facts` prints
+//! them as JSON; `bench-report host` records them in `host.json` (it reads,
+//! it does not connect).
+
+use std::collections::BTreeMap;
+
+use mysql::prelude::Queryable;
+use serde::{Deserialize, Serialize};
+
+use common::DbUrl;
+
+use crate::dataset::{self, TableCheck};
+use crate::error::{Result, SqlContext};
+
+/// The server's version and the settings that change a query's cost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServerFacts {
+    /// Password redacted.
+    pub url: String,
+    pub version: String,
+    pub optimizer_switch: String,
+    pub innodb_buffer_pool_size: u64,
+    pub max_connections: u64,
+}
+
+/// The dataset, as verified on the server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DatasetFacts {
+    /// dbio's `_dbio_meta`: source, scale, seed, generator, status, loaded_at.
+    pub meta: BTreeMap<String, String>,
+    /// Per table: rows and checksum, recomputed on the server.
+    pub tables: BTreeMap<String, TableSum>,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableSum {
+    pub rows: u64,
+    pub crc_sum: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Facts {
+    pub server: ServerFacts,
+    pub dataset: DatasetFacts,
+}
+
+/// Reads the facts of the server and dataset at `url`.
+pub fn collect(url: &DbUrl) -> Result<Facts> {
+    let mut conn = dataset::load::connect(url, None)?;
+    let row: Option<(String, String, u64, u64)> = conn
+        .query_first(
+            "SELECT @@version, @@optimizer_switch, @@innodb_buffer_pool_size, @@max_connections",
+        )
+        .sql("cannot read the server's variables")?;
+    let (version, optimizer_switch, innodb_buffer_pool_size, max_connections) =
+        row.unwrap_or_default();
+    let (meta, checks) = dataset::verify(url)?;
+    Ok(Facts {
+        server: ServerFacts {
+            url: url.to_string(),
+            version,
+            optimizer_switch,
+            innodb_buffer_pool_size,
+            max_connections,
+        },
+        dataset: DatasetFacts {
+            verified: checks.iter().all(TableCheck::ok),
+            meta: meta.into_iter().collect(),
+            tables: checks
+                .into_iter()
+                .map(|c| {
+                    let sum = TableSum {
+                        rows: c.found_rows,
+                        crc_sum: c.found_crc,
+                    };
+                    (c.table, sum)
+                })
+                .collect(),
+        },
+    })
+}

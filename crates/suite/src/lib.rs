@@ -1,0 +1,25 @@
+//! Every approach, in-process, for the tests and the bench of this package.
+//!
+//! The workspace is the list of approaches (`crates/test_*`; `bench.sh`
+//! reads it from there): this table adds the entry points, which only Rust
+//! can name, and `tests/approaches.rs` checks that both agree.
+
+use common::approach::{Approach, run};
+use common::{Error, Report, RunConfig};
+
+/// An approach's prepare-and-execute, as a binary runs it.
+pub type Run = fn(&RunConfig) -> Result<Report, Error>;
+
+/// Every approach, by package name, `test_single` (the baseline) first.
+pub const APPROACHES: [(&str, Run); 6] = [
+    entry::<test_single::TestSingle>(),
+    entry::<test_mt::TestMt>(),
+    entry::<test_mt_bounded::TestMtBounded>(),
+    entry::<test_threadpool::TestThreadpool>(),
+    entry::<test_asyncio::TestAsyncio>(),
+    entry::<test_async_std::TestAsyncStd>(),
+];
+
+const fn entry<A: Approach>() -> (&'static str, Run) {
+    (A::NAME, run::<A>)
+}

@@ -1,0 +1,81 @@
+//! Each approach links only its own driver and runtime, whatever else the
+//! workspace builds: what `cargo tree` resolves for the package alone (as
+//! `bench.sh` builds it) must not contain the others'.
+
+use std::process::Command;
+
+/// The packages `cargo tree` resolves for `package` alone, normal
+/// dependencies only, as `name feature-or-version` lines.
+fn tree(package: &str, edges: &str) -> String {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "--prefix",
+            "none",
+            "-e",
+            edges,
+            "-p",
+            package,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn crates(package: &str) -> Vec<String> {
+    tree(package, "normal")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn each_approach_links_only_its_driver_and_runtime() {
+    for (package, wanted, unwanted) in [
+        ("test_single", "mysql", &["sqlx", "tokio", "async-std"][..]),
+        ("test_mt", "mysql", &["sqlx", "tokio", "async-std"]),
+        ("test_mt_bounded", "mysql", &["sqlx", "tokio", "async-std"]),
+        ("test_threadpool", "mysql", &["sqlx", "tokio", "async-std"]),
+        ("test_asyncio", "tokio", &["mysql", "async-std"]),
+        ("test_async_std", "async-std", &["mysql", "tokio"]),
+    ] {
+        let linked = crates(package);
+        assert!(
+            linked.iter().any(|c| c == wanted),
+            "{package} lacks {wanted}"
+        );
+        for crate_name in unwanted {
+            assert!(
+                !linked.iter().any(|c| c == crate_name),
+                "{package} links {crate_name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn each_async_approach_turns_on_only_its_sqlx_runtime() {
+    for (package, runtime, other) in [
+        ("test_asyncio", "runtime-tokio", "runtime-async-std"),
+        ("test_async_std", "runtime-async-std", "runtime-tokio"),
+    ] {
+        let features = tree(package, "features");
+        assert!(
+            features.contains(&format!("sqlx feature \"{runtime}\"")),
+            "{package}: no {runtime}"
+        );
+        assert!(
+            !features.contains(&format!("sqlx feature \"{other}\"")),
+            "{package}: {other} is on"
+        );
+    }
+}
