@@ -10,6 +10,7 @@ to every approach: SQLAlchemy's pool gets pool_size=budget and no overflow
 maxsize=budget (the blog: aiomysql's default, 10).
 """
 
+import datetime
 import os
 import re
 import sys
@@ -80,7 +81,11 @@ def engine(cfg, pool_size):
     # A short pool timeout, retried by connect(): SQLAlchemy does not wake
     # threads waiting for a free connection when a connect fails, so a long
     # timeout would hang every waiter on a dead server.
-    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1)
+    # pool_reset_on_return=None: no rollback when a connection goes back to
+    # the pool, as in the Rust pool (SQLAlchemy's default is a rollback,
+    # one more round trip per query).
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
+                         pool_reset_on_return=None)
 
 
 FAILED = threading.Event()
@@ -213,14 +218,68 @@ def thread_per_query(queries, work):
         raise errors[0]
 
 
+# --- the digest -------------------------------------------------------------
+# The Rust binaries' order-independent digest (crates/common/src/digest.rs):
+# per row, FNV-1a 64 over each value's text form (1, its length as 8 bytes
+# little-endian, the bytes; NULL is one 0 byte), finished by a 64-bit mixer;
+# rows summed modulo 2^64. PyMySQL converts values to Python types: the
+# digest turns them back into the text the server sent. Pure Python costs
+# about a microsecond per byte, so it is computed only for --json (the
+# untimed profile run), never in a timed run.
+
+MASK = (1 << 64) - 1
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+
+
+def text_of(value):
+    """The MySQL text-protocol form of a value PyMySQL converted."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ").encode()
+    if isinstance(value, datetime.date):
+        return value.isoformat().encode()
+    return str(value).encode()
+
+
+def row_hash(values):
+    h = FNV_OFFSET
+
+    def feed(data):
+        nonlocal h
+        for byte in data:
+            h = ((h ^ byte) * FNV_PRIME) & MASK
+
+    for value in values:
+        text = text_of(value)
+        if text is None:
+            feed(b"\0")
+        else:
+            feed(b"\1")
+            feed(len(text).to_bytes(8, "little"))
+            feed(text)
+    z = h
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def digest(rows):
+    return f"{sum(row_hash(r) for r in rows) & MASK:016x}"
+
+
 class Output:
-    def __init__(self, name, budget):
-        self.name, self.budget = name, budget
+    def __init__(self, name, budget, digests=False):
+        self.name, self.budget, self.digests = name, budget, digests
         self.started = time.perf_counter()
         self.results = {}
 
     def add(self, label, rows):
-        self.results[label] = (len(rows), tuple(rows[0]) if rows else None)
+        first = tuple(rows[0]) if rows else None
+        self.results[label] = (len(rows), first, digest(rows) if self.digests else None)
 
     def print(self, as_json=False):
         wall = time.perf_counter() - self.started
@@ -234,14 +293,15 @@ class Output:
 
             print(json.dumps({
                 "approach": self.name, "budget": self.budget, "wall_us": int(wall * 1e6),
-                "queries": [{"label": label, "rows": self.results[label][0]} for label in sorted(self.results)],
+                "queries": [{"label": label, "rows": self.results[label][0], "digest": self.results[label][2]}
+                            for label in sorted(self.results)],
                 "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
                 "max_rss_kib": ru.ru_maxrss,
             }, indent=2))
             return
         total = 0
         for label in sorted(self.results):
-            count, first = self.results[label]
+            count, first, _ = self.results[label]
             total += count
             shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
             print(f"{label}: {count:>5} rows  first {shown}")
@@ -264,7 +324,7 @@ def main(name, body):
     cfg = settings()
     cancel_on_signals(cfg)
     work = queries(template)
-    out = Output(name, cfg["budget"])
+    out = Output(name, cfg["budget"], digests=as_json)
     try:
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line

@@ -41,11 +41,47 @@ fn script(name: &str) -> Command {
     cmd
 }
 
+/// Same work in both languages: every Python approach returns, query for
+/// query, the row counts and digests of the Rust baseline (`--json`, the
+/// only output with digests: pure-Python hashing is kept out of timed runs).
+#[test]
+fn every_python_approach_returns_the_rust_digests() {
+    let url = &testkit::shared().url;
+    let cfg = testkit::run_config(url, 5);
+    let (name, run) = suite::APPROACHES[0];
+    let rust = run(&cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)));
+    let want: Vec<(String, u64, String)> = rust
+        .queries
+        .iter()
+        .map(|q| (q.label.clone(), q.rows, q.digest.clone()))
+        .collect();
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.arg("--json").env("DATABASE_URL", url.expose());
+        let out = spawn_command(cmd).finish();
+        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
+        let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
+        let got: Vec<(String, u64, String)> = report["queries"]
+            .as_array()
+            .expect("queries")
+            .iter()
+            .map(|q| {
+                (
+                    q["label"].as_str().unwrap_or_default().to_owned(),
+                    q["rows"].as_u64().unwrap_or_default(),
+                    q["digest"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), want.len(), "{name}");
+        assert_eq!(got, want, "{name} differs from {}", rust.approach);
+    }
+}
+
 #[test]
 fn sigint_and_sigterm_cancel_the_running_queries() {
     for name in SCRIPTS {
         for signal in [2, 15] {
-            eprintln!("{name}, signal {signal}");
             interrupted_run(&format!("py_{name}"), signal, |url, template| {
                 let mut cmd = script(name);
                 cmd.args(["--queries", &template.arg()])
