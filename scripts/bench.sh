@@ -117,7 +117,7 @@ if [ -n "${DATABASE_URL:-}" ]; then managed=0; fi
 if [ "$managed" = 1 ]; then ensure_server; fi
 
 say "== building release binaries (each approach with only its own features)"
-cargo build --release --locked -q -p dbio -p report
+cargo build --release --locked -q -p dbio -p bench_report
 for a in "${selected[@]}"; do
   [[ "$a" == py_* ]] || cargo build --release --locked -q -p "$a"
 done

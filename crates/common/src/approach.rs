@@ -4,7 +4,7 @@
 //!
 //! The split lets the criterion bench time executions only, as tokio's own
 //! benches build their runtime outside the measured loop, and it makes the
-//! timed region the same in every approach ([`crate::report::Execution`]).
+//! timed region the same in every approach ([`crate::outcome::Execution`]).
 
 use crate::{Error, Report, RunConfig};
 

@@ -9,7 +9,7 @@
 //!   themselves are crates of their own (`driver_mysql`, `driver_sqlx`),
 //!   so that each approach links only its own;
 //! - [`interrupt`]: Ctrl-C and SIGTERM cancel the run's queries on the server;
-//! - [`report`]: results, the peak-connection gauge, the printed output;
+//! - [`outcome`]: results, the peak-connection gauge, the printed output;
 //! - [`managed`]: how a client finds the server that `dbio up` started;
 //! - [`approach`]: the trait every approach crate implements (prepare once,
 //!   execute many times);
@@ -23,15 +23,15 @@ pub mod digest;
 pub mod error;
 pub mod interrupt;
 pub mod managed;
+pub mod outcome;
 pub mod pool;
 pub mod queries;
-pub mod report;
 pub mod settings;
 
 pub use approach::Approach;
 pub use error::{DbError, Error};
+pub use outcome::{Clock, Execution, Gauge, QueryResult, Report};
 pub use queries::Query;
-pub use report::{Clock, Execution, Gauge, QueryResult, Report};
 pub use settings::{ConnConfig, ConnectionArgs, DbUrl, redact};
 
 /// A checked run: connection settings and the query list.

@@ -48,7 +48,7 @@ pub struct Facts {
 
 /// Reads the facts of the server and dataset at `url`.
 pub fn collect(url: &DbUrl) -> Result<Facts> {
-    let mut conn = dataset::load::connect(url, None)?;
+    let mut conn = dataset::loader::connect(url, None)?;
     let row: Option<(String, String, u64, u64)> = conn
         .query_first(
             "SELECT @@version, @@optimizer_switch, @@innodb_buffer_pool_size, @@max_connections",

@@ -1,8 +1,8 @@
 //! Loading and verifying against the shared test server, each test in a
 //! database of its own.
 
-use dbio::dataset::load::{begin, connect_for_load, identity};
-use dbio::dataset::schema::TABLES;
+use dbio::dataset::loader::{begin, connect_for_load, identity};
+use dbio::dataset::schema::Table;
 use dbio::dataset::test_db::load_from_test_db;
 use dbio::dataset::{self, Generator, LoadOutcome, Spec};
 use dbio::no_progress;
@@ -248,11 +248,11 @@ fn verify_catches_a_changed_row() {
 }
 
 /// A directory shaped like a test_db checkout, from generated rows.
-fn fake_test_db(dir: &std::path::Path, spec: Spec, lie_about: Option<&str>) {
+fn fake_test_db(dir: &std::path::Path, spec: Spec, lie_about: Option<Table>) {
     std::fs::create_dir_all(dir).expect("dir");
     let g = Generator::new(spec);
     let mut expected = String::from("INSERT INTO `expected_values` VALUES \n");
-    for table in TABLES {
+    for table in Table::ALL {
         let data = g.table(table);
         let rows: Vec<String> = String::from_utf8(data.tsv.clone())
             .expect("utf8")
@@ -267,7 +267,7 @@ fn fake_test_db(dir: &std::path::Path, spec: Spec, lie_about: Option<&str>) {
                 )
             })
             .collect();
-        let files: Vec<String> = if table == "salaries" {
+        let files: Vec<String> = if table == Table::Salaries {
             (1..=3).map(|i| format!("load_salaries{i}.dump")).collect()
         } else {
             vec![format!("load_{table}.dump")]
@@ -302,7 +302,7 @@ fn test_db_checkout_loads_and_verifies_against_its_expected_counts() {
         "{checks:?}"
     );
     // A checkout whose data does not match its own expected counts fails verify.
-    fake_test_db(&base.join("bad"), tiny(), Some("titles"));
+    fake_test_db(&base.join("bad"), tiny(), Some(Table::Titles));
     load_from_test_db(&url, &base.join("bad"), true, &no_progress()).expect("load");
     assert_eq!(failing_tables(&url), ["titles"]);
     // Not a checkout at all.

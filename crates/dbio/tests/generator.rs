@@ -1,21 +1,27 @@
 //! The generator alone (no server): determinism, row counts, name skew.
 
 use dbio::dataset::generate::TEST_DB_COUNTS;
-use dbio::dataset::schema::TABLES;
+use dbio::dataset::schema::Table;
 use dbio::dataset::{Generator, Spec};
 
 #[test]
 fn same_scale_and_seed_give_identical_rows() {
     let spec = Spec::new(0.01, 7).expect("spec");
     let (a, b) = (Generator::new(spec), Generator::new(spec));
-    for table in TABLES {
+    for table in Table::ALL {
         let (x, y) = (a.table(table), b.table(table));
         assert_eq!(x.tsv, y.tsv, "{table}");
         assert_eq!((x.rows, x.crc_sum), (y.rows, y.crc_sum), "{table}");
     }
     let other = Generator::new(Spec::new(0.01, 8).expect("spec"));
-    assert_ne!(a.table("employees").tsv, other.table("employees").tsv);
-    assert_ne!(a.table("salaries").crc_sum, other.table("salaries").crc_sum);
+    assert_ne!(
+        a.table(Table::Employees).tsv,
+        other.table(Table::Employees).tsv
+    );
+    assert_ne!(
+        a.table(Table::Salaries).crc_sum,
+        other.table(Table::Salaries).crc_sum
+    );
 }
 
 #[test]
@@ -37,12 +43,12 @@ fn other_scales_are_proportional_but_departments_and_managers_stay() {
     let spec = Spec::new(0.01, 42).expect("spec");
     let g = Generator::new(spec);
     let rows = |t| g.table(t).rows;
-    assert_eq!(rows("employees"), 3000);
-    assert_eq!(rows("dept_emp"), 3316);
-    assert_eq!(rows("titles"), 4433);
-    assert_eq!(rows("salaries"), 28440);
-    assert_eq!(rows("departments"), 9);
-    assert_eq!(rows("dept_manager"), 24);
+    assert_eq!(rows(Table::Employees), 3000);
+    assert_eq!(rows(Table::DeptEmp), 3316);
+    assert_eq!(rows(Table::Titles), 4433);
+    assert_eq!(rows(Table::Salaries), 28440);
+    assert_eq!(rows(Table::Departments), 9);
+    assert_eq!(rows(Table::DeptManager), 24);
     assert!(Spec::new(0.0, 1).is_err());
     assert!(Spec::new(f64::NAN, 1).is_err());
 }
@@ -50,7 +56,7 @@ fn other_scales_are_proportional_but_departments_and_managers_stay() {
 #[test]
 fn first_names_start_with_every_letter_with_a_skew() {
     let g = Generator::new(Spec::new(0.1, 42).expect("spec"));
-    let data = g.table("employees");
+    let data = g.table(Table::Employees);
     let mut per_letter = [0u64; 26];
     for line in data.tsv.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let first_name = line.split(|&b| b == b'\t').nth(2).expect("first_name");

@@ -16,9 +16,9 @@ use mysql::prelude::Queryable;
 
 use common::error::{DbError, Error};
 use common::interrupt;
+use common::outcome::{Execution, QueryResult, RowSink};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
-use common::report::{Execution, QueryResult, RowSink};
 use common::settings::ConnConfig;
 
 /// The protocol's largest packet: the client never refuses to send a query;

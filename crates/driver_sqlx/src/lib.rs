@@ -19,9 +19,9 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use common::error::{DbError, Error};
 use common::interrupt;
+use common::outcome::{Execution, QueryResult, RowSink};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
-use common::report::{Execution, QueryResult, RowSink};
 use common::settings::ConnConfig;
 
 /// An sqlx error in the terms both drivers share.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use common::report::collect_results;
+use common::outcome::collect_results;
 use common::{Approach, Error, Execution, Query, Report, RunConfig};
 use driver_sqlx::{AsyncRunner, BlockOn};
 

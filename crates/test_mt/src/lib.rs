@@ -2,7 +2,7 @@
 //! capped at the budget, so all but `budget` of them wait for a connection
 //! inside the pool (as the blog's threads waited on SQLAlchemy's pool).
 
-use common::report::join_all;
+use common::outcome::join_all;
 use common::{Approach, Error, Execution, Report, RunConfig};
 use driver_mysql::BlockingRunner;
 

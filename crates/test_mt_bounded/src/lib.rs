@@ -5,7 +5,7 @@
 
 use std::sync::{Condvar, Mutex};
 
-use common::report::join_all;
+use common::outcome::join_all;
 use common::{Approach, Error, Execution, Report, RunConfig};
 use driver_mysql::BlockingRunner;
 

@@ -5,7 +5,7 @@
 
 use crossbeam::channel;
 
-use common::report::collect_results;
+use common::outcome::collect_results;
 use common::{Approach, Error, Execution, Query, Report, RunConfig};
 use driver_mysql::BlockingRunner;
 

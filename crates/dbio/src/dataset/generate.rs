@@ -12,16 +12,17 @@
 //! count and the checksum that [`super::schema::checksum_sql`] computes on
 //! the server.
 
+use super::schema::Table;
 use std::fmt;
 
 /// test_db's row counts (its `test_employees_md5.sql`).
-pub const TEST_DB_COUNTS: [(&str, u64); 6] = [
-    ("employees", 300_024),
-    ("departments", 9),
-    ("dept_manager", 24),
-    ("dept_emp", 331_603),
-    ("titles", 443_308),
-    ("salaries", 2_844_047),
+pub const TEST_DB_COUNTS: [(Table, u64); 6] = [
+    (Table::Employees, 300_024),
+    (Table::Departments, 9),
+    (Table::DeptManager, 24),
+    (Table::DeptEmp, 331_603),
+    (Table::Titles, 443_308),
+    (Table::Salaries, 2_844_047),
 ];
 
 /// Bumped whenever the generated rows change for a given scale and seed, so
@@ -81,13 +82,13 @@ impl Spec {
     }
 
     /// Row count of `table` at this scale.
-    pub fn rows(&self, table: &str) -> u64 {
+    pub fn rows(&self, table: Table) -> u64 {
         let full = TEST_DB_COUNTS
             .iter()
             .find(|(t, _)| *t == table)
             .map_or(0, |(_, n)| *n);
         match table {
-            "departments" | "dept_manager" => full,
+            Table::Departments | Table::DeptManager => full,
             _ => (full as f64 * self.scale).round() as u64,
         }
     }
@@ -102,7 +103,7 @@ impl fmt::Display for Spec {
 /// One generated table.
 #[derive(Debug, Clone)]
 pub struct TableData {
-    pub name: &'static str,
+    pub table: Table,
     /// Tab-separated rows, `\n`-terminated, columns as in the schema.
     pub tsv: Vec<u8>,
     pub rows: u64,
@@ -118,10 +119,10 @@ struct Rows {
 }
 
 impl Rows {
-    fn new(name: &'static str, capacity_rows: u64, row_bytes: usize) -> Rows {
+    fn new(table: Table, capacity_rows: u64, row_bytes: usize) -> Rows {
         Rows {
             data: TableData {
-                name,
+                table,
                 tsv: Vec::with_capacity(capacity_rows as usize * row_bytes),
                 rows: 0,
                 crc_sum: 0,
@@ -326,7 +327,7 @@ pub struct Generator {
 impl Generator {
     /// Plans every employee (cheap); tables are produced on demand.
     pub fn new(spec: Spec) -> Generator {
-        let n = spec.rows("employees") as usize;
+        let n = spec.rows(Table::Employees) as usize;
         let far_future = days_from_civil(9999, 1, 1);
         let hire_lo = days_from_civil(1985, 1, 1);
         let hire_hi = days_from_civil(2000, 1, 28);
@@ -359,7 +360,7 @@ impl Generator {
             .collect();
 
         // Exactly the scaled dept_emp count: some employees moved department.
-        let movers = (spec.rows("dept_emp") as usize).saturating_sub(n);
+        let movers = (spec.rows(Table::DeptEmp) as usize).saturating_sub(n);
         let mut rng = Rng::new(spec.seed, 2);
         for (e, moved) in staff.iter_mut().zip(rng.choose(n, movers)) {
             if moved {
@@ -368,14 +369,14 @@ impl Generator {
             }
         }
         // Exactly the scaled titles count: some employees were promoted.
-        let promotions = (spec.rows("titles") as usize).saturating_sub(n);
+        let promotions = (spec.rows(Table::Titles) as usize).saturating_sub(n);
         let mut rng = Rng::new(spec.seed, 3);
         for (e, promoted) in staff.iter_mut().zip(rng.choose(n, promotions)) {
             e.promoted = promoted;
         }
         // Exactly the scaled salaries count: nudge yearly rows up or down.
         let mut rng = Rng::new(spec.seed, 4);
-        let target = spec.rows("salaries") as i64;
+        let target = spec.rows(Table::Salaries) as i64;
         loop {
             let have: i64 = staff.iter().map(|e| i64::from(e.salaries)).sum();
             let gap = target - have;
@@ -415,20 +416,19 @@ impl Generator {
     }
 
     /// One table's rows, in primary-key order (fastest for InnoDB to load).
-    pub fn table(&self, name: &str) -> TableData {
-        match name {
-            "departments" => self.departments(),
-            "employees" => self.employees(),
-            "dept_emp" => self.dept_emp(),
-            "dept_manager" => self.dept_manager(),
-            "titles" => self.titles(),
-            "salaries" => self.salaries(),
-            other => panic!("no table {other}"),
+    pub fn table(&self, table: Table) -> TableData {
+        match table {
+            Table::Departments => self.departments(),
+            Table::Employees => self.employees(),
+            Table::DeptEmp => self.dept_emp(),
+            Table::DeptManager => self.dept_manager(),
+            Table::Titles => self.titles(),
+            Table::Salaries => self.salaries(),
         }
     }
 
     fn departments(&self) -> TableData {
-        let mut out = Rows::new("departments", 9, 24);
+        let mut out = Rows::new(Table::Departments, 9, 24);
         for (no, name, _) in DEPARTMENTS {
             out.field(no.as_bytes());
             out.field(name.as_bytes());
@@ -445,7 +445,7 @@ impl Generator {
         let birth_lo = days_from_civil(1952, 2, 1);
         let birth_hi = days_from_civil(1965, 2, 1);
         let mut rng = Rng::new(self.spec.seed, 10);
-        let mut out = Rows::new("employees", self.staff.len() as u64, 48);
+        let mut out = Rows::new(Table::Employees, self.staff.len() as u64, 48);
         for e in &self.staff {
             let birth = rng.range(birth_lo, birth_hi);
             let fl = &first[rng.weighted(&FIRST_INITIALS, first_total)];
@@ -470,7 +470,7 @@ impl Generator {
     }
 
     fn dept_emp(&self) -> TableData {
-        let mut out = Rows::new("dept_emp", self.spec.rows("dept_emp"), 36);
+        let mut out = Rows::new(Table::DeptEmp, self.spec.rows(Table::DeptEmp), 36);
         for e in &self.staff {
             let mut rows = vec![(e.dept, e.hire, e.end)];
             if let Some(second) = e.second_dept {
@@ -518,7 +518,7 @@ impl Generator {
             }
         }
         rows.sort_by_key(|r| (r.0, r.1));
-        let mut out = Rows::new("dept_manager", rows.len() as u64, 36);
+        let mut out = Rows::new(Table::DeptManager, rows.len() as u64, 36);
         for (emp_no, d, from, to) in rows {
             out.int(u64::from(emp_no));
             out.field(DEPARTMENTS[d].0.as_bytes());
@@ -531,7 +531,7 @@ impl Generator {
 
     fn titles(&self) -> TableData {
         let mut rng = Rng::new(self.spec.seed, 11);
-        let mut out = Rows::new("titles", self.spec.rows("titles"), 40);
+        let mut out = Rows::new(Table::Titles, self.spec.rows(Table::Titles), 40);
         for e in &self.staff {
             let engineering = matches!(DEPARTMENTS[e.dept].0, "d004" | "d005" | "d006" | "d008");
             let (first, next) = if engineering {
@@ -564,7 +564,7 @@ impl Generator {
 
     fn salaries(&self) -> TableData {
         let mut rng = Rng::new(self.spec.seed, 12);
-        let mut out = Rows::new("salaries", self.spec.rows("salaries"), 36);
+        let mut out = Rows::new(Table::Salaries, self.spec.rows(Table::Salaries), 36);
         for e in &self.staff {
             let mut salary = 38_000 + rng.below(30_000) as i64;
             for year in 0..e.salaries as i32 {

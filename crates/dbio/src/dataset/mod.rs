@@ -6,11 +6,11 @@
 //! was interrupted leaves `loading`, and is never taken for a complete one.
 
 pub mod generate;
-pub mod load;
+pub mod loader;
 pub mod schema;
 pub mod test_db;
 pub mod verify;
 
 pub use generate::{Generator, Spec, TableData};
-pub use load::{LoadOutcome, load};
+pub use loader::{LoadOutcome, load};
 pub use verify::{TableCheck, verify};

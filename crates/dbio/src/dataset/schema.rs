@@ -1,33 +1,73 @@
 //! The employees schema: test_db's `employees.sql` tables, columns, types,
 //! keys and views, plus dbio's own bookkeeping tables.
 
-/// The six tables, in load order (parents first).
-pub const TABLES: [&str; 6] = [
-    "departments",
-    "employees",
-    "dept_emp",
-    "dept_manager",
-    "titles",
-    "salaries",
-];
+/// One of the dataset's six tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    Departments,
+    Employees,
+    DeptEmp,
+    DeptManager,
+    Titles,
+    Salaries,
+}
 
-/// Columns of each table, in order: what LOAD DATA and the checksum use.
-pub fn columns(table: &str) -> &'static [&'static str] {
-    match table {
-        "employees" => &[
-            "emp_no",
-            "birth_date",
-            "first_name",
-            "last_name",
-            "gender",
-            "hire_date",
-        ],
-        "departments" => &["dept_no", "dept_name"],
-        "dept_manager" => &["emp_no", "dept_no", "from_date", "to_date"],
-        "dept_emp" => &["emp_no", "dept_no", "from_date", "to_date"],
-        "titles" => &["emp_no", "title", "from_date", "to_date"],
-        "salaries" => &["emp_no", "salary", "from_date", "to_date"],
-        _ => &[],
+impl Table {
+    /// The six tables, in load order (parents first).
+    pub const ALL: [Table; 6] = [
+        Table::Departments,
+        Table::Employees,
+        Table::DeptEmp,
+        Table::DeptManager,
+        Table::Titles,
+        Table::Salaries,
+    ];
+
+    /// The table's name in SQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Departments => "departments",
+            Table::Employees => "employees",
+            Table::DeptEmp => "dept_emp",
+            Table::DeptManager => "dept_manager",
+            Table::Titles => "titles",
+            Table::Salaries => "salaries",
+        }
+    }
+
+    /// Columns, in order: what LOAD DATA and the checksum use.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Employees => &[
+                "emp_no",
+                "birth_date",
+                "first_name",
+                "last_name",
+                "gender",
+                "hire_date",
+            ],
+            Table::Departments => &["dept_no", "dept_name"],
+            Table::DeptManager => &["emp_no", "dept_no", "from_date", "to_date"],
+            Table::DeptEmp => &["emp_no", "dept_no", "from_date", "to_date"],
+            Table::Titles => &["emp_no", "title", "from_date", "to_date"],
+            Table::Salaries => &["emp_no", "salary", "from_date", "to_date"],
+        }
+    }
+
+    /// The server-side checksum: row count and the sum of
+    /// `CRC32(CONCAT_WS('#', columns...))` over its rows, which
+    /// [`super::generate::TableData`] computes the same way while generating.
+    pub fn checksum_sql(self) -> String {
+        format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CRC32(CONCAT_WS('#', {}))), 0) AS UNSIGNED) FROM `{self}`",
+            self.columns().join(", ")
+        )
+    }
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -113,13 +153,3 @@ pub const CREATE_META: &[&str] = &[
     expected_rows BIGINT NULL
 ) ENGINE=InnoDB",
 ];
-
-/// The server-side checksum of a table: row count and the sum of
-/// `CRC32(CONCAT_WS('#', columns...))` over its rows, which
-/// [`super::generate::TableData`] computes the same way while generating.
-pub fn checksum_sql(table: &str) -> String {
-    format!(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(CRC32(CONCAT_WS('#', {}))), 0) AS UNSIGNED) FROM `{table}`",
-        columns(table).join(", ")
-    )
-}

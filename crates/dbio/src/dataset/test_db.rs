@@ -10,23 +10,23 @@ use mysql::prelude::Queryable;
 
 use common::DbUrl;
 
-use super::load::{
+use super::loader::{
     Checksum, LoadOutcome, begin, connect_for_load, finish, is_complete, lock_loads, read_meta,
 };
-use super::schema;
+use super::schema::Table;
 use crate::Progress;
 use crate::error::{DbioError, IoContext, Result, SqlContext};
 
 /// The dump files, in test_db's own load order.
-const DUMPS: [(&str, &str); 8] = [
-    ("departments", "load_departments.dump"),
-    ("employees", "load_employees.dump"),
-    ("dept_emp", "load_dept_emp.dump"),
-    ("dept_manager", "load_dept_manager.dump"),
-    ("titles", "load_titles.dump"),
-    ("salaries", "load_salaries1.dump"),
-    ("salaries", "load_salaries2.dump"),
-    ("salaries", "load_salaries3.dump"),
+const DUMPS: [(Table, &str); 8] = [
+    (Table::Departments, "load_departments.dump"),
+    (Table::Employees, "load_employees.dump"),
+    (Table::DeptEmp, "load_dept_emp.dump"),
+    (Table::DeptManager, "load_dept_manager.dump"),
+    (Table::Titles, "load_titles.dump"),
+    (Table::Salaries, "load_salaries1.dump"),
+    (Table::Salaries, "load_salaries2.dump"),
+    (Table::Salaries, "load_salaries3.dump"),
 ];
 
 /// The file with test_db's expected counts.
@@ -37,7 +37,7 @@ pub fn expected_counts(dir: &Path) -> Result<Vec<(String, u64)>> {
     let path = dir.join(EXPECTED);
     let text =
         std::fs::read_to_string(&path).ctx("cannot read test_db's expected counts", &path)?;
-    schema::TABLES
+    Table::ALL
         .iter()
         .map(|table| {
             let key = format!("('{table}',");
@@ -104,14 +104,17 @@ pub fn load_from_test_db(
         progress(&format!("  {table:<12} {file} loaded"));
     }
     let mut checksums = Vec::new();
-    for table in schema::TABLES {
+    for table in Table::ALL {
         let (rows, crc): (u64, u64) = conn
-            .query_first(schema::checksum_sql(table))
+            .query_first(table.checksum_sql())
             .sql(format!("cannot checksum {table}"))?
             .unwrap_or((0, 0));
-        let want = expected.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+        let want = expected
+            .iter()
+            .find(|(t, _)| t == table.name())
+            .map(|(_, n)| *n);
         checksums.push(Checksum {
-            table: table.to_owned(),
+            table: table.name().to_owned(),
             rows,
             crc_sum: crc,
             expected_rows: want,

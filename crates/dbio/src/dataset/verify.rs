@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use common::DbUrl;
 
-use super::load::{connect, read_meta};
-use super::schema;
+use super::loader::{connect, read_meta};
+use super::schema::Table;
 use crate::error::{DbioError, Result, SqlContext};
 
 /// One table's check.
@@ -53,18 +53,18 @@ pub fn verify(url: &DbUrl) -> Result<(std::collections::HashMap<String, String>,
         .query("SELECT table_name, row_count, crc_sum, expected_rows FROM _dbio_checksums ORDER BY table_name")
         .sql("cannot read _dbio_checksums")?;
     let mut checks = Vec::new();
-    for table in schema::TABLES {
-        let Some((_, rows, crc, expected)) = recorded.iter().find(|r| r.0 == table) else {
+    for table in Table::ALL {
+        let Some((_, rows, crc, expected)) = recorded.iter().find(|r| r.0 == table.name()) else {
             return Err(DbioError::Verify(format!(
                 "no checksum recorded for table {table}"
             )));
         };
         let (found_rows, found_crc): (u64, u64) = conn
-            .query_first(schema::checksum_sql(table))
+            .query_first(table.checksum_sql())
             .sql(format!("cannot checksum table {table}"))?
             .unwrap_or((0, 0));
         checks.push(TableCheck {
-            table: table.to_owned(),
+            table: table.name().to_owned(),
             recorded_rows: *rows,
             recorded_crc: *crc,
             found_rows,

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use report::host::{self, Bench, Host};
-use report::{ReportError, Result, hyperfine, index, read, server_cpu, table, write};
+use bench_report::host::{self, Bench, Host};
+use bench_report::{ReportError, Result, hyperfine, index, read, server_cpu, table, write};
 
 #[derive(Debug, Parser)]
 #[command(

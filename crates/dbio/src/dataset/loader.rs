@@ -12,7 +12,7 @@ use mysql::prelude::Queryable;
 use common::DbUrl;
 
 use super::generate::{GENERATOR_VERSION, Generator, Spec, TableData};
-use super::schema;
+use super::schema::{self, Table};
 use crate::Progress;
 use crate::error::{DbioError, Result, SqlContext};
 
@@ -165,7 +165,8 @@ pub struct Checksum {
 }
 
 pub fn finish(conn: &mut mysql::Conn, checksums: &[Checksum]) -> Result<()> {
-    conn.query_drop(format!("ANALYZE TABLE {}", schema::TABLES.join(", ")))
+    let tables: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+    conn.query_drop(format!("ANALYZE TABLE {}", tables.join(", ")))
         .sql("cannot analyze the tables")?;
     let mut tx = conn
         .start_transaction(mysql::TxOpts::default())
@@ -204,14 +205,14 @@ pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result
     begin(&mut conn, &identity)?;
 
     let generator = Generator::new(spec);
-    let lanes: [&[&str]; 2] = [
-        &["salaries"],
+    let lanes: [&[Table]; 2] = [
+        &[Table::Salaries],
         &[
-            "departments",
-            "employees",
-            "dept_emp",
-            "dept_manager",
-            "titles",
+            Table::Departments,
+            Table::Employees,
+            Table::DeptEmp,
+            Table::DeptManager,
+            Table::Titles,
         ],
     ];
     let results: Vec<Result<Vec<Checksum>>> = std::thread::scope(|s| {
@@ -223,18 +224,18 @@ pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result
                     let mut done = Vec::new();
                     for table in tables.iter() {
                         let t0 = Instant::now();
-                        let data = Arc::new(generator.table(table));
+                        let data = Arc::new(generator.table(*table));
                         let generated = t0.elapsed();
                         load_table(url, &data, progress)?;
                         progress(&format!(
                             "  {:<12} {:>10} rows  generated {:>5.2} s, loaded {:>6.2} s",
-                            data.name,
+                            data.table.name(),
                             data.rows,
                             generated.as_secs_f64(),
                             (t0.elapsed() - generated).as_secs_f64()
                         ));
                         done.push(Checksum {
-                            table: data.name.to_owned(),
+                            table: data.table.name().to_owned(),
                             rows: data.rows,
                             crc_sum: data.crc_sum,
                             expected_rows: None,
@@ -280,7 +281,11 @@ fn load_table(url: &DbUrl, data: &Arc<TableData>, progress: &Progress) -> Result
         for (i, chunk) in bytes.chunks(step).enumerate() {
             out.write_all(chunk)?;
             if big {
-                report(&format!("  {:<12} {:>3}% sent", source.name, (i + 1) * 10));
+                report(&format!(
+                    "  {:<12} {:>3}% sent",
+                    source.table.name(),
+                    (i + 1) * 10
+                ));
             }
         }
         out.flush()
@@ -289,15 +294,15 @@ fn load_table(url: &DbUrl, data: &Arc<TableData>, progress: &Progress) -> Result
     let sql = format!(
         "LOAD DATA LOCAL INFILE 'dbio:{name}' INTO TABLE `{name}` CHARACTER SET utf8mb4 \
          FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' ({cols})",
-        name = data.name,
-        cols = schema::columns(data.name).join(", ")
+        name = data.table,
+        cols = data.table.columns().join(", ")
     );
     conn.query_drop(sql).map_err(|e| match &e {
         mysql::Error::MySqlError(m) if m.code == 3948 || m.code == 1148 => DbioError::Usage(format!(
             "the server at {url} does not allow LOAD DATA LOCAL INFILE; enable it with `SET GLOBAL local_infile = 1` (or start the server with --local-infile=1)"
         )),
         _ => DbioError::Sql {
-            what: format!("cannot load table {}", data.name),
+            what: format!("cannot load table {}", data.table),
             source: driver_mysql::db_error(e),
         },
     })

@@ -93,7 +93,8 @@ fn quick_run_writes_parsable_results_without_secrets() {
     assert_eq!(runs.len(), 1, "{runs:?}");
     let run = &runs[0];
 
-    let hyperfine = report::hyperfine::load(&run.join("hyperfine.json")).expect("hyperfine.json");
+    let hyperfine =
+        bench_report::hyperfine::load(&run.join("hyperfine.json")).expect("hyperfine.json");
     let names: Vec<&str> = hyperfine
         .results
         .iter()
@@ -107,7 +108,7 @@ fn quick_run_writes_parsable_results_without_secrets() {
             .all(|b| b.times.len() == 1 && b.mean > 0.0)
     );
 
-    let host: report::host::Host =
+    let host: bench_report::host::Host =
         serde_json::from_str(&std::fs::read_to_string(run.join("host.json")).expect("host.json"))
             .expect("parse host.json");
     assert!(host.server.managed);
@@ -119,7 +120,8 @@ fn quick_run_writes_parsable_results_without_secrets() {
     assert!(host.dataset.verified);
     assert!(host.cores >= 1 && host.memory_bytes > 0);
 
-    let cpu = report::server_cpu::per_command(&run.join("server-cpu.tsv")).expect("server cpu");
+    let cpu =
+        bench_report::server_cpu::per_command(&run.join("server-cpu.tsv")).expect("server cpu");
     assert_eq!(cpu.get("test_single").map(Vec::len), Some(1));
 
     let table = std::fs::read_to_string(run.join("table.md")).expect("table.md");
