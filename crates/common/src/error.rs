@@ -125,6 +125,15 @@ impl DbError {
 }
 
 impl Error {
+    /// Query `label` failed now, for `source`.
+    pub fn query(label: &str, source: DbError) -> Error {
+        Error::Query {
+            label: label.to_owned(),
+            at: std::time::Instant::now(),
+            source,
+        }
+    }
+
     /// When a query failure was seen; `None` for errors that are not tied
     /// to one moment of the run.
     pub fn at(&self) -> Option<std::time::Instant> {

@@ -33,6 +33,28 @@ impl Clock {
     }
 }
 
+/// Ends one query for either driver: the gauge drops before the connection
+/// goes back to the pool (its next user counts it again), a connection the
+/// failure broke is discarded, and the result is stamped with when the
+/// last row arrived.
+pub fn end_query<C>(
+    mut lease: crate::pool::Lease<'_, C>,
+    held: GaugeGuard<'_>,
+    outcome: Result<RowSink, Error>,
+    query: &Query,
+    started_us: u64,
+    exec: &Execution,
+) -> Result<QueryResult, Error> {
+    if outcome.as_ref().is_err_and(Error::connection_lost) {
+        lease.discard();
+    }
+    let connection_id = lease.id();
+    drop(held);
+    drop(lease);
+    let finished_us = exec.clock.offset_us();
+    Ok(outcome?.finish(&query.label, started_us, finished_us, Some(connection_id)))
+}
+
 /// One execution of the query list: the clock that times it and the gauge
 /// of connections in use. Every approach starts it before scheduling the
 /// first query and [`finish`](Execution::finish)es it as soon as the last

@@ -16,10 +16,13 @@ use mysql::prelude::Queryable;
 
 use common::error::{DbError, Error};
 use common::interrupt;
-use common::outcome::{Execution, QueryResult, RowSink};
+use std::marker::PhantomData;
+
+use common::outcome::{Execution, QueryResult, RowSink, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
 use common::settings::ConnConfig;
+use common::{Approach, Report, RunConfig};
 
 /// The protocol's largest packet: the client never refuses to send a query;
 /// the server's own limit is checked before sending instead (in both drivers).
@@ -147,12 +150,7 @@ impl BlockingRunner {
         let mut lease = self.connection()?;
         let held = exec.gauge.hold();
         query.fits(lease.max_packet())?;
-        let connection_id = lease.id();
-        let fail = |e: mysql::Error| Error::Query {
-            label: query.label.clone(),
-            at: std::time::Instant::now(),
-            source: db_error(e),
-        };
+        let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = (|| {
             let mut result = lease.conn().query_iter(query.sql.as_str()).map_err(fail)?;
             let mut sink = RowSink::default();
@@ -166,15 +164,70 @@ impl BlockingRunner {
             }
             Ok(sink)
         })();
-        if outcome.as_ref().is_err_and(Error::connection_lost) {
-            lease.discard();
-        }
-        // The gauge drops first: the next user of the connection counts it again.
-        drop(held);
-        drop(lease);
-        let sink = outcome?;
-        let finished_us = exec.clock.offset_us();
-        Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
+        end_query(lease, held, outcome, query, started_us, exec)
+    }
+}
+
+/// How a thread-based approach schedules the queries: the one thing its
+/// crate decides. [`Threads`] makes it an [`Approach`].
+pub trait Schedule {
+    /// The package and binary name.
+    const NAME: &'static str;
+
+    /// The connections the approach may hold: the budget, or 1 for the
+    /// serial baseline.
+    fn connections(budget: usize) -> usize {
+        budget
+    }
+
+    /// Runs every query once ([`Run::query`]); results in any order.
+    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error>;
+}
+
+/// What a schedule works with during one execution.
+#[derive(Debug)]
+pub struct Run<'a> {
+    runner: &'a BlockingRunner,
+    exec: &'a Execution,
+    pub queries: &'a [Query],
+    /// The connection budget (the pool enforces it in any case).
+    pub budget: usize,
+}
+
+impl Run<'_> {
+    /// Runs one query on a connection from the pool.
+    pub fn query(&self, query: &Query) -> Result<QueryResult, Error> {
+        self.runner.run(query, self.exec)
+    }
+}
+
+/// A thread-based approach: its pool, prepared once, and its schedule.
+pub struct Threads<S>(BlockingRunner, PhantomData<S>);
+
+impl<S: Schedule> std::fmt::Debug for Threads<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple(S::NAME).field(&self.0).finish()
+    }
+}
+
+impl<S: Schedule> Approach for Threads<S> {
+    const NAME: &'static str = S::NAME;
+
+    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+        let runner = BlockingRunner::new(&cfg.conn, S::connections(cfg.conn.budget))?;
+        Ok(Threads(runner, PhantomData))
+    }
+
+    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        let exec = Execution::start();
+        let run = Run {
+            runner: &self.0,
+            exec: &exec,
+            queries: &cfg.queries,
+            budget: cfg.conn.budget,
+        };
+        let results = S::schedule(&run)?;
+        exec.finish(S::NAME, cfg, results)
     }
 }
 

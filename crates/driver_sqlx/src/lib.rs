@@ -19,7 +19,7 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use common::error::{DbError, Error};
 use common::interrupt;
-use common::outcome::{Execution, QueryResult, RowSink};
+use common::outcome::{Execution, QueryResult, RowSink, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
 use common::settings::ConnConfig;
@@ -141,12 +141,7 @@ impl AsyncRunner {
             .await?;
         let held = exec.gauge.hold();
         query.fits(lease.max_packet())?;
-        let connection_id = lease.id();
-        let fail = |e: sqlx::Error| Error::Query {
-            label: query.label.clone(),
-            at: std::time::Instant::now(),
-            source: db_error(e),
-        };
+        let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = async {
             let mut rows = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(lease.conn());
             let mut sink = RowSink::default();
@@ -159,15 +154,7 @@ impl AsyncRunner {
             Ok(sink)
         }
         .await;
-        if outcome.as_ref().is_err_and(Error::connection_lost) {
-            lease.discard();
-        }
-        // The gauge drops first: the next user of the connection counts it again.
-        drop(held);
-        drop(lease);
-        let sink = outcome?;
-        let finished_us = exec.clock.offset_us();
-        Ok(sink.finish(&query.label, started_us, finished_us, Some(connection_id)))
+        end_query(lease, held, outcome, query, started_us, exec)
     }
 
     /// Closes every idle connection (`COM_QUIT`), so that the server sees

@@ -17,6 +17,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 
 use common::{Approach, RunConfig};
+use driver_mysql::Threads;
 
 fn bench<A: Approach>(group: &mut BenchmarkGroup<'_, WallTime>, cfg: &RunConfig) {
     let fail = |e: common::Error| -> ! { panic!("{}: {}", A::NAME, common::error::chain(&e)) };
@@ -36,10 +37,10 @@ fn approaches(c: &mut Criterion) {
     let cfg = testkit::run_config(&shared.url, common::settings::DEFAULT_BUDGET as usize);
     let mut group = c.benchmark_group("26 queries, scale 0.01, budget 5");
     group.sample_size(20);
-    bench::<test_single::TestSingle>(&mut group, &cfg);
-    bench::<test_mt::TestMt>(&mut group, &cfg);
-    bench::<test_mt_bounded::TestMtBounded>(&mut group, &cfg);
-    bench::<test_threadpool::TestThreadpool>(&mut group, &cfg);
+    bench::<Threads<test_single::Single>>(&mut group, &cfg);
+    bench::<Threads<test_mt::ThreadPerQuery>>(&mut group, &cfg);
+    bench::<Threads<test_mt_bounded::Gated>>(&mut group, &cfg);
+    bench::<Threads<test_threadpool::Workers>>(&mut group, &cfg);
     bench::<test_asyncio::TestAsyncio>(&mut group, &cfg);
     bench::<test_async_std::TestAsyncStd>(&mut group, &cfg);
     group.finish();

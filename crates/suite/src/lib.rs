@@ -6,16 +6,17 @@
 
 use common::approach::{Approach, run};
 use common::{Error, Report, RunConfig};
+use driver_mysql::Threads;
 
 /// An approach's prepare-and-execute, as a binary runs it.
 pub type Run = fn(&RunConfig) -> Result<Report, Error>;
 
 /// Every approach, by package name, `test_single` (the baseline) first.
 pub const APPROACHES: [(&str, Run); 6] = [
-    entry::<test_single::TestSingle>(),
-    entry::<test_mt::TestMt>(),
-    entry::<test_mt_bounded::TestMtBounded>(),
-    entry::<test_threadpool::TestThreadpool>(),
+    entry::<Threads<test_single::Single>>(),
+    entry::<Threads<test_mt::ThreadPerQuery>>(),
+    entry::<Threads<test_mt_bounded::Gated>>(),
+    entry::<Threads<test_threadpool::Workers>>(),
     entry::<test_asyncio::TestAsyncio>(),
     entry::<test_async_std::TestAsyncStd>(),
 ];

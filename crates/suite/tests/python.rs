@@ -18,11 +18,7 @@ const SCRIPTS: [&str; 5] = [
 ];
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root")
-        .to_owned()
+    testkit::workspace_root()
 }
 
 fn python() -> PathBuf {

@@ -1,31 +1,23 @@
 //! One OS thread per query, all started at once; the threads share one pool
 //! capped at the budget, so all but `budget` of them wait for a connection
 //! inside the pool (as the blog's threads waited on SQLAlchemy's pool).
+//! The approach is `driver_mysql::Threads<ThreadPerQuery>`.
 
 use common::outcome::join_all;
-use common::{Approach, Error, Execution, Report, RunConfig};
-use driver_mysql::BlockingRunner;
+use common::{Error, QueryResult};
+use driver_mysql::{Run, Schedule};
 
-/// See the crate docs.
+/// A thread for every query, at once.
 #[derive(Debug)]
-pub struct TestMt(BlockingRunner);
+pub struct ThreadPerQuery;
 
-impl Approach for TestMt {
-    const NAME: &'static str = "test_mt";
-
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
-        BlockingRunner::new(&cfg.conn, cfg.conn.budget).map(TestMt)
-    }
-
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
-        let exec = Execution::start();
-        let results = std::thread::scope(|s| {
-            let threads = cfg
-                .queries
-                .iter()
-                .map(|q| (q, s.spawn(|| self.0.run(q, &exec))));
+impl Schedule for ThreadPerQuery {
+    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
+        std::thread::scope(|s| {
+            let threads = run.queries.iter().map(|q| (q, s.spawn(|| run.query(q))));
             join_all(threads.collect())
-        })?;
-        exec.finish(Self::NAME, cfg, results)
+        })
     }
+
+    const NAME: &'static str = "test_mt";
 }

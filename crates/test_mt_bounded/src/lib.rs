@@ -1,13 +1,14 @@
 //! One OS thread per query, all started at once, each gated by a counting
 //! semaphore with `budget` permits before it asks the pool for a connection
 //! (the blog's `threading.BoundedSemaphore`). The pool has the same cap, so
-//! the semaphore, not the pool, is where threads wait.
+//! the semaphore, not the pool, is where threads wait. The approach is
+//! `driver_mysql::Threads<Gated>`.
 
 use std::sync::{Condvar, Mutex};
 
 use common::outcome::join_all;
-use common::{Approach, Error, Execution, Report, RunConfig};
-use driver_mysql::BlockingRunner;
+use common::{Error, QueryResult};
+use driver_mysql::{Run, Schedule};
 
 /// A counting semaphore; std has none.
 #[derive(Debug)]
@@ -46,30 +47,24 @@ impl Drop for Permit<'_> {
     }
 }
 
-/// See the crate docs.
+/// A thread for every query, each waiting for a permit.
 #[derive(Debug)]
-pub struct TestMtBounded(BlockingRunner);
+pub struct Gated;
 
-impl Approach for TestMtBounded {
-    const NAME: &'static str = "test_mt_bounded";
-
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
-        BlockingRunner::new(&cfg.conn, cfg.conn.budget).map(TestMtBounded)
-    }
-
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
-        let exec = Execution::start();
-        let gate = Semaphore::new(cfg.conn.budget);
-        let results = std::thread::scope(|s| {
-            let threads = cfg.queries.iter().map(|q| {
+impl Schedule for Gated {
+    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
+        let gate = Semaphore::new(run.budget);
+        std::thread::scope(|s| {
+            let threads = run.queries.iter().map(|q| {
                 let thread = s.spawn(|| {
                     let _permit = gate.acquire();
-                    self.0.run(q, &exec)
+                    run.query(q)
                 });
                 (q, thread)
             });
             join_all(threads.collect())
-        })?;
-        exec.finish(Self::NAME, cfg, results)
+        })
     }
+
+    const NAME: &'static str = "test_mt_bounded";
 }

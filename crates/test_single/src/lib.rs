@@ -2,28 +2,23 @@
 //!
 //! The baseline every speedup is measured against. The pool is the same as
 //! in the threaded approaches, capped at one connection whatever the budget.
+//! The approach is `driver_mysql::Threads<Single>`.
 
-use common::{Approach, Error, Execution, Report, RunConfig};
-use driver_mysql::BlockingRunner;
+use common::{Error, QueryResult};
+use driver_mysql::{Run, Schedule};
 
-/// See the crate docs.
+/// In order, on one connection.
 #[derive(Debug)]
-pub struct TestSingle(BlockingRunner);
+pub struct Single;
 
-impl Approach for TestSingle {
+impl Schedule for Single {
+    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
+        run.queries.iter().map(|q| run.query(q)).collect()
+    }
+
+    fn connections(_budget: usize) -> usize {
+        1
+    }
+
     const NAME: &'static str = "test_single";
-
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
-        BlockingRunner::new(&cfg.conn, 1).map(TestSingle)
-    }
-
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
-        let exec = Execution::start();
-        let results = cfg
-            .queries
-            .iter()
-            .map(|q| self.0.run(q, &exec))
-            .collect::<Result<Vec<_>, _>>()?;
-        exec.finish(Self::NAME, cfg, results)
-    }
 }

@@ -1,31 +1,25 @@
 //! A fixed pool of `budget` worker threads fed through a crossbeam channel,
 //! results collected as they complete (the blog's `ThreadPoolExecutor` with
 //! `as_completed`). At most `budget` queries are ever in flight, so workers
-//! never wait on the connection pool.
+//! never wait on the connection pool. The approach is
+//! `driver_mysql::Threads<Workers>`.
 
 use crossbeam::channel;
 
 use common::outcome::collect_results;
-use common::{Approach, Error, Execution, Query, Report, RunConfig};
-use driver_mysql::BlockingRunner;
+use common::{Error, Query, QueryResult};
+use driver_mysql::{Run, Schedule};
 
-/// See the crate docs.
+/// `budget` workers taking queries from a channel.
 #[derive(Debug)]
-pub struct TestThreadpool(BlockingRunner);
+pub struct Workers;
 
-impl Approach for TestThreadpool {
-    const NAME: &'static str = "test_threadpool";
-
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
-        BlockingRunner::new(&cfg.conn, cfg.conn.budget).map(TestThreadpool)
-    }
-
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
-        let exec = Execution::start();
-        let workers = cfg.conn.budget.min(cfg.queries.len()).max(1);
+impl Schedule for Workers {
+    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
+        let workers = run.budget.min(run.queries.len()).max(1);
         let (jobs_tx, jobs_rx) = channel::unbounded::<&Query>();
         let (done_tx, done_rx) = channel::unbounded();
-        for q in &cfg.queries {
+        for q in run.queries {
             // The receiver lives until the scope below ends: cannot fail.
             let _ = jobs_tx.send(q);
         }
@@ -33,10 +27,10 @@ impl Approach for TestThreadpool {
         let (outcomes, died) = std::thread::scope(|s| {
             let workers: Vec<_> = (0..workers)
                 .map(|_| {
-                    let (jobs, done, exec) = (jobs_rx.clone(), done_tx.clone(), &exec);
+                    let (jobs, done) = (jobs_rx.clone(), done_tx.clone());
                     s.spawn(move || {
                         for q in jobs {
-                            let _ = done.send(self.0.run(q, exec));
+                            let _ = done.send(run.query(q));
                         }
                     })
                 })
@@ -53,6 +47,8 @@ impl Approach for TestThreadpool {
                 reason: format!("{died} worker thread(s) panicked"),
             });
         }
-        exec.finish(Self::NAME, cfg, collect_results(outcomes)?)
+        collect_results(outcomes)
     }
+
+    const NAME: &'static str = "test_threadpool";
 }

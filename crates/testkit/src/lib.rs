@@ -34,13 +34,17 @@ pub fn test_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DBIO_TEST_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
+    workspace_root().join("target")
+}
+
+/// The workspace's root directory (for the scripts and the Python side).
+pub fn workspace_root() -> PathBuf {
     // crates/testkit -> workspace root
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
         .ancestors()
         .nth(2)
         .map_or(manifest.clone(), PathBuf::from)
-        .join("target")
 }
 
 /// The shared test server.
