@@ -1,10 +1,11 @@
-"""Shared by the Python approaches: the same 26 queries, the same settings
+"""Shared by the Python approaches: the same query lists, the same settings
 and the same output as the Rust binaries (first row and row count per
 query, then a summary line).
 
 Settings come from the environment, as the Rust binaries' defaults do:
-DATABASE_URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE) and
-DBIO_CONNECTIONS (the connection budget, default 5). The budget is applied
+DATABASE_URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE),
+DBIO_CONNECTIONS (the connection budget, default 5), and the workload:
+DBIO_WORKLOAD (report, point or sleep), DBIO_COUNT, DBIO_SLEEP_MS. The budget is applied
 to every approach: SQLAlchemy's pool gets pool_size=budget and no overflow
 (the blog ran with SQLAlchemy's defaults, 5 + 10 overflow), aiomysql's pool
 maxsize=budget (the blog: aiomysql's default, 10).
@@ -61,15 +62,66 @@ def settings():
     }
 
 
-def queries(path=None):
-    """The template (queries/report.sql, or --queries FILE) over A..Z."""
+def queries(cfg, path=None):
+    """The query list of the workload (DBIO_WORKLOAD: report, point, sleep),
+    built exactly as crates/common/src/workload.rs builds it."""
+    workload = os.environ.get("DBIO_WORKLOAD", "report")
+    count = os.environ.get("DBIO_COUNT")
+    if workload not in ("report", "point", "sleep"):
+        fail(f"DBIO_WORKLOAD must be report, point or sleep, not {workload!r}")
+    if path and workload != "report":
+        fail("--queries is a template for the report workload")
+    if workload == "report":
+        if count:
+            fail("DBIO_COUNT applies to the point and sleep workloads; the report is 26 queries")
+        try:
+            template = Path(path or TEMPLATE).read_text().rstrip()
+        except OSError as e:
+            fail(f"cannot read query template {path}: {e.strerror}")
+        if "{}" not in template:
+            fail("the query template has no `{}` placeholder for the LIKE prefix")
+        return [(letter, template.replace("{}", letter))
+                for letter in map(chr, range(ord("A"), ord("Z") + 1))]
     try:
-        template = Path(path or TEMPLATE).read_text().rstrip()
-    except OSError as e:
-        fail(f"cannot read query template {path}: {e.strerror}")
-    if "{}" not in template:
-        fail("the query template has no `{}` placeholder for the LIKE prefix")
-    return [(letter, template.replace("{}", letter)) for letter in map(chr, range(ord("A"), ord("Z") + 1))]
+        n = int(count) if count else (10000 if workload == "point" else 100)
+        ms = int(os.environ.get("DBIO_SLEEP_MS", "50"))
+    except ValueError:
+        fail("DBIO_COUNT and DBIO_SLEEP_MS must be whole numbers")
+    if n < 1 or ms < 1:
+        fail("DBIO_COUNT and DBIO_SLEEP_MS must be at least 1")
+    width = len(str(n))
+    if workload == "sleep":
+        return [(f"s{i + 1:0{width}}", f"SELECT SLEEP({ms // 1000}.{ms % 1000:03}) AS slept, 's{i + 1:0{width}}' AS q")
+                for i in range(n)]
+    lo, hi = key_range(cfg)
+    span, state, out = hi - lo + 1, 0x5EEDD810, []
+    for i in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        z ^= z >> 31
+        out.append((f"p{i + 1:0{width}}",
+                    "SELECT emp_no, birth_date, first_name, last_name, gender, hire_date "
+                    f"FROM employees WHERE emp_no = {lo + z % span}"))
+    return out
+
+
+def key_range(cfg):
+    """The range point lookups draw their keys from, asked once, untimed."""
+    import pymysql
+
+    conn = pymysql.connect(host=cfg["host"], port=cfg["port"], user=cfg["user"],
+                           password=cfg["password"], database=cfg["db"], connect_timeout=10)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT MIN(emp_no), MAX(emp_no) FROM employees")
+            lo, hi = cursor.fetchone()
+    finally:
+        conn.close()
+    if lo is None:
+        fail("the employees table is empty: load the dataset (`dbio up`) before the point workload")
+    return int(lo), int(hi)
 
 
 def engine(cfg, pool_size):
@@ -281,10 +333,10 @@ class Output:
         first = tuple(rows[0]) if rows else None
         self.results[label] = (len(rows), first, digest(rows) if self.digests else None)
 
-    def print(self, as_json=False):
+    def print(self, expected, as_json=False):
         wall = time.perf_counter() - self.started
-        if len(self.results) != 26:
-            fail(f"{26 - len(self.results)} queries have no result")
+        if len(self.results) != expected:
+            fail(f"{expected - len(self.results)} queries have no result")
         import resource
 
         ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -292,7 +344,8 @@ class Output:
             import json
 
             print(json.dumps({
-                "approach": self.name, "budget": self.budget, "wall_us": int(wall * 1e6),
+                "approach": self.name, "workload": os.environ.get("DBIO_WORKLOAD", "report"),
+                "budget": self.budget, "wall_us": int(wall * 1e6),
                 "queries": [{"label": label, "rows": self.results[label][0], "digest": self.results[label][2]}
                             for label in sorted(self.results)],
                 "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
@@ -305,7 +358,7 @@ class Output:
             total += count
             shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
             print(f"{label}: {count:>5} rows  first {shown}")
-        print(f"{self.name}: 26 queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
+        print(f"{self.name}: {expected} queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
               f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
 
 
@@ -323,10 +376,13 @@ def main(name, body):
             fail(f"unknown argument {arg} (--json, --queries FILE; settings come from DATABASE_URL and DBIO_CONNECTIONS)")
     cfg = settings()
     cancel_on_signals(cfg)
-    work = queries(template)
+    try:
+        work = queries(cfg, template)
+    except Exception as e:  # noqa: BLE001 - the key-range probe: one clear line
+        fail(f"{type(e).__name__}: {e}")
     out = Output(name, cfg["budget"], digests=as_json)
     try:
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line
         fail(f"{type(e).__name__}: {e}")
-    out.print(as_json)
+    out.print(len(work), as_json)

@@ -6,7 +6,7 @@
 //! benches build their runtime outside the measured loop, and it makes the
 //! timed region the same in every approach ([`crate::outcome::Execution`]).
 
-use crate::{Error, Report, RunConfig};
+use crate::{ConnConfig, Error, Report, RunConfig};
 
 /// One way of scheduling the queries.
 pub trait Approach: Sized {
@@ -15,13 +15,18 @@ pub trait Approach: Sized {
 
     /// Builds what executions share: a pool capped at the budget (no
     /// connection is opened yet) and, for the async approaches, a runtime.
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error>;
+    fn prepare(conn: &ConnConfig) -> Result<Self, Error>;
 
     /// Runs every query of `cfg` once and reports.
     fn execute(&self, cfg: &RunConfig) -> Result<Report, Error>;
+
+    /// The first row of `sql`, on a connection of its own (not the pool's,
+    /// which stays unopened until the timed run): for what a workload must
+    /// know before its list is built, such as the key range.
+    fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error>;
 }
 
-/// Prepares and executes once: what a binary does.
+/// Prepares and executes once, for a list that is already built.
 pub fn run<A: Approach>(cfg: &RunConfig) -> Result<Report, Error> {
-    A::prepare(cfg)?.execute(cfg)
+    A::prepare(&cfg.conn)?.execute(cfg)
 }

@@ -3,26 +3,26 @@
 //! non-zero exit.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
-use crate::{RunConfig, queries};
+use crate::workload::{KEY_RANGE, Plan, WorkloadArgs};
+use crate::{ConnConfig, RunConfig};
 
-/// Runs the blog's 26 report queries against MySQL/MariaDB with one
-/// scheduling approach, and prints each query's first row and row count.
+/// Runs a query list (the blog's 26 report queries by default) against
+/// MySQL/MariaDB with one scheduling approach, and prints each query's first
+/// row, row count and digest.
 #[derive(Debug, Parser)]
 #[command(version)]
 pub struct RunArgs {
     #[command(flatten)]
     pub conn: ConnectionArgs,
 
-    /// Query template with `{}` for the LIKE prefix (default: queries/report.sql, built in).
-    #[arg(long, value_name = "FILE")]
-    pub queries: Option<PathBuf>,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
 
     /// Print the machine-readable report (JSON) instead of text.
     #[arg(long)]
@@ -30,13 +30,9 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// Checks every setting and generates the queries: after this, nothing
-    /// about the input can fail.
-    pub fn validate(&self) -> Result<RunConfig, Error> {
-        Ok(RunConfig {
-            conn: self.conn.validate()?,
-            queries: queries::load(self.queries.as_deref())?,
-        })
+    /// Checks every setting: after this, nothing about the input can fail.
+    pub fn validate(&self) -> Result<(ConnConfig, Plan), Error> {
+        Ok((self.conn.validate()?, self.workload.validate()?))
     }
 }
 
@@ -79,14 +75,24 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let cfg = match args.validate() {
-        Ok(cfg) => cfg,
+    let (conn, plan) = match args.validate() {
+        Ok(checked) => checked,
         Err(e) => return fail(&e, ""),
     };
+    let managed = conn.managed;
     if let Err(e) = crate::interrupt::install() {
         return fail(&e, "");
     }
-    let outcome = crate::approach::run::<A>(&cfg);
+    let outcome = A::prepare(&conn).and_then(|prepared| {
+        // Anything the list needs from the server is asked before the clock.
+        let queries = plan.queries(|| prepared.probe(KEY_RANGE))?;
+        let workload = args.workload.workload;
+        prepared.execute(&RunConfig {
+            conn,
+            workload,
+            queries,
+        })
+    });
     if crate::interrupt::signalled() {
         // The queries failed because the signal killed them: the signal
         // thread prints the one line and exits.
@@ -109,7 +115,7 @@ pub fn main<A: crate::Approach>() -> ExitCode {
                 }
             }
         }
-        Err(e) if cfg.conn.managed && e.unreachable() => fail(
+        Err(e) if managed && e.unreachable() => fail(
             &e,
             " (is the managed server running? start it with `cargo run -p dbio -- up`)",
         ),

@@ -4,6 +4,8 @@
 //! - [`settings`]: the connection settings every binary flattens, validated
 //!   into a [`ConnConfig`] (budget, URL, timeouts) before any work starts;
 //! - [`queries`]: the blog's template expanded over `A`..`Z`;
+//! - [`workload`]: the query lists (report, point lookups, server-side
+//!   waits), built here for every approach;
 //! - [`pool`]: the connection pool both drivers use (budget, connect
 //!   deadline, the server ids of connections in use); the drivers
 //!   themselves are crates of their own (`driver_mysql`, `driver_sqlx`),
@@ -27,6 +29,7 @@ pub mod outcome;
 pub mod pool;
 pub mod queries;
 pub mod settings;
+pub mod workload;
 
 pub use approach::Approach;
 pub use error::{DbError, Error};
@@ -38,5 +41,6 @@ pub use settings::{ConnConfig, ConnectionArgs, DbUrl, redact};
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub conn: ConnConfig,
+    pub workload: workload::Workload,
     pub queries: Vec<Query>,
 }

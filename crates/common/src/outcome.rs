@@ -182,6 +182,8 @@ impl RowSink {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub approach: String,
+    /// `report`, `point` or `sleep`.
+    pub workload: crate::workload::Workload,
     pub budget: usize,
     /// The server, password redacted.
     pub server: String,
@@ -215,8 +217,12 @@ impl Report {
                 queries.len()
             )));
         }
-        let position = |label: &str| queries.iter().position(|q: &Query| q.label == label);
-        results.sort_by_key(|r| position(&r.label));
+        let order: std::collections::HashMap<&str, usize> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (q.label.as_str(), i))
+            .collect();
+        results.sort_by_key(|r| order.get(r.label.as_str()).copied());
         for (q, r) in queries.iter().zip(&results) {
             if q.label != r.label {
                 return Err(Error::Internal(format!(
@@ -228,6 +234,7 @@ impl Report {
         let usage = ResourceUsage::of_self();
         Ok(Report {
             approach: approach.to_owned(),
+            workload: cfg.workload,
             budget: cfg.conn.budget,
             server: cfg.conn.url.to_string(),
             queries: results,
@@ -339,16 +346,24 @@ pub fn collect_results(
 
 /// Joins every thread of a thread-per-query approach (all of them, even
 /// after a failure, so none outlives the run) and returns the results, or
-/// the error [`collect_results`] picks.
+/// the error [`collect_results`] picks. A thread the OS refused to start
+/// (`Builder::spawn_scoped`'s error: thousands of queries) fails its query
+/// with one clear error instead of a panic.
 pub fn join_all(
     handles: Vec<(
         &Query,
-        std::thread::ScopedJoinHandle<'_, Result<QueryResult, Error>>,
+        io::Result<std::thread::ScopedJoinHandle<'_, Result<QueryResult, Error>>>,
     )>,
 ) -> Result<Vec<QueryResult>, Error> {
     let outcomes: Vec<_> = handles
         .into_iter()
-        .map(|(q, h)| h.join().unwrap_or_else(|p| Err(panicked(&q.label, p))))
+        .map(|(q, h)| match h {
+            Ok(h) => h.join().unwrap_or_else(|p| Err(panicked(&q.label, p))),
+            Err(source) => Err(Error::Io {
+                what: format!("cannot start a thread for query {}", q.label),
+                source,
+            }),
+        })
         .collect();
     collect_results(outcomes)
 }

@@ -21,8 +21,7 @@ use std::marker::PhantomData;
 use common::outcome::{Execution, QueryResult, RowSink, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
-use common::settings::ConnConfig;
-use common::{Approach, Report, RunConfig};
+use common::{Approach, ConnConfig, Report, RunConfig};
 
 /// The protocol's largest packet: the client never refuses to send a query;
 /// the server's own limit is checked before sending instead (in both drivers).
@@ -143,6 +142,25 @@ impl BlockingRunner {
         })
     }
 
+    /// The first row of `sql` as text, on a connection of its own.
+    pub fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        let connect_error = |source| Error::Connect {
+            url: self.url.clone(),
+            source,
+        };
+        let mut opened =
+            connect(&self.opts, self.connect_timeout, &self.diagnosis).map_err(connect_error)?;
+        let row: Option<mysql::Row> = opened
+            .conn
+            .query_first(sql)
+            .map_err(|e| Error::query("(probe)", db_error(e)))?;
+        Ok(row.map_or_else(Vec::new, |row| {
+            (0..row.len())
+                .map(|i| text(row.as_ref(i)).map(|v| String::from_utf8_lossy(v).into_owned()))
+                .collect()
+        }))
+    }
+
     /// Takes a connection from the pool (waiting while the budget is in use),
     /// runs `query` on it and returns the connection.
     pub fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
@@ -213,9 +231,13 @@ impl<S: Schedule> std::fmt::Debug for Threads<S> {
 impl<S: Schedule> Approach for Threads<S> {
     const NAME: &'static str = S::NAME;
 
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
-        let runner = BlockingRunner::new(&cfg.conn, S::connections(cfg.conn.budget))?;
+    fn prepare(conn: &ConnConfig) -> Result<Self, Error> {
+        let runner = BlockingRunner::new(conn, S::connections(conn.budget))?;
         Ok(Threads(runner, PhantomData))
+    }
+
+    fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        self.0.probe(sql)
     }
 
     fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {

@@ -125,6 +125,30 @@ impl AsyncRunner {
         })
     }
 
+    /// The first row of `sql` as text, on a connection of its own.
+    pub async fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        let mut opened = connect(&self.opts, self.connect_timeout, &self.diagnosis)
+            .await
+            .map_err(|source| Error::Connect {
+                url: self.url.clone(),
+                source,
+            })?;
+        let fail = |e| Error::query("(probe)", db_error(e));
+        let row = sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .fetch_optional(&mut opened.conn)
+            .await
+            .map_err(fail)?;
+        let Some(row) = row else {
+            return Ok(Vec::new());
+        };
+        (0..row.len())
+            .map(|i| {
+                let value = text(&row, i).map_err(fail)?;
+                Ok(value.map(|v| String::from_utf8_lossy(v).into_owned()))
+            })
+            .collect()
+    }
+
     /// Takes a connection from the pool, runs `query` on it and returns it.
     pub async fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
         let started_us = exec.clock.offset_us();

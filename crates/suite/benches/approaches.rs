@@ -21,7 +21,7 @@ use driver_mysql::Threads;
 
 fn bench<A: Approach>(group: &mut BenchmarkGroup<'_, WallTime>, cfg: &RunConfig) {
     let fail = |e: common::Error| -> ! { panic!("{}: {}", A::NAME, common::error::chain(&e)) };
-    let prepared = A::prepare(cfg).unwrap_or_else(|e| fail(e));
+    let prepared = A::prepare(&cfg.conn).unwrap_or_else(|e| fail(e));
     group.bench_function(A::NAME, |b| {
         b.iter(|| prepared.execute(cfg).unwrap_or_else(|e| fail(e)))
     });

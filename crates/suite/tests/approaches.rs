@@ -5,10 +5,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::workload::Workload;
 use common::{DbUrl, Error, Report, RunConfig};
 use mysql::prelude::Queryable;
 use suite::{APPROACHES, Run};
-use testkit::{admin, connections_of, poll, run_config, shared};
+use testkit::{admin, connections_of, poll, run_config, shared, workload_queries};
 
 fn run(name: &str, f: Run, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
@@ -36,6 +37,32 @@ fn every_approach_returns_the_same_rows_as_single() {
                 "{name} differs from test_single on query {}",
                 want.label
             );
+        }
+    }
+}
+
+/// The point and sleep workloads: every approach returns test_single's rows
+/// and digests, each query once (10-ms sleeps keep the test short).
+#[test]
+fn every_workload_returns_the_same_rows_in_every_approach() {
+    for (workload, count) in [(Workload::Point, 600), (Workload::Sleep, 40)] {
+        let mut cfg = run_config(&shared().url, 4);
+        cfg.workload = workload;
+        cfg.queries = workload_queries(workload, count, 10);
+        let (single, run_single) = APPROACHES[0];
+        let baseline = run(single, run_single, &cfg);
+        assert_eq!(baseline.queries.len(), count as usize);
+        assert!(baseline.queries.iter().all(|q| q.rows == 1), "{workload:?}");
+        for (name, f) in &APPROACHES[1..] {
+            let report = run(name, *f, &cfg);
+            assert_eq!(report.workload, workload);
+            let digests = |r: &Report| -> Vec<(String, u64, String)> {
+                r.queries
+                    .iter()
+                    .map(|q| (q.label.clone(), q.rows, q.digest.clone()))
+                    .collect()
+            };
+            assert_eq!(digests(&report), digests(&baseline), "{name}, {workload:?}");
         }
     }
 }
@@ -155,6 +182,29 @@ fn no_approach_holds_more_connections_than_its_budget() {
             if name == "test_single" {
                 assert_eq!(report.peak_connections, 1);
             }
+        }
+    }
+}
+
+/// The budget holds for many small queries (point, 600: test_mt starts a
+/// thread for each) and for waiting ones (sleep), seen from the server.
+#[test]
+fn the_budget_holds_for_point_lookups_and_sleeps() {
+    let budget = 2;
+    let (user, url) = limited_user("workloads", budget);
+    for (workload, count) in [(Workload::Point, 600), (Workload::Sleep, 30)] {
+        let mut cfg = run_config(&url, budget);
+        cfg.workload = workload;
+        cfg.queries = workload_queries(workload, count, 20);
+        for (name, f) in APPROACHES {
+            let (outcome, seen_on_server) = run_sampled(f, &cfg, &user);
+            let report = outcome
+                .unwrap_or_else(|e| panic!("{name}, {workload:?}: {}", common::error::chain(&e)));
+            assert!(report.peak_connections <= budget, "{name}, {workload:?}");
+            assert!(
+                seen_on_server <= budget,
+                "{name}, {workload:?}: {seen_on_server}"
+            );
         }
     }
 }

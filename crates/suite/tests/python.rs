@@ -42,35 +42,54 @@ fn script(name: &str) -> Command {
 /// only output with digests: pure-Python hashing is kept out of timed runs).
 #[test]
 fn every_python_approach_returns_the_rust_digests() {
+    use common::workload::Workload;
     let url = &testkit::shared().url;
-    let cfg = testkit::run_config(url, 5);
-    let (name, run) = suite::APPROACHES[0];
-    let rust = run(&cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)));
-    let want: Vec<(String, u64, String)> = rust
-        .queries
-        .iter()
-        .map(|q| (q.label.clone(), q.rows, q.digest.clone()))
-        .collect();
-    for name in SCRIPTS {
-        let mut cmd = script(name);
-        cmd.arg("--json").env("DATABASE_URL", url.expose());
-        let out = spawn_command(cmd).finish();
-        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
-        let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
-        let got: Vec<(String, u64, String)> = report["queries"]
-            .as_array()
-            .expect("queries")
+    for (workload, count) in [
+        (Workload::Report, 26),
+        (Workload::Point, 300),
+        (Workload::Sleep, 20),
+    ] {
+        let mut cfg = testkit::run_config(url, 5);
+        cfg.workload = workload;
+        cfg.queries = testkit::workload_queries(workload, count, 10);
+        let (name, run) = suite::APPROACHES[0];
+        let rust = run(&cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)));
+        let want: Vec<(String, u64, String)> = rust
+            .queries
             .iter()
-            .map(|q| {
-                (
-                    q["label"].as_str().unwrap_or_default().to_owned(),
-                    q["rows"].as_u64().unwrap_or_default(),
-                    q["digest"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+            .map(|q| (q.label.clone(), q.rows, q.digest.clone()))
             .collect();
-        assert_eq!(got.len(), want.len(), "{name}");
-        assert_eq!(got, want, "{name} differs from {}", rust.approach);
+        for name in SCRIPTS {
+            let mut cmd = script(name);
+            cmd.arg("--json")
+                .env("DATABASE_URL", url.expose())
+                .env("DBIO_WORKLOAD", workload.name())
+                .env("DBIO_SLEEP_MS", "10");
+            if workload != Workload::Report {
+                cmd.env("DBIO_COUNT", count.to_string());
+            }
+            let out = spawn_command(cmd).finish();
+            assert_eq!(out.code, Some(0), "{name}, {workload:?}: {}", out.stderr);
+            let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
+            let got: Vec<(String, u64, String)> = report["queries"]
+                .as_array()
+                .expect("queries")
+                .iter()
+                .map(|q| {
+                    (
+                        q["label"].as_str().unwrap_or_default().to_owned(),
+                        q["rows"].as_u64().unwrap_or_default(),
+                        q["digest"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(got.len(), want.len(), "{name}, {workload:?}");
+            assert_eq!(
+                got, want,
+                "{name}, {workload:?} differs from {}",
+                rust.approach
+            );
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use common::outcome::collect_results;
-use common::{Approach, Error, Execution, Query, Report, RunConfig};
+use common::{Approach, ConnConfig, Error, Execution, Query, Report, RunConfig};
 use driver_sqlx::{AsyncRunner, BlockOn};
 
 /// See the crate docs.
@@ -16,11 +16,15 @@ pub struct TestAsyncStd(Arc<AsyncRunner>);
 impl Approach for TestAsyncStd {
     const NAME: &'static str = "test_async_std";
 
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+    fn prepare(conn: &ConnConfig) -> Result<Self, Error> {
         // async-std's executor is global: nothing to build.
         let block_on: BlockOn = Arc::new(async_std::task::block_on);
-        let runner = AsyncRunner::new(&cfg.conn, cfg.conn.budget, block_on)?;
+        let runner = AsyncRunner::new(conn, conn.budget, block_on)?;
         Ok(TestAsyncStd(Arc::new(runner)))
+    }
+
+    fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        async_std::task::block_on(self.0.probe(sql))
     }
 
     fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use common::outcome::collect_results;
-use common::{Approach, Error, Execution, Query, Report, RunConfig};
+use common::{Approach, ConnConfig, Error, Execution, Query, Report, RunConfig};
 use driver_sqlx::{AsyncRunner, BlockOn};
 
 /// See the crate docs.
@@ -18,7 +18,7 @@ pub struct TestAsyncio {
 impl Approach for TestAsyncio {
     const NAME: &'static str = "test_asyncio";
 
-    fn prepare(cfg: &RunConfig) -> Result<Self, Error> {
+    fn prepare(conn: &ConnConfig) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -35,11 +35,15 @@ impl Approach for TestAsyncio {
                 .map_err(|e| format!("cannot start a tokio runtime: {e}"))?
                 .block_on(f)
         });
-        let runner = AsyncRunner::new(&cfg.conn, cfg.conn.budget, block_on)?;
+        let runner = AsyncRunner::new(conn, conn.budget, block_on)?;
         Ok(TestAsyncio {
             runtime,
             runner: Arc::new(runner),
         })
+    }
+
+    fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        self.runtime.block_on(self.runner.probe(sql))
     }
 
     fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {

@@ -14,7 +14,8 @@ pub struct ThreadPerQuery;
 impl Schedule for ThreadPerQuery {
     fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
         std::thread::scope(|s| {
-            let threads = run.queries.iter().map(|q| (q, s.spawn(|| run.query(q))));
+            let spawn = |q| std::thread::Builder::new().spawn_scoped(s, move || run.query(q));
+            let threads = run.queries.iter().map(|q| (q, spawn(q)));
             join_all(threads.collect())
         })
     }

@@ -56,7 +56,7 @@ impl Schedule for Gated {
         let gate = Semaphore::new(run.budget);
         std::thread::scope(|s| {
             let threads = run.queries.iter().map(|q| {
-                let thread = s.spawn(|| {
+                let thread = std::thread::Builder::new().spawn_scoped(s, || {
                     let _permit = gate.acquire();
                     run.query(q)
                 });

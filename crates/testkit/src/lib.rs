@@ -86,7 +86,29 @@ pub fn run_config(url: &DbUrl, budget: usize) -> RunConfig {
             budget,
             connect_timeout: Duration::from_secs(10),
         },
+        workload: common::workload::Workload::Report,
         queries: common::queries::load(None).expect("built-in queries"),
+    }
+}
+
+/// The query list of `workload` on the test dataset: `count` point lookups
+/// (keys from the loaded range) or sleeps of `ms`, or the report.
+pub fn workload_queries(
+    workload: common::workload::Workload,
+    count: u32,
+    ms: u32,
+) -> Vec<common::Query> {
+    use common::workload::{self, Workload};
+    match workload {
+        Workload::Report => common::queries::load(None).expect("built-in queries"),
+        Workload::Sleep => workload::sleep(count, ms),
+        Workload::Point => {
+            let (lo, hi): (u64, u64) = admin(&shared().url)
+                .query_first(workload::KEY_RANGE)
+                .expect("key range")
+                .expect("a row");
+            workload::point(count, lo, hi)
+        }
     }
 }
 

@@ -1,0 +1,250 @@
+//! The workloads: which query list an approach runs. The list is built
+//! once, here, for every approach (and mirrored by
+//! `scripts/python/dbio_common.py`); approach crates do not change per
+//! workload.
+//!
+//! - `report`: the blog's 26 report queries (the server's CPU dominates);
+//! - `point`: `--count` primary-key lookups on `employees`, keys drawn
+//!   deterministically from the loaded dataset's key range, literal values
+//!   over the text protocol (the client and the round trip dominate);
+//! - `sleep`: `--count` queries that each wait `--sleep-ms` on the server
+//!   without using its CPU (pure waiting: concurrency up to the budget is
+//!   free).
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::queries::{self, Query};
+
+/// Which query list to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    Report,
+    Point,
+    Sleep,
+}
+
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Report => "report",
+            Workload::Point => "point",
+            Workload::Sleep => "sleep",
+        }
+    }
+}
+
+/// The workload settings every binary flattens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkloadArgs {
+    /// report: the blog's 26 queries; point: --count primary-key lookups;
+    /// sleep: --count queries that wait --sleep-ms on the server.
+    #[arg(long, env = "DBIO_WORKLOAD", value_enum, default_value_t = Workload::Report)]
+    pub workload: Workload,
+
+    /// How many queries, for point (default 10000) and sleep (default 100).
+    #[arg(long, env = "DBIO_COUNT", value_name = "N")]
+    pub count: Option<u32>,
+
+    /// How long each sleep query waits on the server, in milliseconds.
+    #[arg(long, env = "DBIO_SLEEP_MS", default_value_t = 50, value_name = "MS")]
+    pub sleep_ms: u32,
+
+    /// The report's template, `{}` for the LIKE prefix (default:
+    /// queries/report.sql, built in).
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+}
+
+/// A checked workload: its query list, or what is needed to build it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// The list is known.
+    Ready(Vec<Query>),
+    /// Point lookups: the list needs the dataset's key range first
+    /// ([`KEY_RANGE`], asked once before the timed run).
+    Point { count: u32 },
+}
+
+/// The query that finds the range point lookups draw their keys from.
+pub const KEY_RANGE: &str = "SELECT MIN(emp_no), MAX(emp_no) FROM employees";
+
+pub const DEFAULT_POINT_COUNT: u32 = 10_000;
+pub const DEFAULT_SLEEP_COUNT: u32 = 100;
+
+impl WorkloadArgs {
+    /// Checks the settings; builds the list where nothing else is needed.
+    pub fn validate(&self) -> Result<Plan, Error> {
+        if self.queries.is_some() && self.workload != Workload::Report {
+            return Err(Error::Config(
+                "--queries is a template for --workload report".into(),
+            ));
+        }
+        let count = |default: u32| match self.count {
+            Some(0) => Err(Error::Config("--count must be at least 1".into())),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        match self.workload {
+            Workload::Report => {
+                if self.count.is_some() {
+                    return Err(Error::Config(
+                        "--count applies to --workload point and sleep; the report is 26 queries"
+                            .into(),
+                    ));
+                }
+                Ok(Plan::Ready(queries::load(self.queries.as_deref())?))
+            }
+            Workload::Point => Ok(Plan::Point {
+                count: count(DEFAULT_POINT_COUNT)?,
+            }),
+            Workload::Sleep => {
+                if self.sleep_ms == 0 {
+                    return Err(Error::Config("--sleep-ms must be at least 1".into()));
+                }
+                Ok(Plan::Ready(sleep(
+                    count(DEFAULT_SLEEP_COUNT)?,
+                    self.sleep_ms,
+                )))
+            }
+        }
+    }
+}
+
+impl Plan {
+    /// The query list, given the answer to [`KEY_RANGE`] where it is needed
+    /// (`key_range` is called only then).
+    pub fn queries(
+        self,
+        key_range: impl FnOnce() -> Result<Vec<Option<String>>, Error>,
+    ) -> Result<Vec<Query>, Error> {
+        match self {
+            Plan::Ready(queries) => Ok(queries),
+            Plan::Point { count } => {
+                let row = key_range()?;
+                let key = |i: usize| {
+                    row.get(i)
+                        .and_then(Option::as_deref)
+                        .and_then(|v| v.parse::<u64>().ok())
+                };
+                match (key(0), key(1)) {
+                    (Some(lo), Some(hi)) if lo <= hi => Ok(point(count, lo, hi)),
+                    _ => Err(Error::Config(
+                        "the employees table is empty: load the dataset (`dbio up`) before --workload point"
+                            .into(),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Labels `<prefix>00001`.. wide enough for `count`, so that they sort.
+fn label(prefix: char, i: u32, count: u32) -> String {
+    let width = count.to_string().len();
+    format!("{prefix}{:0width$}", i + 1)
+}
+
+/// `count` primary-key lookups, keys drawn from `lo..=hi` by SplitMix64
+/// with a fixed seed: the same list for the same dataset, in every approach
+/// and in the Python scripts.
+pub fn point(count: u32, lo: u64, hi: u64) -> Vec<Query> {
+    let span = hi - lo + 1;
+    let mut state: u64 = 0x5eed_d810;
+    (0..count)
+        .map(|i| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let key = lo + z % span;
+            Query {
+                label: label('p', i, count),
+                sql: format!(
+                    "SELECT emp_no, birth_date, first_name, last_name, gender, hire_date \
+                     FROM employees WHERE emp_no = {key}"
+                ),
+            }
+        })
+        .collect()
+}
+
+/// `count` queries that each wait `ms` on the server (`SLEEP()` uses no
+/// CPU) and return their own label.
+pub fn sleep(count: u32, ms: u32) -> Vec<Query> {
+    (0..count)
+        .map(|i| {
+            let label = label('s', i, count);
+            Query {
+                sql: format!(
+                    "SELECT SLEEP({}.{:03}) AS slept, '{label}' AS q",
+                    ms / 1000,
+                    ms % 1000
+                ),
+                label,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn point_keys_are_deterministic_and_in_range() {
+        let a = point(1000, 10_001, 13_000);
+        assert_eq!(a, point(1000, 10_001, 13_000));
+        assert_eq!(a.len(), 1000);
+        assert_eq!(a[0].label, "p0001");
+        assert_eq!(a[999].label, "p1000");
+        let keys: Vec<u64> = a
+            .iter()
+            .map(|q| {
+                q.sql
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|k| k.parse().ok())
+                    .expect("key")
+            })
+            .collect();
+        assert!(keys.iter().all(|k| (10_001..=13_000).contains(k)));
+        let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert!(distinct.len() > 800, "keys barely vary: {}", distinct.len());
+        // Pinned: the Python scripts draw the same keys.
+        assert_eq!(keys[..3], [12_799, 11_424, 11_073]);
+    }
+
+    #[test]
+    fn sleep_queries_wait_and_name_themselves() {
+        let q = sleep(3, 1250);
+        assert_eq!(q[2].label, "s3");
+        assert_eq!(q[2].sql, "SELECT SLEEP(1.250) AS slept, 's3' AS q");
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let args = |workload, count| WorkloadArgs {
+            workload,
+            count,
+            sleep_ms: 50,
+            queries: None,
+        };
+        assert!(args(Workload::Report, Some(5)).validate().is_err());
+        assert!(args(Workload::Point, Some(0)).validate().is_err());
+        assert_eq!(
+            args(Workload::Point, None).validate().expect("point"),
+            Plan::Point { count: 10_000 }
+        );
+        match args(Workload::Sleep, None).validate().expect("sleep") {
+            Plan::Ready(q) => assert_eq!(q.len(), 100),
+            other => panic!("{other:?}"),
+        }
+        let empty = Plan::Point { count: 3 }.queries(|| Ok(vec![None, None]));
+        assert!(empty.is_err());
+    }
+}
