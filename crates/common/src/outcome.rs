@@ -344,17 +344,16 @@ pub fn collect_results(
     }
 }
 
+/// A query's thread, or why the OS would not start it.
+pub type Started<'scope> =
+    io::Result<std::thread::ScopedJoinHandle<'scope, Result<QueryResult, Error>>>;
+
 /// Joins every thread of a thread-per-query approach (all of them, even
 /// after a failure, so none outlives the run) and returns the results, or
 /// the error [`collect_results`] picks. A thread the OS refused to start
 /// (`Builder::spawn_scoped`'s error: thousands of queries) fails its query
 /// with one clear error instead of a panic.
-pub fn join_all(
-    handles: Vec<(
-        &Query,
-        io::Result<std::thread::ScopedJoinHandle<'_, Result<QueryResult, Error>>>,
-    )>,
-) -> Result<Vec<QueryResult>, Error> {
+pub fn join_all(handles: Vec<(&Query, Started<'_>)>) -> Result<Vec<QueryResult>, Error> {
     let outcomes: Vec<_> = handles
         .into_iter()
         .map(|(q, h)| match h {
