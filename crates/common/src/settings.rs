@@ -180,6 +180,13 @@ impl DbUrl {
         DbUrl(url)
     }
 
+    /// A copy with another port (e.g. a proxy's in front of the server).
+    pub fn with_port(&self, port: u16) -> DbUrl {
+        let mut url = self.0.clone();
+        let _ = url.set_port(Some(port));
+        DbUrl(url)
+    }
+
     /// A copy with other credentials.
     pub fn with_credentials(&self, user: &str, password: &str) -> DbUrl {
         let mut url = self.0.clone();

@@ -6,7 +6,8 @@
 //!   generated deterministically from a scale and a seed (or loaded from a
 //!   test_db checkout), loaded idempotently and verified by checksum;
 //! - [`facts`]: the server's version and settings and the verified dataset,
-//!   as recorded with every benchmark result.
+//!   as recorded with every benchmark result;
+//! - [`proxy`]: a TCP proxy that adds network latency in front of a server.
 //!
 //! Everything works against a user's own server too: the dataset functions
 //! take any `mysql://` URL.
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub mod dataset;
 pub mod error;
 pub mod facts;
+pub mod proxy;
 pub mod server;
 
 pub use error::{DbioError, Result};

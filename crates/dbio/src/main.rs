@@ -69,6 +69,22 @@ enum Command {
         #[command(flatten)]
         conn: ConnectionArgs,
     },
+    /// Relay TCP connections to the server with a fixed one-way latency in
+    /// each direction (a network on one machine); runs until killed.
+    Proxy {
+        /// Milliseconds added to each direction (a round trip gains twice this).
+        #[arg(long, value_name = "MS")]
+        latency_ms: u64,
+        /// The server to relay to (default: the managed server).
+        #[arg(long, value_name = "HOST:PORT")]
+        upstream: Option<std::net::SocketAddr>,
+        /// Where to listen (default: a free port on 127.0.0.1).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Write the port it listens on to this file once it listens.
+        #[arg(long, value_name = "FILE")]
+        port_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +193,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => load(&server, &data, from_test_db, conn, &progress)?,
         Command::Verify { conn, json } => verify(&server, conn, json)?,
         Command::Facts { conn } => facts(&server, conn)?,
+        Command::Proxy {
+            latency_ms,
+            upstream,
+            listen,
+            port_file,
+        } => proxy(&server, latency_ms, upstream, listen, port_file, &progress)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -301,6 +323,43 @@ fn facts(server: &Server, conn: ConnectionArgs) -> Result<()> {
     let conn = checked(server, conn)?;
     println!("{}", to_json(&dbio::facts::collect(&conn.url)?));
     Ok(())
+}
+
+fn proxy(
+    server: &Server,
+    latency_ms: u64,
+    upstream: Option<std::net::SocketAddr>,
+    listen: std::net::SocketAddr,
+    port_file: Option<PathBuf>,
+    progress: &Progress,
+) -> Result<()> {
+    let upstream = match upstream {
+        Some(addr) => addr,
+        None => std::net::SocketAddr::from(([127, 0, 0, 1], server.url()?.port())),
+    };
+    let io = |what: &str, path: &std::path::Path| {
+        let (what, path) = (what.to_owned(), path.to_owned());
+        move |source| DbioError::Io { what, path, source }
+    };
+    let latency = Duration::from_millis(latency_ms);
+    let proxy = dbio::proxy::Proxy::bind(listen, upstream, latency).map_err(io(
+        "cannot listen",
+        std::path::Path::new(&listen.to_string()),
+    ))?;
+    let addr = proxy.local_addr().map_err(io(
+        "cannot listen",
+        std::path::Path::new(&listen.to_string()),
+    ))?;
+    if let Some(file) = &port_file {
+        std::fs::write(file, addr.port().to_string()).map_err(io("cannot write", file))?;
+    }
+    progress(&format!(
+        "relaying {addr} to {upstream} with {latency_ms} ms each way"
+    ));
+    proxy.serve().map_err(io(
+        "the proxy stopped",
+        std::path::Path::new(&addr.to_string()),
+    ))
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {

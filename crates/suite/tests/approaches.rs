@@ -279,3 +279,41 @@ fn json_report_has_every_field_and_no_password() {
         assert!(v["max_rss_kib"].as_u64().unwrap_or(0) > 0);
     }
 }
+
+/// The latency proxy (`dbio proxy`) really adds latency: N serial round
+/// trips take at least N × 2 × latency (a lower bound, so the test cannot
+/// be flaky), and every approach works through it.
+#[test]
+fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it() {
+    let url = &shared().url;
+    let latency = Duration::from_millis(15);
+    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], url.port()));
+    let proxy =
+        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency).expect("proxy");
+    let port = proxy.local_addr().expect("address").port();
+    // Serves until the test process ends.
+    std::thread::spawn(move || proxy.serve());
+    let through = url.with_port(port);
+
+    let mut conn = admin(&through);
+    let trips = 10;
+    let started = std::time::Instant::now();
+    for _ in 0..trips {
+        let one: Option<u8> = conn.query_first("SELECT 1").expect("select 1");
+        assert_eq!(one, Some(1));
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= latency * 2 * trips,
+        "{trips} round trips took {took:?} through a {latency:?} proxy"
+    );
+
+    let mut cfg = run_config(&through, 3);
+    cfg.workload = Workload::Sleep;
+    cfg.queries = workload_queries(Workload::Sleep, 12, 1);
+    for (name, f) in APPROACHES {
+        let report = run(name, f, &cfg);
+        assert_eq!(report.queries.len(), 12, "{name}");
+        assert!(report.queries.iter().all(|q| q.rows == 1), "{name}");
+    }
+}
