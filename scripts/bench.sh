@@ -36,6 +36,13 @@ results/README.md. Installs what is missing when it can.
                       $RUST_APPROACHES
                       (and with --python: $PY_APPROACHES)
   --python            also run the blog's five Python approaches (venv in target/)
+  --workload NAME     report (default: the blog's 26 queries), point (--count primary-key
+                      lookups, default 10000) or sleep (--count queries waiting --sleep-ms
+                      on the server, default 100 x 50 ms)
+  --count N           queries for point and sleep
+  --sleep-ms MS       each sleep query's wait (default 50)
+  --latency-ms MS     put dbio's latency proxy between every approach and the managed
+                      server: MS more each way (a round trip gains 2 x MS)
   --optimizer-switch FLAGS
                       the managed server's optimizer_switch, e.g. split_materialized=off
                       (default: the server's own)
@@ -50,6 +57,7 @@ USAGE
 }
 
 runs="" warmup="" scale="" seed=42 budget=5 approaches="" python=0 quick=0 commit=0 out="" switch=""
+workload=report count="" sleep_ms=50 latency=""
 original_args="$*"
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
@@ -58,6 +66,10 @@ while [ $# -gt 0 ]; do
     --warmup) need "$@"; warmup=$2; shift 2 ;;
     --scale) need "$@"; scale=$2; shift 2 ;;
     --seed) need "$@"; seed=$2; shift 2 ;;
+    --workload) need "$@"; workload=$2; shift 2 ;;
+    --count) need "$@"; count=$2; shift 2 ;;
+    --sleep-ms) need "$@"; sleep_ms=$2; shift 2 ;;
+    --latency-ms) need "$@"; latency=$2; shift 2 ;;
     --connections) need "$@"; budget=$2; shift 2 ;;
     --approaches) need "$@"; approaches=$2; shift 2 ;;
     --optimizer-switch) need "$@"; switch=$2; shift 2 ;;
@@ -79,6 +91,11 @@ is_count "$warmup" || die "--warmup must be a whole number ≥ 0, not '$warmup'"
 is_count "$budget" && [ "$budget" -ge 1 ] || die "--connections must be a whole number ≥ 1, not '$budget'"
 is_count "$seed" || die "--seed must be a whole number, not '$seed'"
 [[ "$scale" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--scale must be a number such as 1.0 or 0.01, not '$scale'"
+case "$workload" in report|point|sleep) ;; *) die "--workload must be report, point or sleep, not '$workload'" ;; esac
+[ -z "$count" ] || { is_count "$count" && [ "$count" -ge 1 ]; } || die "--count must be a whole number ≥ 1, not '$count'"
+[ -z "$count" ] || [ "$workload" != report ] || die "--count applies to --workload point and sleep; the report is 26 queries"
+{ is_count "$sleep_ms" && [ "$sleep_ms" -ge 1 ]; } || die "--sleep-ms must be a whole number ≥ 1, not '$sleep_ms'"
+[ -z "$latency" ] || is_count "$latency" || die "--latency-ms must be a whole number of milliseconds, not '$latency'"
 
 known=",$RUST_APPROACHES,"
 if [ "$python" = 1 ]; then known="$known$PY_APPROACHES,"; fi
@@ -129,7 +146,8 @@ if [ "$python" = 1 ]; then
 fi
 
 # --- the server and the dataset ----------------------------------------------
-export DBIO_CONNECTIONS=$budget
+export DBIO_CONNECTIONS=$budget DBIO_WORKLOAD=$workload DBIO_SLEEP_MS=$sleep_ms
+if [ -n "$count" ]; then export DBIO_COUNT=$count; else unset DBIO_COUNT; fi
 if [ "$managed" = 1 ]; then
   say "== dbio up --scale $scale --seed $seed"
   # Always explicit: a switch set by an earlier run would otherwise persist.
@@ -151,6 +169,23 @@ dir=$base
 n=2
 while [ -e "$dir" ]; do dir="$base-$n"; n=$((n + 1)); done
 mkdir -p "$dir"
+
+# The latency proxy: every approach, Rust and Python, connects through it.
+proxy_pid=""
+if [ -n "$latency" ]; then
+  [ "$managed" = 1 ] || { rm -rf "$dir"; die "--latency-ms needs the managed server (unset DATABASE_URL)"; }
+  port_file=$dir/proxy.port
+  "$BIN/dbio" proxy --latency-ms "$latency" --port-file "$port_file" 2>"$dir/proxy.log" &
+  proxy_pid=$!
+  trap 'kill "$proxy_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do [ -s "$port_file" ] && break; kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
+  [ -s "$port_file" ] || { rm -rf "$dir"; die "the latency proxy did not start: $(cat "$dir/proxy.log" 2>/dev/null)"; }
+  proxy_port=$(cat "$port_file")
+  rm -f "$port_file"
+  DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E "s#@127\.0\.0\.1:[0-9]+/#@127.0.0.1:$proxy_port/#")
+  export DATABASE_URL
+  say "== latency proxy on 127.0.0.1:$proxy_port: $latency ms each way"
+fi
 
 # Untimed profile runs: a failing approach stops here with its own one-line
 # error; each process reports its own peak memory and row counts.
@@ -179,7 +214,9 @@ facts=$(mktemp)
 "$BIN/dbio" facts >"$facts" || { rm -f "$facts"; rm -rf "$dir"; die "cannot read the server's facts (dbio facts failed above)"; }
 host_args=(host --out "$dir/host.json" --facts "$facts" --bench-command "scripts/bench.sh $original_args"
   --budget "$budget" --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")"
-  --hyperfine "$HYPERFINE")
+  --hyperfine "$HYPERFINE" --workload "$workload" --sleep-ms "$sleep_ms")
+if [ -n "$count" ]; then host_args+=(--count "$count"); fi
+if [ -n "$latency" ]; then host_args+=(--latency-ms "$latency"); fi
 if [ -n "$PY" ]; then host_args+=(--python "$PY"); fi
 if [ "$managed" = 1 ]; then host_args+=(--managed); fi
 "$BIN/bench-report" "${host_args[@]}"
@@ -189,19 +226,21 @@ rm -f "$facts"
 # from round to round, so that a slow period of the machine (the server's CPU
 # cost per query drifts on a busy VM) is spread over all approaches instead
 # of landing on whichever ran then.
-count=${#selected[@]}
+n_approaches=${#selected[@]}
 for ((round = 1; round <= runs; round++)); do
   cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$dir/hyperfine-round-$(printf %03d "$round").json")
   # --settle: a run killed by SIGKILL leaves its queries running on the
   # server; they are waited for (or killed) before the next timed run.
-  if [ "$managed" = 1 ]; then cmd+=(--prepare "$(quoted "$BIN/dbio" server cpu --settle --record "$dir/server-cpu.tsv" --label before)"); fi
-  for ((i = 0; i < count; i++)); do
-    a=${selected[$(((i + round - 1) % count))]}
+  proxy_args=()
+  if [ -n "$proxy_pid" ]; then proxy_args=(--proxy-pid "$proxy_pid" --proxy-record "$dir/proxy-cpu.tsv"); fi
+  if [ "$managed" = 1 ]; then cmd+=(--prepare "$(quoted "$BIN/dbio" server cpu --settle --record "$dir/server-cpu.tsv" --label before "${proxy_args[@]}")"); fi
+  for ((i = 0; i < n_approaches; i++)); do
+    a=${selected[$(((i + round - 1) % n_approaches))]}
     command_of "$a"
     cmd+=(-n "$a" "$(quoted "${COMMAND[@]}")")
-    if [ "$managed" = 1 ]; then cmd+=(--conclude "$(quoted "$BIN/dbio" server cpu --record "$dir/server-cpu.tsv" --label "$a")"); fi
+    if [ "$managed" = 1 ]; then cmd+=(--conclude "$(quoted "$BIN/dbio" server cpu --record "$dir/server-cpu.tsv" --label "$a" "${proxy_args[@]}")"); fi
   done
-  say "== round $round of $runs: $count approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), scale $scale, budget $budget"
+  say "== round $round of $runs: $n_approaches approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), $workload, scale $scale, budget $budget${latency:+, $latency ms latency}"
   if ! "$HYPERFINE" "${cmd[@]}"; then
     rm -rf "$dir"
     die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
@@ -215,7 +254,7 @@ cat "$dir/table.md"
 
 if [ "$commit" = 1 ]; then
   git add -- "$dir" "$out/README.md"
-  git commit -q -m "results: $(basename "$dir"): scale $scale, budget $budget, ${#selected[@]} approaches" -- "$dir" "$out/README.md"
+  git commit -q -m "results: $(basename "$dir"): $workload${count:+ $count}${latency:+, $latency ms latency}, scale $scale, budget $budget, ${#selected[@]} approaches" -- "$dir" "$out/README.md"
   say "== committed $(basename "$dir")"
 fi
 say "results: $dir"

@@ -53,6 +53,22 @@ pub struct Bench {
     pub runs: u32,
     pub warmup: u32,
     pub approaches: Vec<String>,
+    /// `report`, `point` or `sleep` (runs before workloads existed: report).
+    #[serde(default = "report")]
+    pub workload: String,
+    /// The query count, for point and sleep.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// How long each sleep query waits on the server.
+    #[serde(default)]
+    pub sleep_ms: Option<u32>,
+    /// Latency the proxy added to each direction between client and server.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+}
+
+fn report() -> String {
+    "report".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -29,6 +29,21 @@ pub fn runs(results: &Path) -> Result<Vec<(String, Host)>> {
     Ok(runs)
 }
 
+/// The workload as the index shows it: `point 10000, 5 ms latency`.
+fn workload(bench: &crate::host::Bench) -> String {
+    let mut text = bench.workload.clone();
+    if let Some(n) = bench.count {
+        text.push_str(&format!(" {n}"));
+    }
+    if let Some(ms) = bench.sleep_ms {
+        text.push_str(&format!(" × {ms} ms"));
+    }
+    if let Some(ms) = bench.latency_ms {
+        text.push_str(&format!(", {ms} ms latency"));
+    }
+    text
+}
+
 /// Rewrites `results/README.md`.
 pub fn update(results: &Path) -> Result<()> {
     let runs = runs(results)?;
@@ -38,7 +53,7 @@ pub fn update(results: &Path) -> Result<()> {
          exact command. Compare approaches within a run, as ratios: runs on different machines or \
          days are not comparable in absolute time.\n\n",
     );
-    out.push_str("| run | date | scale | budget | server | optimizer_switch split_materialized | git |\n|---|---|---:|---:|---|---|---|\n");
+    out.push_str("| run | date | workload | scale | budget | server | optimizer_switch split_materialized | git |\n|---|---|---|---:|---:|---|---|---|\n");
     for (name, host) in &runs {
         let split = host
             .server
@@ -49,8 +64,9 @@ pub fn update(results: &Path) -> Result<()> {
             .map_or("—", |(_, v)| v);
         let _ = writeln!(
             out,
-            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {split} | `{}`{} |",
+            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {split} | `{}`{} |",
             host.date,
+            workload(&host.bench),
             host.dataset.meta.get("scale").map_or("—", String::as_str),
             host.bench.budget,
             host.server.version,

@@ -42,6 +42,15 @@ enum Command {
         /// Comma-separated names of the benchmarked commands.
         #[arg(long)]
         approaches: String,
+        #[arg(long, default_value = "report")]
+        workload: String,
+        #[arg(long)]
+        count: Option<u32>,
+        #[arg(long)]
+        sleep_ms: Option<u32>,
+        /// Latency the proxy added to each direction, in milliseconds.
+        #[arg(long)]
+        latency_ms: Option<u64>,
         #[arg(long, value_name = "PATH")]
         hyperfine: Option<PathBuf>,
         #[arg(long, value_name = "PATH")]
@@ -76,6 +85,10 @@ fn main() -> ExitCode {
             runs,
             warmup,
             approaches,
+            workload,
+            count,
+            sleep_ms,
+            latency_ms,
             hyperfine,
             python,
             managed,
@@ -86,6 +99,10 @@ fn main() -> ExitCode {
                 runs,
                 warmup,
                 approaches: approaches.split(',').map(str::to_owned).collect(),
+                sleep_ms: (workload == "sleep").then_some(sleep_ms).flatten(),
+                workload,
+                count,
+                latency_ms,
             };
             write_host(&out, &facts, managed, bench, hyperfine, python)
         }
@@ -137,12 +154,14 @@ fn write_table(dir: &Path) -> Result<()> {
     let host: Host = parse(&dir.join("host.json"))?;
     let export = merge_rounds(dir, &host.bench.approaches)?;
     write(&dir.join("hyperfine.json"), &to_json(&export))?;
-    let cpu_path = dir.join("server-cpu.tsv");
-    let cpu = if cpu_path.is_file() {
-        Some(server_cpu::per_command(&cpu_path)?)
-    } else {
-        None
+    let readings = |file: &str| -> Result<Option<_>> {
+        let path = dir.join(file);
+        path.is_file()
+            .then(|| server_cpu::per_command(&path))
+            .transpose()
     };
+    let cpu = readings("server-cpu.tsv")?;
+    let proxy_cpu = readings("proxy-cpu.tsv")?;
     let profiles = read_profiles(dir, &host.bench.approaches)?;
     let differ = table::disagreeing(&profiles, &host.bench.approaches);
     if !differ.is_empty() {
@@ -152,12 +171,19 @@ fn write_table(dir: &Path) -> Result<()> {
             dir: dir.join("profiles"),
         });
     }
+    let setting = table::Setting {
+        budget: host.bench.budget,
+        cores: host.cores,
+        workload: host.bench.workload.clone(),
+        sleep_ms: host.bench.sleep_ms,
+        latency_ms: host.bench.latency_ms,
+    };
     let table = table::render(
         &export,
         cpu.as_ref(),
+        proxy_cpu.as_ref(),
         &profiles,
-        host.bench.budget,
-        host.cores,
+        &setting,
     );
     write(&dir.join("table.md"), &table)?;
     write(&dir.join("README.md"), &run_readme(dir, &host, &table))
@@ -255,6 +281,23 @@ fn run_readme(dir: &Path, host: &Host, table: &str) -> String {
         meta("seed"),
         meta("generator"),
         host.dataset.verified
+    );
+    let _ = writeln!(
+        out,
+        "- workload: {}{}{}{}",
+        host.bench.workload,
+        host.bench
+            .count
+            .map(|n| format!(", {n} queries"))
+            .unwrap_or_default(),
+        host.bench
+            .sleep_ms
+            .map(|ms| format!(", {ms} ms each"))
+            .unwrap_or_default(),
+        host.bench
+            .latency_ms
+            .map(|ms| format!("; network latency {ms} ms each way (dbio proxy)"))
+            .unwrap_or_default()
     );
     let _ = writeln!(
         out,

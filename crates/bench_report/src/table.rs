@@ -48,6 +48,10 @@ fn blog_speedup(command: &str) -> Option<f64> {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Profile {
     pub max_rss_kib: u64,
+    /// The run's own wall time (from the first query scheduled to the last
+    /// result), without process start-up.
+    #[serde(default)]
+    pub wall_us: Option<u64>,
     pub queries: Vec<ProfileQuery>,
 }
 
@@ -77,13 +81,43 @@ pub fn disagreeing(profiles: &BTreeMap<String, Profile>, order: &[String]) -> Ve
         .collect()
 }
 
+/// What a run's bounds depend on.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub budget: usize,
+    pub cores: usize,
+    pub workload: String,
+    /// Each sleep query's wait, for the sleep workload.
+    pub sleep_ms: Option<u32>,
+    /// One-way latency the proxy added.
+    pub latency_ms: Option<u64>,
+}
+
+impl Setting {
+    /// The lower bound on a run's wall time: the most limiting of the
+    /// server's CPU spread over the cores it can use, the waits spread over
+    /// the connections, and the network round trips spread over the
+    /// connections.
+    fn bound(&self, concurrency: usize, queries: usize, server_cpu: Option<f64>) -> Option<f64> {
+        let lanes = concurrency.min(queries).max(1) as f64;
+        let cpu = server_cpu.map(|c| c / concurrency.min(self.cores).max(1) as f64);
+        let waits = self
+            .sleep_ms
+            .map(|ms| queries as f64 * ms as f64 / 1000.0 / lanes);
+        let network = self
+            .latency_ms
+            .map(|ms| queries as f64 * 2.0 * ms as f64 / 1000.0 / lanes);
+        [cpu, waits, network].into_iter().flatten().reduce(f64::max)
+    }
+}
+
 /// Renders the table for one run.
 pub fn render(
     export: &Export,
     server_cpu: Option<&BTreeMap<String, Vec<f64>>>,
+    proxy_cpu: Option<&BTreeMap<String, Vec<f64>>>,
     profiles: &BTreeMap<String, Profile>,
-    budget: usize,
-    cores: usize,
+    setting: &Setting,
 ) -> String {
     let mean_of = |name: &str| {
         export
@@ -92,49 +126,95 @@ pub fn render(
             .find(|b| b.command == name)
             .map(|b| b.mean)
     };
+    let report = setting.workload == "report";
+    let per_run = |m: Option<&BTreeMap<String, Vec<f64>>>, name: &str| {
+        m.and_then(|m| m.get(name)).and_then(|v| mean(v))
+    };
     let mut out = String::new();
-    out.push_str("| approach | mean ± σ [s] | min … max [s] | user [s] | sys [s] | peak RSS [MiB] | speedup vs single | server CPU [s/run] | bound [s] | bound / mean | blog speedup |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| approach | mean ± σ [s] | min … max [s] | in-process [s] | user [s] | sys [s] | peak RSS [MiB] | queries/s | client CPU / query [µs] | speedup vs single | server CPU [s/run] |");
+    if proxy_cpu.is_some() {
+        out.push_str(" proxy CPU [s/run] |");
+    }
+    out.push_str(" bound [s] | bound / mean |");
+    if report {
+        out.push_str(" blog speedup |");
+    }
+    out.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    if proxy_cpu.is_some() {
+        out.push_str("---:|");
+    }
+    out.push_str("---:|---:|");
+    if report {
+        out.push_str("---:|");
+    }
+    out.push('\n');
     for b in &export.results {
         let concurrency = if blog_name(&b.command) == "test_single" {
             1
         } else {
-            budget
+            setting.budget
         };
-        let cpu = server_cpu
-            .and_then(|m| m.get(&b.command))
-            .and_then(|v| mean(v));
-        let bound = cpu.map(|c| c / concurrency.min(cores).max(1) as f64);
+        let queries = profiles.get(&b.command).map_or(26, |p| p.queries.len());
+        let cpu = per_run(server_cpu, &b.command);
+        let bound = setting.bound(concurrency, queries, cpu);
         let speedup = mean_of(baseline(&b.command)).map(|base| base / b.mean);
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "| {} | {:.3} ± {} | {:.3} … {:.3} | {:.3} | {:.3} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} |",
             b.command,
             b.mean,
             b.stddev.map_or("—".into(), |s| format!("{s:.3}")),
             b.min,
             b.max,
+            profiles
+                .get(&b.command)
+                .and_then(|p| p.wall_us)
+                .map_or("—".into(), |w| format!("{:.3}", w as f64 / 1e6)),
             b.user,
             b.system,
             profiles.get(&b.command).map_or("—".into(), |p| format!(
                 "{:.1}",
                 p.max_rss_kib as f64 / 1024.0
             )),
+            queries as f64 / b.mean,
+            (b.user + b.system) * 1e6 / queries as f64,
             speedup.map_or("—".into(), |s| format!("{s:.2}×")),
             cpu.map_or("—".into(), |c| format!("{c:.2}")),
+        );
+        if proxy_cpu.is_some() {
+            let p = per_run(proxy_cpu, &b.command);
+            let _ = write!(out, " {} |", p.map_or("—".into(), |c| format!("{c:.2}")));
+        }
+        let _ = write!(
+            out,
+            " {} | {} |",
             bound.map_or("—".into(), |c| format!("{c:.2}")),
             bound.map_or("—".into(), |c| format!("{:.0}%", 100.0 * c / b.mean)),
-            blog_speedup(&b.command).map_or("—".into(), |s| format!("{s:.2}×")),
         );
+        if report {
+            let blog = blog_speedup(&b.command).map_or("—".into(), |s| format!("{s:.2}×"));
+            let _ = write!(out, " {blog} |");
+        }
+        out.push('\n');
     }
     out.push_str(
-        "\nspeedup: the single-connection mean of the same language (Rust `test_single`, Python \
-         `py_test_single`) divided by this mean. bound: server CPU per run / min(connections that \
-         run at once, cores); bound / mean near 100% means the server, not the client, is the limit. \
-         peak RSS: the process's own maximum resident memory, from one untimed run. \
-         blog speedup: the blog's published means (single 17.746 s, mt 8.054 s, mt_bounded 8.275 s, \
-         ThreadPool 7.806 s, asyncio 7.642 s; 10 runs on the author's machine, Python) as ratios to its single.\n",
+        "\nin-process: the approach's own wall time in its untimed profile run (first query \
+         scheduled to last result), without process start-up, which hyperfine's mean includes. \
+         queries/s: queries per run / mean. client CPU / query: the process's user + sys time \
+         per run (hyperfine, start-up included) / queries. speedup: the single-connection mean of \
+         the same language (Rust `test_single`, Python `py_test_single`) divided by this mean. \
+         bound: the most limiting of server CPU per run / min(connections that run at once, cores), \
+         for sleep queries × wait / connections, and with added latency queries × round trip / \
+         connections; bound / mean near 100% means that limit, not the client, sets the pace. \
+         peak RSS: the process's own maximum resident memory, from one untimed run.",
     );
+    if report {
+        out.push_str(
+            " blog speedup: the blog's published means (single 17.746 s, mt 8.054 s, mt_bounded 8.275 s, \
+             ThreadPool 7.806 s, asyncio 7.642 s; 10 runs on the author's machine, Python) as ratios to its single.",
+        );
+    }
+    out.push('\n');
     out
 }
 
@@ -157,6 +237,27 @@ mod tests {
     }
 
     #[test]
+    fn bounds_follow_the_workload() {
+        let mut setting = Setting {
+            budget: 5,
+            cores: 2,
+            workload: "sleep".into(),
+            sleep_ms: Some(50),
+            latency_ms: None,
+        };
+        // 100 waits of 50 ms over 5 connections, or over 1.
+        assert_eq!(setting.bound(5, 100, Some(0.1)), Some(1.0));
+        assert_eq!(setting.bound(1, 100, None), Some(5.0));
+        // Fewer queries than connections: each waits once.
+        assert_eq!(setting.bound(5, 2, None), Some(0.05));
+        setting.sleep_ms = None;
+        setting.latency_ms = Some(10);
+        // 1,000 round trips of 20 ms over 5 connections, unless the server's CPU is slower.
+        assert_eq!(setting.bound(5, 1000, Some(1.0)), Some(4.0));
+        assert_eq!(setting.bound(5, 1000, Some(10.0)), Some(5.0));
+    }
+
+    #[test]
     fn speedups_are_per_language_and_bounds_use_concurrency() {
         let export = Export {
             results: vec![
@@ -172,6 +273,7 @@ mod tests {
         let mut profiles = BTreeMap::new();
         let profile = |rows: u64| Profile {
             max_rss_kib: 8 * 1024,
+            wall_us: Some(1_500_000),
             queries: vec![ProfileQuery {
                 label: "A".into(),
                 rows,
@@ -184,7 +286,14 @@ mod tests {
             .map(String::from)
             .to_vec();
         assert_eq!(disagreeing(&profiles, &order), ["py_test_cft"]);
-        let table = render(&export, Some(&cpu), &profiles, 5, 2);
+        let setting = Setting {
+            budget: 5,
+            cores: 2,
+            workload: "report".into(),
+            sleep_ms: None,
+            latency_ms: None,
+        };
+        let table = render(&export, Some(&cpu), None, &profiles, &setting);
         let row = |name: &str| {
             table
                 .lines()

@@ -45,6 +45,14 @@ fn arguments_are_checked_before_any_work() {
             "unknown approach 'test_nope'",
         ),
         (&["--approaches", "py_test_mt"][..], 1, "add --python"),
+        (&["--workload", "bogus"][..], 1, "--workload must be"),
+        (&["--count", "10"][..], 1, "--count applies to"),
+        (
+            &["--workload", "sleep", "--sleep-ms", "0"][..],
+            1,
+            "--sleep-ms must be",
+        ),
+        (&["--latency-ms", "x"][..], 1, "--latency-ms must be"),
     ] {
         let out = bench(args, None);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
@@ -165,7 +173,7 @@ fn quick_run_writes_parsable_results_without_secrets() {
     let peak_rss = row
         .split('|')
         .map(str::trim)
-        .nth(6)
+        .nth(7)
         .expect("peak RSS column");
     assert!(peak_rss.parse::<f64>().is_ok_and(|m| m > 0.0), "{row}");
     assert!(

@@ -109,6 +109,12 @@ enum ServerAction {
         /// Settle first (see `dbio server settle`): for hyperfine's --prepare.
         #[arg(long)]
         settle: bool,
+        /// Also record the CPU seconds of this process (the latency proxy)...
+        #[arg(long, value_name = "PID", requires_all = ["proxy_record", "label"])]
+        proxy_pid: Option<u32>,
+        /// ...appending `LABEL<TAB>SECONDS` to this file.
+        #[arg(long, value_name = "FILE", requires = "proxy_pid")]
+        proxy_record: Option<PathBuf>,
     },
     /// Wait until no query of the benchmark user runs on the server (a
     /// client killed with SIGKILL leaves its queries running); kill those
@@ -255,11 +261,25 @@ fn server_action(server: &Server, action: ServerAction, progress: &Progress) -> 
             record,
             label,
             settle,
+            proxy_pid,
+            proxy_record,
         } => {
             if settle {
                 server.settle(SETTLE_WAIT, progress)?;
             }
-            record_cpu(server, record, label)?;
+            let seconds = server.cpu_seconds().ok_or_else(|| {
+                DbioError::Usage(format!(
+                    "no managed server running at {}",
+                    server.home().display()
+                ))
+            })?;
+            record_cpu(seconds, record, label.as_deref())?;
+            if let (Some(pid), Some(file)) = (proxy_pid, proxy_record) {
+                let seconds = dbio::server::cpu_seconds_of(pid).ok_or_else(|| {
+                    DbioError::Usage(format!("no process {pid} (the latency proxy) is running"))
+                })?;
+                record_cpu(seconds, Some(file), label.as_deref())?;
+            }
         }
         ServerAction::Settle { wait } => {
             server.settle(Duration::from_secs(wait), progress)?;
@@ -366,14 +386,8 @@ fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// `dbio server cpu`: print the server's CPU seconds, or append them to a file.
-fn record_cpu(server: &Server, record: Option<PathBuf>, label: Option<String>) -> Result<()> {
-    let seconds = server.cpu_seconds().ok_or_else(|| {
-        DbioError::Usage(format!(
-            "no managed server running at {}",
-            server.home().display()
-        ))
-    })?;
+/// `dbio server cpu`: print CPU seconds, or append them to a file with a label.
+fn record_cpu(seconds: f64, record: Option<PathBuf>, label: Option<&str>) -> Result<()> {
     match (record, label) {
         (Some(path), Some(label)) => {
             use std::io::Write;

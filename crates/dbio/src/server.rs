@@ -807,15 +807,20 @@ impl Server {
     /// CPU seconds (user + system) the running server has used so far, from
     /// `/proc/<pid>/stat`; `None` when it is not running.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let pid = self.running_pid()?;
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: u64 = fields.get(11)?.parse().ok()?;
-        let stime: u64 = fields.get(12)?.parse().ok()?;
-        Some((utime + stime) as f64 / clock_ticks_per_second())
+        cpu_seconds_of(self.running_pid()?)
     }
+}
+
+/// CPU seconds (user + system) process `pid` has used so far, from
+/// `/proc/<pid>/stat`; `None` when there is no such process.
+pub fn cpu_seconds_of(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / clock_ticks_per_second())
 }
 
 fn clock_ticks_per_second() -> f64 {
