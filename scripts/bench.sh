@@ -41,6 +41,8 @@ results/README.md. Installs what is missing when it can.
                       on the server, default 100 x 50 ms)
   --count N           queries for point and sleep
   --sleep-ms MS       each sleep query's wait (default 50)
+  --server-cpus N     pin the managed server to N CPUs (a small server's regime on a big
+                      machine; default: all)
   --latency-ms MS     put dbio's latency proxy between every approach and the managed
                       server: MS more each way (a round trip gains 2 x MS)
   --optimizer-switch FLAGS
@@ -57,7 +59,7 @@ USAGE
 }
 
 runs="" warmup="" scale="" seed=42 budget=5 approaches="" python=0 quick=0 commit=0 out="" switch=""
-workload=report count="" sleep_ms=50 latency=""
+workload=report count="" sleep_ms=50 latency="" server_cpus=""
 original_args="$*"
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
@@ -70,6 +72,7 @@ while [ $# -gt 0 ]; do
     --count) need "$@"; count=$2; shift 2 ;;
     --sleep-ms) need "$@"; sleep_ms=$2; shift 2 ;;
     --latency-ms) need "$@"; latency=$2; shift 2 ;;
+    --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
     --connections) need "$@"; budget=$2; shift 2 ;;
     --approaches) need "$@"; approaches=$2; shift 2 ;;
     --optimizer-switch) need "$@"; switch=$2; shift 2 ;;
@@ -96,6 +99,7 @@ case "$workload" in report|point|sleep) ;; *) die "--workload must be report, po
 [ -z "$count" ] || [ "$workload" != report ] || die "--count applies to --workload point and sleep; the report is 26 queries"
 { is_count "$sleep_ms" && [ "$sleep_ms" -ge 1 ]; } || die "--sleep-ms must be a whole number ≥ 1, not '$sleep_ms'"
 [ -z "$latency" ] || is_count "$latency" || die "--latency-ms must be a whole number of milliseconds, not '$latency'"
+[ -z "$server_cpus" ] || { is_count "$server_cpus" && [ "$server_cpus" -ge 1 ]; } || die "--server-cpus must be a whole number ≥ 1, not '$server_cpus'"
 
 known=",$RUST_APPROACHES,"
 if [ "$python" = 1 ]; then known="$known$PY_APPROACHES,"; fi
@@ -151,13 +155,14 @@ if [ -n "$count" ]; then export DBIO_COUNT=$count; else unset DBIO_COUNT; fi
 if [ "$managed" = 1 ]; then
   say "== dbio up --scale $scale --seed $seed"
   # Always explicit: a switch set by an earlier run would otherwise persist.
-  up_args=(up --scale "$scale" --seed "$seed" --optimizer-switch "${switch:-default}")
+  up_args=(up --scale "$scale" --seed "$seed" --optimizer-switch "${switch:-default}" --server-cpus "${server_cpus:-all}")
   "$BIN/dbio" "${up_args[@]}" >/dev/null
   # For the Python scripts; never printed.
   DATABASE_URL=$("$BIN/dbio" url --reveal)
   export DATABASE_URL
 else
   [ -z "$switch" ] || die "--optimizer-switch applies to the managed server; set it on your own server instead"
+  [ -z "$server_cpus" ] || die "--server-cpus applies to the managed server"
   say "== dbio load --scale $scale --seed $seed (into DATABASE_URL)"
   "$BIN/dbio" load --scale "$scale" --seed "$seed"
 fi
@@ -217,6 +222,7 @@ host_args=(host --out "$dir/host.json" --facts "$facts" --bench-command "scripts
   --hyperfine "$HYPERFINE" --workload "$workload" --sleep-ms "$sleep_ms")
 if [ -n "$count" ]; then host_args+=(--count "$count"); fi
 if [ -n "$latency" ]; then host_args+=(--latency-ms "$latency"); fi
+if [ -n "$server_cpus" ]; then host_args+=(--server-cpus "$server_cpus"); fi
 if [ -n "$PY" ]; then host_args+=(--python "$PY"); fi
 if [ "$managed" = 1 ]; then host_args+=(--managed); fi
 "$BIN/bench-report" "${host_args[@]}"

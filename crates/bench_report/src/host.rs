@@ -65,6 +65,9 @@ pub struct Bench {
     /// Latency the proxy added to each direction between client and server.
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// CPUs the managed server was pinned to (`None`: all of the machine's).
+    #[serde(default)]
+    pub server_cpus: Option<u32>,
 }
 
 fn report() -> String {

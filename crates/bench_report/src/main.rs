@@ -20,6 +20,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Record the machine, server, dataset and benchmark parameters as JSON.
@@ -51,6 +53,9 @@ enum Command {
         /// Latency the proxy added to each direction, in milliseconds.
         #[arg(long)]
         latency_ms: Option<u64>,
+        /// CPUs the managed server was pinned to.
+        #[arg(long)]
+        server_cpus: Option<u32>,
         #[arg(long, value_name = "PATH")]
         hyperfine: Option<PathBuf>,
         #[arg(long, value_name = "PATH")]
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
             count,
             sleep_ms,
             latency_ms,
+            server_cpus,
             hyperfine,
             python,
             managed,
@@ -103,6 +109,7 @@ fn main() -> ExitCode {
                 workload,
                 count,
                 latency_ms,
+                server_cpus,
             };
             write_host(&out, &facts, managed, bench, hyperfine, python)
         }
@@ -173,7 +180,11 @@ fn write_table(dir: &Path) -> Result<()> {
     }
     let setting = table::Setting {
         budget: host.bench.budget,
-        cores: host.cores,
+        // The server's cores: the machine's, or those it was pinned to.
+        cores: host
+            .bench
+            .server_cpus
+            .map_or(host.cores, |n| (n as usize).min(host.cores)),
         workload: host.bench.workload.clone(),
         sleep_ms: host.bench.sleep_ms,
         latency_ms: host.bench.latency_ms,
@@ -268,6 +279,13 @@ fn run_readme(dir: &Path, host: &Host, table: &str) -> String {
         host.server.innodb_buffer_pool_size >> 20,
         host.server.max_connections
     );
+    if let Some(n) = host.bench.server_cpus {
+        let _ = writeln!(
+            out,
+            "- server pinned to {n} of the machine's {} CPUs",
+            host.cores
+        );
+    }
     let _ = writeln!(
         out,
         "- optimizer_switch: `{}`",

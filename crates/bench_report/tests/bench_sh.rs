@@ -53,6 +53,7 @@ fn arguments_are_checked_before_any_work() {
             "--sleep-ms must be",
         ),
         (&["--latency-ms", "x"][..], 1, "--latency-ms must be"),
+        (&["--server-cpus", "0"][..], 1, "--server-cpus must be"),
     ] {
         let out = bench(args, None);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));

@@ -148,6 +148,10 @@ struct ServerArgs {
     /// InnoDB buffer pool size in MiB (default 1024).
     #[arg(long, value_name = "MIB")]
     buffer_pool_mib: Option<u64>,
+    /// Pin the server to N CPUs (a small server's regime on a big machine);
+    /// persists across restarts until set again; 'all' unpins it.
+    #[arg(long, value_name = "N|all", value_parser = parse_cpus)]
+    server_cpus: Option<u32>,
 }
 
 impl ServerArgs {
@@ -155,6 +159,7 @@ impl ServerArgs {
         ServerSettings {
             optimizer_switch: self.optimizer_switch.clone(),
             buffer_pool_mib: self.buffer_pool_mib,
+            server_cpus: self.server_cpus,
         }
     }
 }
@@ -162,6 +167,18 @@ impl ServerArgs {
 impl DataArgs {
     fn spec(&self) -> Result<Spec> {
         Spec::new(self.scale, self.seed).map_err(DbioError::Usage)
+    }
+}
+
+/// `--server-cpus`: a count of at least 1, or `all` (stored as 0: unpinned).
+fn parse_cpus(text: &str) -> std::result::Result<u32, String> {
+    if text == "all" {
+        return Ok(0);
+    }
+    match text.parse::<u32>() {
+        Ok(0) => Err("must be at least 1 (or `all`)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of CPUs (or `all`)")),
     }
 }
 

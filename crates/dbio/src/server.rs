@@ -59,6 +59,10 @@ pub struct ServerSettings {
     pub optimizer_switch: Option<String>,
     /// InnoDB buffer pool, MiB.
     pub buffer_pool_mib: Option<u64>,
+    /// How many CPUs the server may use (the first N this machine allows
+    /// dbio); `None`: all. Requested as 0, it means "all again".
+    #[serde(default)]
+    pub server_cpus: Option<u32>,
 }
 
 impl ServerSettings {
@@ -79,6 +83,11 @@ impl ServerSettings {
         }
         if other.buffer_pool_mib.is_some() {
             self.buffer_pool_mib = other.buffer_pool_mib;
+        }
+        match other.server_cpus {
+            Some(0) => self.server_cpus = None,
+            Some(n) => self.server_cpus = Some(n),
+            None => {}
         }
     }
 }
@@ -108,6 +117,8 @@ pub struct Status {
     pub optimizer_switch: Option<String>,
     pub buffer_pool_bytes: Option<u64>,
     pub max_connections: Option<u64>,
+    /// The CPUs the server process may run on (`Cpus_allowed_list`).
+    pub cpus: Option<String>,
 }
 
 impl std::fmt::Display for Status {
@@ -129,6 +140,9 @@ impl std::fmt::Display for Status {
         }
         if let Some(m) = self.max_connections {
             writeln!(f, "max_connections:  {m}")?;
+        }
+        if let Some(c) = &self.cpus {
+            writeln!(f, "cpus:             {c}")?;
         }
         if let Some(s) = &self.optimizer_switch {
             writeln!(f, "optimizer_switch: {s}")?;
@@ -267,6 +281,15 @@ impl Server {
     /// later start.
     pub fn start(&self, requested: &ServerSettings, progress: &Progress) -> Result<bool> {
         let _lock = self.lock()?;
+        if let Some(n) = requested.server_cpus.filter(|n| *n > 0) {
+            let allowed = allowed_cpus();
+            if n as usize > allowed.len() {
+                return Err(DbioError::Usage(format!(
+                    "--server-cpus {n}: this machine lets dbio use {} CPUs",
+                    allowed.len()
+                )));
+            }
+        }
         let saved = self.settings()?;
         let bootstrapped = self.bootstrapped_marker().exists();
         if let Some(pid) = self.live_pid(&self.legacy_pid_file()) {
@@ -300,7 +323,7 @@ impl Server {
                     "starting {} on 127.0.0.1:{port}",
                     binary.display()
                 ));
-                self.spawn_and_wait(&binary, Mode::Serve)?;
+                self.spawn_and_wait(&binary, Mode::Serve, cpus_for(&for_start))?;
                 if !bootstrapped {
                     let marker = self.bootstrapped_marker();
                     fs::write(&marker, b"").ctx("cannot write", &marker)?;
@@ -317,6 +340,18 @@ impl Server {
                 true
             }
         };
+        if !started && requested.server_cpus.is_some() {
+            // Running: pin it now (every thread; new ones inherit).
+            let mut settings = self.settings()?;
+            settings.merge(&ServerSettings {
+                server_cpus: requested.server_cpus,
+                ..ServerSettings::default()
+            });
+            if let Some(pid) = self.running_pid() {
+                pin_process(pid, &cpus_for(&settings).unwrap_or_else(allowed_cpus))?;
+            }
+            self.save_settings(&settings)?;
+        }
         let mut conn = self.admin_conn()?;
         // Homes made before accounts were secured at bootstrap are fixed here.
         secure_accounts(&mut conn)?;
@@ -469,7 +504,7 @@ impl Server {
         if let Some(owner) = owner {
             owner.chown_tree(&self.data_dir())?;
         }
-        let mut child = self.spawn_and_wait(binary, Mode::Bootstrap)?;
+        let mut child = self.spawn_and_wait(binary, Mode::Bootstrap, None)?;
         progress("securing the accounts (the server is not on the network yet)");
         let password = generate_password()?;
         let path = ServerState::password_path(&self.home);
@@ -557,7 +592,12 @@ impl Server {
 
     /// Starts the server and waits until it takes connections; returns the
     /// child so that a caller that stops it again can reap it.
-    fn spawn_and_wait(&self, binary: &Path, mode: Mode) -> Result<std::process::Child> {
+    fn spawn_and_wait(
+        &self,
+        binary: &Path,
+        mode: Mode,
+        cpus: Option<Vec<usize>>,
+    ) -> Result<std::process::Child> {
         let _ = fs::remove_file(self.socket());
         let log = self.error_log();
         let out = OpenOptions::new()
@@ -566,15 +606,30 @@ impl Server {
             .open(&log)
             .ctx("cannot open", &log)?;
         let err = out.try_clone().ctx("cannot open", &log)?;
-        let mut child = Command::new(binary)
-            .arg(format!("--defaults-file={}", self.cnf().display()))
+        let mut cmd = Command::new(binary);
+        cmd.arg(format!("--defaults-file={}", self.cnf().display()))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             // Its own process group: a Ctrl-C meant for dbio does not stop it.
-            .process_group(0)
-            .spawn()
-            .ctx("cannot start the server", binary)?;
+            .process_group(0);
+        if let Some(cpus) = cpus {
+            // Pinned before exec, so that every thread the server starts
+            // inherits the set.
+            let set = cpu_set(&cpus);
+            // SAFETY: the closure only calls sched_setaffinity, which is
+            // async-signal-safe, on a set built before the fork.
+            #[allow(unsafe_code)]
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd.spawn().ctx("cannot start the server", binary)?;
         let deadline = Instant::now() + START_DEADLINE;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
@@ -695,6 +750,7 @@ impl Server {
             optimizer_switch: None,
             buffer_pool_bytes: None,
             max_connections: None,
+            cpus: pid.and_then(cpus_of),
         };
         if pid.is_some()
             && let Ok(mut conn) = self.admin_conn()
@@ -828,6 +884,94 @@ fn clock_ticks_per_second() -> f64 {
     #[allow(unsafe_code)]
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
+/// The CPUs `settings` give the server, or `None` for all.
+fn cpus_for(settings: &ServerSettings) -> Option<Vec<usize>> {
+    let n = settings.server_cpus? as usize;
+    Some(allowed_cpus().into_iter().take(n).collect())
+}
+
+/// The CPUs this process may run on, in order.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity fills it.
+    #[allow(unsafe_code)]
+    let set = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect();
+        }
+        set
+    };
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: CPU_ISSET reads a bit of a valid set.
+        .filter(|&cpu| {
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::CPU_ISSET(cpu, &set)
+            }
+        })
+        .collect()
+}
+
+fn cpu_set(cpus: &[usize]) -> libc::cpu_set_t {
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET writes a bit of it.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &cpu in cpus {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        set
+    }
+}
+
+/// Pins every thread of the running process `pid` to `cpus`, until no new
+/// thread appears (threads it starts later inherit from their creator).
+fn pin_process(pid: u32, cpus: &[usize]) -> Result<()> {
+    let set = cpu_set(cpus);
+    let mut done = std::collections::BTreeSet::new();
+    loop {
+        let tasks: Vec<libc::pid_t> = fs::read_dir(format!("/proc/{pid}/task"))
+            .ctx(
+                "cannot list the server's threads",
+                format!("/proc/{pid}/task"),
+            )?
+            .flatten()
+            .filter_map(|t| t.file_name().to_str()?.parse().ok())
+            .filter(|t| !done.contains(t))
+            .collect();
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        for tid in tasks {
+            // SAFETY: sched_setaffinity reads a valid set; a thread that has
+            // exited meanwhile fails harmlessly.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set);
+            }
+            done.insert(tid);
+        }
+    }
+}
+
+/// The CPUs process `pid` may run on, as the kernel lists them (`0-1`).
+pub fn cpus_of(pid: u32) -> Option<String> {
+    cpus_allowed(&format!("/proc/{pid}/status"))
+}
+
+/// The CPUs thread `tid` of process `pid` may run on.
+pub fn cpus_of_task(pid: u32, tid: &str) -> Option<String> {
+    cpus_allowed(&format!("/proc/{pid}/task/{tid}/status"))
+}
+
+fn cpus_allowed(status: &str) -> Option<String> {
+    fs::read_to_string(status)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(|l| l.trim().to_owned())
 }
 
 /// How a server is started.

@@ -17,6 +17,7 @@ fn start_stop_restart_and_recover_from_a_crash() {
     let settings = ServerSettings {
         optimizer_switch: Some("split_materialized=off".into()),
         buffer_pool_mib: Some(64),
+        server_cpus: None,
     };
     let scratch = Scratch::start("lifecycle", &settings);
     let server = &scratch.server;
@@ -100,6 +101,7 @@ fn optimizer_switch_can_be_changed_on_a_running_server() {
     let changed = ServerSettings {
         optimizer_switch: Some("derived_merge=off".into()),
         buffer_pool_mib: None,
+        ..ServerSettings::default()
     };
     assert!(
         !scratch
@@ -114,6 +116,7 @@ fn optimizer_switch_can_be_changed_on_a_running_server() {
     let reset = ServerSettings {
         optimizer_switch: Some("default".into()),
         buffer_pool_mib: None,
+        ..ServerSettings::default()
     };
     assert!(!scratch.server.start(&reset, &no_progress()).expect("start"));
     assert_eq!(
@@ -153,6 +156,7 @@ fn a_rejected_optimizer_switch_is_not_saved() {
     let typo = ServerSettings {
         optimizer_switch: Some("split_materialised=off".into()),
         buffer_pool_mib: None,
+        ..ServerSettings::default()
     };
     let err = server.start(&typo, &no_progress()).expect_err("a typo");
     let text = common::error::chain(&err);
@@ -457,4 +461,75 @@ fn settle_waits_for_leftover_queries_then_kills_them() {
             .expect("settle"),
         Settled::default()
     );
+}
+
+/// `--server-cpus`: a big machine can play a small server. The server's
+/// every thread is pinned (read from /proc), across a restart, and a count
+/// above the machine's CPUs is refused.
+#[test]
+fn server_cpus_pins_every_thread_and_survives_a_restart() {
+    let one = ServerSettings {
+        server_cpus: Some(1),
+        ..ServerSettings::default()
+    };
+    let scratch = Scratch::start("cpus", &one);
+    let server = &scratch.server;
+    let pinned = |pid: u32| -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("tasks")
+            .flatten()
+            .filter_map(|t| dbio::server::cpus_of_task(pid, &t.file_name().to_string_lossy()))
+            .collect()
+    };
+    let check = |what: &str| {
+        let status = server.status();
+        let pid = status.pid.expect("running");
+        let cpus = status.cpus.expect("cpus");
+        assert!(!cpus.contains(['-', ',']), "{what}: {cpus}");
+        let threads = pinned(pid);
+        assert!(threads.len() > 3, "{what}: {threads:?}");
+        assert!(threads.iter().all(|c| *c == cpus), "{what}: {threads:?}");
+    };
+    check("first start");
+    server.stop(&no_progress()).expect("stop");
+    server
+        .start(&ServerSettings::default(), &no_progress())
+        .expect("restart");
+    check("after a restart");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    let too_many = ServerSettings {
+        server_cpus: Some(cores + 1),
+        ..ServerSettings::default()
+    };
+    let err = server
+        .start(&too_many, &no_progress())
+        .expect_err("too many");
+    assert!(
+        common::error::chain(&err).contains(&format!("use {cores} CPUs")),
+        "{}",
+        common::error::chain(&err)
+    );
+    // 0 is refused on the command line (`all` unpins).
+    let out = Command::new(env!("CARGO_BIN_EXE_dbio"))
+        .args([
+            "--home",
+            &server.home().display().to_string(),
+            "server",
+            "start",
+            "--server-cpus",
+            "0",
+        ])
+        .output()
+        .expect("dbio");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
+    if cores > 1 {
+        let all = ServerSettings {
+            server_cpus: Some(0),
+            ..ServerSettings::default()
+        };
+        server.start(&all, &no_progress()).expect("unpin");
+        let cpus = server.status().cpus.expect("cpus");
+        assert!(cpus.contains(['-', ',']), "unpinned: {cpus}");
+    }
 }
