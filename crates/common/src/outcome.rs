@@ -33,6 +33,14 @@ impl Clock {
     }
 }
 
+/// When a query was submitted (the approach decided to run it) and when it
+/// had its connection and was sent: microseconds from the execution's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub submitted_us: u64,
+    pub connected_us: u64,
+}
+
 /// Ends one query for either driver: the gauge drops before the connection
 /// goes back to the pool (its next user counts it again), a connection the
 /// failure broke is discarded, and the result is stamped with when the
@@ -42,17 +50,17 @@ pub fn end_query<C>(
     held: GaugeGuard<'_>,
     outcome: Result<RowSink, Error>,
     query: &Query,
-    started_us: u64,
+    sent: Sent,
     exec: &Execution,
 ) -> Result<QueryResult, Error> {
+    let finished_us = exec.clock.offset_us();
     if outcome.as_ref().is_err_and(Error::connection_lost) {
         lease.discard();
     }
     let connection_id = lease.id();
     drop(held);
     drop(lease);
-    let finished_us = exec.clock.offset_us();
-    Ok(outcome?.finish(&query.label, started_us, finished_us, Some(connection_id)))
+    Ok(outcome?.finish(&query.label, sent, finished_us, Some(connection_id)))
 }
 
 /// One execution of the query list: the clock that times it and the gauge
@@ -124,27 +132,44 @@ pub struct QueryResult {
     pub digest: String,
     /// The first row in text form (`None` for SQL NULL); empty result: `None`.
     pub first_row: Option<Vec<Option<String>>>,
-    /// Offsets from the run's start, in microseconds: when the query was
-    /// scheduled to run (before waiting for a connection) and when its last
-    /// row arrived.
-    pub started_us: u64,
+    /// Offsets from the execution's start, in microseconds, the same in
+    /// every approach: when the approach decided to run the query (before
+    /// any wait for a permit, a worker or a connection), when it had its
+    /// connection and was sent, when its first row arrived (the end of the
+    /// result for an empty one) and when its last row did. Queue wait is
+    /// `connected - submitted`, time to first row `first_row - connected`.
+    pub submitted_us: u64,
+    pub connected_us: u64,
+    pub first_row_us: u64,
     pub finished_us: u64,
-    /// The server's connection (thread) id, when the driver knows it without
-    /// asking the server (the `mysql` driver does, sqlx does not).
+    /// The server's id of the connection that ran it.
     pub connection_id: Option<u64>,
 }
 
 /// Collects one query's rows as they stream in: the count, the digest and
 /// the first row. Both drivers feed it the same text values, so both
 /// produce the same [`QueryResult`] for the same rows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RowSink {
+    clock: Clock,
     digest: crate::digest::Digest,
     rows: u64,
     first_row: Option<Vec<Option<String>>>,
+    first_row_us: Option<u64>,
 }
 
 impl RowSink {
+    /// A sink that stamps the first row's arrival on `exec`'s clock.
+    pub fn new(exec: &Execution) -> RowSink {
+        RowSink {
+            clock: exec.clock,
+            digest: crate::digest::Digest::default(),
+            rows: 0,
+            first_row: None,
+            first_row_us: None,
+        }
+    }
+
     /// Adds one row, given as its values in text form (`None` for NULL).
     pub fn row(&mut self, values: &[Option<&[u8]>]) {
         let mut hasher = crate::digest::RowHasher::default();
@@ -153,6 +178,7 @@ impl RowSink {
         }
         self.digest.add_row(hasher);
         if self.rows == 0 {
+            self.first_row_us = Some(self.clock.offset_us());
             let text = |v: &Option<&[u8]>| v.map(|v| String::from_utf8_lossy(v).into_owned());
             self.first_row = Some(values.iter().map(text).collect());
         }
@@ -162,7 +188,7 @@ impl RowSink {
     pub fn finish(
         self,
         label: &str,
-        started_us: u64,
+        sent: Sent,
         finished_us: u64,
         connection_id: Option<u64>,
     ) -> QueryResult {
@@ -171,7 +197,9 @@ impl RowSink {
             rows: self.rows,
             digest: self.digest.hex(),
             first_row: self.first_row,
-            started_us,
+            submitted_us: sent.submitted_us,
+            connected_us: sent.connected_us,
+            first_row_us: self.first_row_us.unwrap_or(finished_us),
             finished_us,
             connection_id,
         }

@@ -18,7 +18,7 @@ use common::error::{DbError, Error};
 use common::interrupt;
 use std::marker::PhantomData;
 
-use common::outcome::{Execution, QueryResult, RowSink, end_query};
+use common::outcome::{Execution, QueryResult, RowSink, Sent, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
 use common::{Approach, ConnConfig, Report, RunConfig};
@@ -162,16 +162,29 @@ impl BlockingRunner {
     }
 
     /// Takes a connection from the pool (waiting while the budget is in use),
-    /// runs `query` on it and returns the connection.
+    /// runs `query` on it and returns the connection; submitted now.
     pub fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
-        let started_us = exec.clock.offset_us();
+        self.run_from(query, exec, exec.clock.offset_us())
+    }
+
+    /// [`BlockingRunner::run`] for a query submitted at `submitted_us`.
+    pub fn run_from(
+        &self,
+        query: &Query,
+        exec: &Execution,
+        submitted_us: u64,
+    ) -> Result<QueryResult, Error> {
         let mut lease = self.connection()?;
         let held = exec.gauge.hold();
         query.fits(lease.max_packet())?;
+        let sent = Sent {
+            submitted_us,
+            connected_us: exec.clock.offset_us(),
+        };
         let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = (|| {
             let mut result = lease.conn().query_iter(query.sql.as_str()).map_err(fail)?;
-            let mut sink = RowSink::default();
+            let mut sink = RowSink::new(exec);
             // The first result set is the query's (templates hold one statement).
             if let Some(set) = result.iter() {
                 for row in set {
@@ -182,7 +195,7 @@ impl BlockingRunner {
             }
             Ok(sink)
         })();
-        end_query(lease, held, outcome, query, started_us, exec)
+        end_query(lease, held, outcome, query, sent, exec)
     }
 }
 
@@ -213,9 +226,20 @@ pub struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Runs one query on a connection from the pool.
+    /// Now, on the execution's clock: when a query is submitted.
+    pub fn now_us(&self) -> u64 {
+        self.exec.clock.offset_us()
+    }
+
+    /// Runs one query on a connection from the pool, submitted now.
     pub fn query(&self, query: &Query) -> Result<QueryResult, Error> {
         self.runner.run(query, self.exec)
+    }
+
+    /// Runs one query that was submitted at `submitted_us` (before waiting
+    /// for a permit or a worker).
+    pub fn query_from(&self, query: &Query, submitted_us: u64) -> Result<QueryResult, Error> {
+        self.runner.run_from(query, self.exec, submitted_us)
     }
 }
 

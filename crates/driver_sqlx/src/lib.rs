@@ -19,7 +19,7 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use common::error::{DbError, Error};
 use common::interrupt;
-use common::outcome::{Execution, QueryResult, RowSink, end_query};
+use common::outcome::{Execution, QueryResult, RowSink, Sent, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
 use common::settings::ConnConfig;
@@ -149,9 +149,14 @@ impl AsyncRunner {
             .collect()
     }
 
-    /// Takes a connection from the pool, runs `query` on it and returns it.
-    pub async fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
-        let started_us = exec.clock.offset_us();
+    /// Takes a connection from the pool, runs `query` on it and returns it;
+    /// the query was submitted at `submitted_us` (when its task was spawned).
+    pub async fn run(
+        &self,
+        query: &Query,
+        exec: &Execution,
+        submitted_us: u64,
+    ) -> Result<QueryResult, Error> {
         let mut lease = self
             .pool
             .get_async(|| async {
@@ -165,10 +170,14 @@ impl AsyncRunner {
             .await?;
         let held = exec.gauge.hold();
         query.fits(lease.max_packet())?;
+        let sent = Sent {
+            submitted_us,
+            connected_us: exec.clock.offset_us(),
+        };
         let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = async {
             let mut rows = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(lease.conn());
-            let mut sink = RowSink::default();
+            let mut sink = RowSink::new(exec);
             while let Some(row) = rows.try_next().await.map_err(fail)? {
                 let values = (0..row.len())
                     .map(|i| text(&row, i))
@@ -178,7 +187,7 @@ impl AsyncRunner {
             Ok(sink)
         }
         .await;
-        end_query(lease, held, outcome, query, started_us, exec)
+        end_query(lease, held, outcome, query, sent, exec)
     }
 
     /// Closes every idle connection (`COM_QUIT`), so that the server sees

@@ -67,6 +67,36 @@ fn every_workload_returns_the_same_rows_in_every_approach() {
     }
 }
 
+/// The per-query timestamps mean the same in every approach: with 8 sleeps
+/// of 30 ms on 2 connections, every query spends its 30 ms between being
+/// sent and its row, and in every concurrent approach some query waited
+/// at least that long between being submitted and being sent.
+#[test]
+fn timestamps_show_queue_waits_and_server_time() {
+    let wait_us = 30_000;
+    let mut cfg = run_config(&shared().url, 2);
+    cfg.workload = Workload::Sleep;
+    cfg.queries = workload_queries(Workload::Sleep, 8, 30);
+    for (name, f) in APPROACHES {
+        let report = run(name, f, &cfg);
+        for q in &report.queries {
+            assert!(q.first_row_us - q.connected_us >= wait_us, "{name}: {q:?}");
+        }
+        let longest_queue = report
+            .queries
+            .iter()
+            .map(|q| q.connected_us - q.submitted_us)
+            .max()
+            .unwrap_or(0);
+        if name != "test_single" {
+            assert!(
+                longest_queue >= wait_us,
+                "{name}: longest queue wait {longest_queue} µs"
+            );
+        }
+    }
+}
+
 /// The workspace is the list of approaches (bench.sh reads `crates/test_*`);
 /// the table of entry points must name each of them once.
 #[test]
@@ -105,7 +135,10 @@ fn every_query_runs_exactly_once_and_keeps_its_own_result() {
                 q.label
             );
             assert!(
-                q.started_us <= q.finished_us && q.finished_us <= report.wall_us,
+                q.submitted_us <= q.connected_us
+                    && q.connected_us <= q.first_row_us
+                    && q.first_row_us <= q.finished_us
+                    && q.finished_us <= report.wall_us,
                 "{name}: {q:?}"
             );
         }
@@ -265,7 +298,9 @@ fn json_report_has_every_field_and_no_password() {
             "rows",
             "digest",
             "first_row",
-            "started_us",
+            "submitted_us",
+            "connected_us",
+            "first_row_us",
             "finished_us",
             "connection_id",
         ] {

@@ -35,7 +35,10 @@ impl Approach for TestAsyncStd {
                 .map(|i| {
                     let (runner, exec, queries) =
                         (Arc::clone(&self.0), Arc::clone(&exec), Arc::clone(&queries));
-                    async_std::task::spawn(async move { runner.run(&queries[i], &exec).await })
+                    let submitted = exec.clock.offset_us();
+                    async_std::task::spawn(async move {
+                        runner.run(&queries[i], &exec, submitted).await
+                    })
                 })
                 .collect();
             // async-std's JoinHandle re-raises a task's panic here; nothing to map.

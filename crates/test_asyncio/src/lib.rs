@@ -57,7 +57,8 @@ impl Approach for TestAsyncio {
                         Arc::clone(&exec),
                         Arc::clone(&queries),
                     );
-                    tokio::spawn(async move { runner.run(&queries[i], &exec).await })
+                    let submitted = exec.clock.offset_us();
+                    tokio::spawn(async move { runner.run(&queries[i], &exec, submitted).await })
                 })
                 .collect();
             let mut outcomes = Vec::with_capacity(tasks.len());

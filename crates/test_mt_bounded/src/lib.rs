@@ -57,8 +57,9 @@ impl Schedule for Gated {
         std::thread::scope(|s| {
             let threads = run.queries.iter().map(|q| {
                 let thread = std::thread::Builder::new().spawn_scoped(s, || {
+                    let submitted = run.now_us();
                     let _permit = gate.acquire();
-                    run.query(q)
+                    run.query_from(q, submitted)
                 });
                 (q, thread)
             });

@@ -17,11 +17,12 @@ pub struct Workers;
 impl Schedule for Workers {
     fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
         let workers = run.budget.min(run.queries.len()).max(1);
-        let (jobs_tx, jobs_rx) = channel::unbounded::<&Query>();
+        let (jobs_tx, jobs_rx) = channel::unbounded::<(&Query, u64)>();
         let (done_tx, done_rx) = channel::unbounded();
         for q in run.queries {
-            // The receiver lives until the scope below ends: cannot fail.
-            let _ = jobs_tx.send(q);
+            // Submitted as queued, like ThreadPoolExecutor.submit. The
+            // receiver lives until the scope below ends: cannot fail.
+            let _ = jobs_tx.send((q, run.now_us()));
         }
         drop(jobs_tx);
         let (outcomes, died) = std::thread::scope(|s| {
@@ -29,8 +30,8 @@ impl Schedule for Workers {
                 .map(|_| {
                     let (jobs, done) = (jobs_rx.clone(), done_tx.clone());
                     s.spawn(move || {
-                        for q in jobs {
-                            let _ = done.send(run.query(q));
+                        for (q, submitted) in jobs {
+                            let _ = done.send(run.query_from(q, submitted));
                         }
                     })
                 })
