@@ -6,7 +6,8 @@
 //! - [`hyperfine`]: hyperfine's JSON export, as written by `--export-json`;
 //! - [`server_cpu`]: the managed server's CPU seconds, read before and after
 //!   every timed run by hyperfine's `--prepare`/`--conclude`;
-//! - [`table`]: the Markdown table, with the blog's published ratios;
+//! - [`table`]: the Markdown table, with the blog's published ratios, and
+//!   the verdicts, with [`stats`]' confidence intervals;
 //! - [`index`]: `results/README.md`, an index of runs and the latest table.
 //!
 //! Nothing here measures or connects: it reads what bench.sh recorded,
@@ -16,6 +17,7 @@ pub mod host;
 pub mod hyperfine;
 pub mod index;
 pub mod server_cpu;
+pub mod stats;
 pub mod table;
 
 /// The blog's published means (10 runs each, on the author's machine), by

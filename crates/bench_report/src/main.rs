@@ -195,7 +195,7 @@ fn write_table(dir: &Path) -> Result<()> {
         proxy_cpu.as_ref(),
         &profiles,
         &setting,
-    );
+    ) + &table::verdicts(&export);
     write(&dir.join("table.md"), &table)?;
     write(&dir.join("README.md"), &run_readme(dir, &host, &table))
 }
