@@ -233,6 +233,7 @@ rm -f "$facts"
 # cost per query drifts on a busy VM) is spread over all approaches instead
 # of landing on whichever ran then.
 n_approaches=${#selected[@]}
+started_at=$SECONDS
 for ((round = 1; round <= runs; round++)); do
   cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$dir/hyperfine-round-$(printf %03d "$round").json")
   # --settle: a run killed by SIGKILL leaves its queries running on the
@@ -246,7 +247,12 @@ for ((round = 1; round <= runs; round++)); do
     cmd+=(-n "$a" "$(quoted "${COMMAND[@]}")")
     if [ "$managed" = 1 ]; then cmd+=(--conclude "$(quoted "$BIN/dbio" server cpu --record "$dir/server-cpu.tsv" --label "$a" "${proxy_args[@]}")"); fi
   done
-  say "== round $round of $runs: $n_approaches approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), $workload, scale $scale, budget $budget${latency:+, $latency ms latency}"
+  # Progress on stderr, between hyperfine's own outputs: elapsed, and what
+  # remains at the pace of the rounds so far (the first includes warm-ups).
+  elapsed=$((SECONDS - started_at))
+  eta=""
+  if [ "$round" -gt 1 ]; then eta=", about $((elapsed * (runs - round + 1) / (round - 1)))s to go"; fi
+  say "== [${elapsed}s$eta] round $round of $runs: $n_approaches approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), $workload, scale $scale, budget $budget${latency:+, $latency ms latency}"
   if ! "$HYPERFINE" "${cmd[@]}"; then
     rm -rf "$dir"
     die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
