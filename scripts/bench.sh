@@ -31,7 +31,10 @@ results/README.md. Installs what is missing when it can.
   --warmup N          warm-up runs per approach (default 1)
   --scale S           dataset scale, 1.0 = test_db's size (default 1.0)
   --seed N            dataset seed (default 42)
-  --connections N     connection budget for every approach (default 5)
+  --connections N[,N...]
+                      connection budget for every approach (default 5); a list sweeps:
+                      every approach at every budget, one folder per budget, and a
+                      speedup-against-budget table
   --approaches LIST   comma-separated subset of:
                       $RUST_APPROACHES
                       (and with --python: $PY_APPROACHES)
@@ -91,7 +94,11 @@ runs=${runs:-3} warmup=${warmup:-1} scale=${scale:-1.0}
 is_count() { [[ "$1" =~ ^[0-9]+$ ]]; }
 is_count "$runs" && [ "$runs" -ge 1 ] || die "--runs must be a whole number ≥ 1, not '$runs'"
 is_count "$warmup" || die "--warmup must be a whole number ≥ 0, not '$warmup'"
-is_count "$budget" && [ "$budget" -ge 1 ] || die "--connections must be a whole number ≥ 1, not '$budget'"
+IFS=, read -r -a budgets <<<"$budget"
+[ "${#budgets[@]}" -ge 1 ] || die "--connections needs a value (see --help)"
+for b in "${budgets[@]}"; do
+  is_count "$b" && [ "$b" -ge 1 ] || die "--connections must be whole numbers ≥ 1, not '$b'"
+done
 is_count "$seed" || die "--seed must be a whole number, not '$seed'"
 [[ "$scale" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--scale must be a number such as 1.0 or 0.01, not '$scale'"
 case "$workload" in report|point|sleep) ;; *) die "--workload must be report, point or sleep, not '$workload'" ;; esac
@@ -150,7 +157,7 @@ if [ "$python" = 1 ]; then
 fi
 
 # --- the server and the dataset ----------------------------------------------
-export DBIO_CONNECTIONS=$budget DBIO_WORKLOAD=$workload DBIO_SLEEP_MS=$sleep_ms
+export DBIO_WORKLOAD=$workload DBIO_SLEEP_MS=$sleep_ms
 if [ -n "$count" ]; then export DBIO_COUNT=$count; else unset DBIO_COUNT; fi
 if [ "$managed" = 1 ]; then
   say "== dbio up --scale $scale --seed $seed"
@@ -192,9 +199,6 @@ if [ -n "$latency" ]; then
   say "== latency proxy on 127.0.0.1:$proxy_port: $latency ms each way"
 fi
 
-# Untimed profile runs: a failing approach stops here with its own one-line
-# error; each process reports its own peak memory and row counts.
-mkdir -p "$dir/profiles"
 # An approach's command, as words (COMMAND) and as one string for hyperfine,
 # which splits it again like a shell: each word quoted, so that paths with
 # spaces survive.
@@ -202,23 +206,32 @@ command_of() {
   if [[ "$1" == py_* ]]; then COMMAND=("$PY" "$ROOT/scripts/python/${1#py_}.py"); else COMMAND=("$BIN/$1"); fi
 }
 quoted() { printf '%q ' "$@"; }
+
+# One cell: every selected approach at one budget, into $cell: untimed
+# profile runs, host.json, timed rounds, the table.
+run_cell() {
+cell=$1 cell_budget=$2 cell_label=$3
+export DBIO_CONNECTIONS=$cell_budget
+# Untimed profile runs: a failing approach stops here with its own one-line
+# error; each process reports its own peak memory and row counts.
+mkdir -p "$cell/profiles"
 say "== profile run of each approach (untimed: checks it works, records peak memory and row counts)"
 for a in "${selected[@]}"; do
   # shellcheck disable=SC2046 # the command is words by design
   command_of "$a"
-  if ! "${COMMAND[@]}" --json >"$dir/profiles/$a.json" 2>"$dir/profiles/$a.err"; then
-    err=$(head -n 1 "$dir/profiles/$a.err")
+  if ! "${COMMAND[@]}" --json >"$cell/profiles/$a.json" 2>"$cell/profiles/$a.err"; then
+    err=$(head -n 1 "$cell/profiles/$a.err")
     rm -rf "$dir"
     die "$a failed: ${err#error: }"
   fi
-  rm -f "$dir/profiles/$a.err"
+  rm -f "$cell/profiles/$a.err"
 done
 
 # The facts of the run as it starts: machine, server, dataset (verified), git.
 facts=$(mktemp)
 "$BIN/dbio" facts >"$facts" || { rm -f "$facts"; rm -rf "$dir"; die "cannot read the server's facts (dbio facts failed above)"; }
-host_args=(host --out "$dir/host.json" --facts "$facts" --bench-command "scripts/bench.sh $original_args"
-  --budget "$budget" --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")"
+host_args=(host --out "$cell/host.json" --facts "$facts" --bench-command "scripts/bench.sh $original_args"
+  --budget "$cell_budget" --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")"
   --hyperfine "$HYPERFINE" --workload "$workload" --sleep-ms "$sleep_ms")
 if [ -n "$count" ]; then host_args+=(--count "$count"); fi
 if [ -n "$latency" ]; then host_args+=(--latency-ms "$latency"); fi
@@ -233,34 +246,49 @@ rm -f "$facts"
 # cost per query drifts on a busy VM) is spread over all approaches instead
 # of landing on whichever ran then.
 n_approaches=${#selected[@]}
-started_at=$SECONDS
 for ((round = 1; round <= runs; round++)); do
-  cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$dir/hyperfine-round-$(printf %03d "$round").json")
+  cmd=(-N --runs 1 --warmup "$([ "$round" = 1 ] && echo "$warmup" || echo 0)" --export-json "$cell/hyperfine-round-$(printf %03d "$round").json")
   # --settle: a run killed by SIGKILL leaves its queries running on the
   # server; they are waited for (or killed) before the next timed run.
   proxy_args=()
-  if [ -n "$proxy_pid" ]; then proxy_args=(--proxy-pid "$proxy_pid" --proxy-record "$dir/proxy-cpu.tsv"); fi
-  if [ "$managed" = 1 ]; then cmd+=(--prepare "$(quoted "$BIN/dbio" server cpu --settle --record "$dir/server-cpu.tsv" --label before "${proxy_args[@]}")"); fi
+  if [ -n "$proxy_pid" ]; then proxy_args=(--proxy-pid "$proxy_pid" --proxy-record "$cell/proxy-cpu.tsv"); fi
+  if [ "$managed" = 1 ]; then cmd+=(--prepare "$(quoted "$BIN/dbio" server cpu --settle --record "$cell/server-cpu.tsv" --label before "${proxy_args[@]}")"); fi
   for ((i = 0; i < n_approaches; i++)); do
     a=${selected[$(((i + round - 1) % n_approaches))]}
     command_of "$a"
     cmd+=(-n "$a" "$(quoted "${COMMAND[@]}")")
-    if [ "$managed" = 1 ]; then cmd+=(--conclude "$(quoted "$BIN/dbio" server cpu --record "$dir/server-cpu.tsv" --label "$a" "${proxy_args[@]}")"); fi
+    if [ "$managed" = 1 ]; then cmd+=(--conclude "$(quoted "$BIN/dbio" server cpu --record "$cell/server-cpu.tsv" --label "$a" "${proxy_args[@]}")"); fi
   done
   # Progress on stderr, between hyperfine's own outputs: elapsed, and what
   # remains at the pace of the rounds so far (the first includes warm-ups).
   elapsed=$((SECONDS - started_at))
+  done_rounds=$((rounds_done + round - 1))
   eta=""
-  if [ "$round" -gt 1 ]; then eta=", about $((elapsed * (runs - round + 1) / (round - 1)))s to go"; fi
-  say "== [${elapsed}s$eta] round $round of $runs: $n_approaches approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), $workload, scale $scale, budget $budget${latency:+, $latency ms latency}"
+  if [ "$done_rounds" -gt 0 ]; then eta=", about $((elapsed * (total_rounds - done_rounds) / done_rounds))s to go"; fi
+  say "== [${elapsed}s$eta] ${cell_label}round $round of $runs: $n_approaches approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), $workload, scale $scale, budget $cell_budget${latency:+, $latency ms latency}"
   if ! "$HYPERFINE" "${cmd[@]}"; then
     rm -rf "$dir"
     die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
   fi
 done
 
+"$BIN/bench-report" table --dir "$cell"
+rounds_done=$((rounds_done + runs))
+}
+
+total_rounds=$((runs * ${#budgets[@]})) rounds_done=0 started_at=$SECONDS
+if [ "${#budgets[@]}" = 1 ]; then
+  run_cell "$dir" "${budgets[0]}" ""
+else
+  k=1
+  for b in "${budgets[@]}"; do
+    run_cell "$dir/budget-$b" "$b" "budget $b ($k of ${#budgets[@]}), "
+    k=$((k + 1))
+  done
+  "$BIN/bench-report" sweep --dir "$dir"
+fi
+
 say "== writing $dir"
-"$BIN/bench-report" table --dir "$dir"
 "$BIN/bench-report" index --results "$out"
 cat "$dir/table.md"
 

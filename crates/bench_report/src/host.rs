@@ -68,6 +68,9 @@ pub struct Bench {
     /// CPUs the managed server was pinned to (`None`: all of the machine's).
     #[serde(default)]
     pub server_cpus: Option<u32>,
+    /// A sweep's budgets (its cells are `budget-N/`); empty for one budget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<usize>,
 }
 
 fn report() -> String {

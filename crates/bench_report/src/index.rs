@@ -68,7 +68,16 @@ pub fn update(results: &Path) -> Result<()> {
             host.date,
             workload(&host.bench),
             host.dataset.meta.get("scale").map_or("—", String::as_str),
-            host.bench.budget,
+            if host.bench.budgets.is_empty() {
+                host.bench.budget.to_string()
+            } else {
+                host.bench
+                    .budgets
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
             host.server.version,
             host.git.revision.get(..10).unwrap_or(&host.git.revision),
             if host.git.dirty { " (dirty)" } else { "" },

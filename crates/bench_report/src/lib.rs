@@ -8,6 +8,7 @@
 //!   every timed run by hyperfine's `--prepare`/`--conclude`;
 //! - [`table`]: the Markdown table, with the blog's published ratios, and
 //!   the verdicts, with [`stats`]' confidence intervals;
+//! - [`sweep`]: a budget sweep's cells summarised as speedup against budget;
 //! - [`index`]: `results/README.md`, an index of runs and the latest table.
 //!
 //! Nothing here measures or connects: it reads what bench.sh recorded,
@@ -18,6 +19,7 @@ pub mod hyperfine;
 pub mod index;
 pub mod server_cpu;
 pub mod stats;
+pub mod sweep;
 pub mod table;
 
 /// The blog's published means (10 runs each, on the author's machine), by

@@ -69,6 +69,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Summarise a budget sweep (its budget-N/ cells) as table.md, README.md
+    /// and host.json at the top of the run.
+    Sweep {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Rewrite the index (README.md) of a results directory.
     Index {
         #[arg(long, value_name = "DIR")]
@@ -110,10 +116,12 @@ fn main() -> ExitCode {
                 count,
                 latency_ms,
                 server_cpus,
+                budgets: Vec::new(),
             };
             write_host(&out, &facts, managed, bench, hyperfine, python)
         }
         Command::Table { dir } => write_table(&dir),
+        Command::Sweep { dir } => write_sweep(&dir),
         Command::Index { results } => index::update(&results),
     };
     match done {
@@ -196,6 +204,24 @@ fn write_table(dir: &Path) -> Result<()> {
         &profiles,
         &setting,
     ) + &table::verdicts(&export);
+    write(&dir.join("table.md"), &table)?;
+    write(&dir.join("README.md"), &run_readme(dir, &host, &table))
+}
+
+/// `bench-report sweep`.
+fn write_sweep(dir: &Path) -> Result<()> {
+    let cells = bench_report::sweep::cells(dir)?;
+    let mut host = cells[0].host.clone();
+    host.bench.budgets = cells.iter().map(|c| c.budget).collect();
+    write(&dir.join("host.json"), &to_json(&host))?;
+    let mut table = bench_report::sweep::render(&cells);
+    table.push_str("\nCells: ");
+    let links: Vec<String> = cells
+        .iter()
+        .map(|c| format!("[budget {0}](budget-{0}/README.md)", c.budget))
+        .collect();
+    table.push_str(&links.join(", "));
+    table.push('\n');
     write(&dir.join("table.md"), &table)?;
     write(&dir.join("README.md"), &run_readme(dir, &host, &table))
 }

@@ -212,3 +212,67 @@ fn python_scripts_never_echo_a_malformed_url() {
         );
     }
 }
+
+/// A budget sweep writes one cell per budget, each a parseable run with
+/// every approach, and a summary with the bound per budget.
+#[test]
+fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
+    let shared = testkit::shared();
+    let out_dir = std::env::temp_dir().join(format!("dbio-sweep-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.display().to_string();
+    let out = bench(
+        &[
+            "--quick",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--connections",
+            "1,2",
+            "--approaches",
+            "test_single,test_asyncio",
+            "--out",
+            &out_arg,
+        ],
+        Some(shared.server.home()),
+    );
+    assert!(out.status.success(), "bench.sh failed: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("budget 2 (2 of 2)"),
+        "no progress: {}",
+        stderr(&out)
+    );
+    let run = std::fs::read_dir(&out_dir)
+        .expect("results dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .expect("a run");
+    for budget in [1, 2] {
+        let cell = run.join(format!("budget-{budget}"));
+        let export = bench_report::hyperfine::load(&cell.join("hyperfine.json")).expect("cell");
+        let names: Vec<&str> = export.results.iter().map(|b| b.command.as_str()).collect();
+        assert_eq!(names, ["test_single", "test_asyncio"], "budget {budget}");
+        let host: bench_report::host::Host =
+            serde_json::from_str(&std::fs::read_to_string(cell.join("host.json")).expect("host"))
+                .expect("host.json");
+        assert_eq!(host.bench.budget, budget);
+    }
+    let host: bench_report::host::Host =
+        serde_json::from_str(&std::fs::read_to_string(run.join("host.json")).expect("host"))
+            .expect("host.json");
+    assert_eq!(host.bench.budgets, [1, 2]);
+    let table = std::fs::read_to_string(run.join("table.md")).expect("table.md");
+    let bound = table
+        .lines()
+        .find(|l| l.starts_with("| bound"))
+        .expect("bound row");
+    assert_eq!(bound.matches('×').count(), 2, "{bound}");
+    let asyncio = table
+        .lines()
+        .find(|l| l.starts_with("| test_asyncio |"))
+        .expect("row");
+    assert_eq!(asyncio.matches(" s) |").count(), 2, "{asyncio}");
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
