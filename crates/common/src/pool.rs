@@ -252,14 +252,6 @@ impl<C> Pool<C> {
         };
         self.lend(item)
     }
-
-    /// Every idle connection, taken out of the pool (to close them).
-    pub fn drain_idle(&self) -> Vec<Pooled<C>> {
-        let mut state = self.lock();
-        let idle = std::mem::take(&mut state.idle);
-        state.open -= idle.len();
-        idle
-    }
 }
 
 /// What [`crate::interrupt`] needs of a pool, whatever its connection type.

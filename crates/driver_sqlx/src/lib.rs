@@ -189,14 +189,6 @@ impl AsyncRunner {
         .await;
         end_query(lease, held, outcome, query, sent, exec)
     }
-
-    /// Closes every idle connection (`COM_QUIT`), so that the server sees
-    /// them go before the run ends.
-    pub async fn close(&self) {
-        for pooled in self.pool.drain_idle() {
-            let _ = pooled.conn.close().await;
-        }
-    }
 }
 
 /// `KILL QUERY` for each id, over a connection of its own, on the

@@ -43,9 +43,9 @@ impl Approach for TestAsyncStd {
                 .collect();
             // async-std's JoinHandle re-raises a task's panic here; nothing to map.
             let results = collect_results(futures::future::join_all(tasks).await);
-            let report = exec.finish(Self::NAME, cfg, results?);
-            self.0.close().await;
-            report
+            // Connections stay open for the next execution, as in the
+            // thread-based approaches; they close when the pool is dropped.
+            exec.finish(Self::NAME, cfg, results?)
         })
     }
 }

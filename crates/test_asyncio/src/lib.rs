@@ -71,9 +71,9 @@ impl Approach for TestAsyncio {
                 }));
             }
             let results = collect_results(outcomes);
-            let report = exec.finish(Self::NAME, cfg, results?);
-            self.runner.close().await;
-            report
+            // Connections stay open for the next execution, as in the
+            // thread-based approaches; they close when the pool is dropped.
+            exec.finish(Self::NAME, cfg, results?)
         })
     }
 }
