@@ -41,6 +41,24 @@ pub struct Sent {
     pub connected_us: u64,
 }
 
+/// Starts one query for either driver, once it has its connection: counts
+/// the connection in use, checks that the query fits the server's packet
+/// limit, and stamps when it is sent.
+pub fn begin_query<'e, C>(
+    lease: &crate::pool::Lease<'_, C>,
+    query: &Query,
+    submitted_us: u64,
+    exec: &'e Execution,
+) -> Result<(GaugeGuard<'e>, Sent), Error> {
+    let held = exec.gauge.hold();
+    query.fits(lease.max_packet())?;
+    let sent = Sent {
+        submitted_us,
+        connected_us: exec.clock.offset_us(),
+    };
+    Ok((held, sent))
+}
+
 /// Ends one query for either driver: the gauge drops before the connection
 /// goes back to the pool (its next user counts it again), a connection the
 /// failure broke is discarded, and the result is stamped with when the

@@ -18,7 +18,7 @@ use common::error::{DbError, Error};
 use common::interrupt;
 use std::marker::PhantomData;
 
-use common::outcome::{Execution, QueryResult, RowSink, Sent, end_query};
+use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
 use common::{Approach, ConnConfig, Report, RunConfig};
@@ -175,12 +175,7 @@ impl BlockingRunner {
         submitted_us: u64,
     ) -> Result<QueryResult, Error> {
         let mut lease = self.connection()?;
-        let held = exec.gauge.hold();
-        query.fits(lease.max_packet())?;
-        let sent = Sent {
-            submitted_us,
-            connected_us: exec.clock.offset_us(),
-        };
+        let (held, sent) = begin_query(&lease, query, submitted_us, exec)?;
         let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = (|| {
             let mut result = lease.conn().query_iter(query.sql.as_str()).map_err(fail)?;

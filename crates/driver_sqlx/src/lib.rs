@@ -19,7 +19,7 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use common::error::{DbError, Error};
 use common::interrupt;
-use common::outcome::{Execution, QueryResult, RowSink, Sent, end_query};
+use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
 use common::settings::ConnConfig;
@@ -168,12 +168,7 @@ impl AsyncRunner {
                     })
             })
             .await?;
-        let held = exec.gauge.hold();
-        query.fits(lease.max_packet())?;
-        let sent = Sent {
-            submitted_us,
-            connected_us: exec.clock.offset_us(),
-        };
+        let (held, sent) = begin_query(&lease, query, submitted_us, exec)?;
         let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = async {
             let mut rows = sqlx::raw_sql(AssertSqlSafe(query.sql.clone())).fetch(lease.conn());
