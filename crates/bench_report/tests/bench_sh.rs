@@ -66,28 +66,34 @@ fn arguments_are_checked_before_any_work() {
     }
 }
 
+/// `bench.sh --quick`, one run of test_single and test_asyncio against the
+/// shared test server, into a fresh `out_dir`; fails the test if it fails.
+fn quick_run(out_dir: &Path, extra: &[&str]) -> Output {
+    let _ = std::fs::remove_dir_all(out_dir);
+    let out_arg = out_dir.display().to_string();
+    let mut args = vec![
+        "--quick",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--approaches",
+        "test_single,test_asyncio",
+        "--out",
+        &out_arg,
+    ];
+    args.extend_from_slice(extra);
+    let out = bench(&args, Some(testkit::shared().server.home()));
+    assert!(out.status.success(), "bench.sh failed: {}", stderr(&out));
+    out
+}
+
 #[test]
 fn quick_run_writes_parsable_results_without_secrets() {
     let shared = testkit::shared();
     // A space in the path: bench.sh hands hyperfine commands as strings.
     let out_dir = std::env::temp_dir().join(format!("dbio bench test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let out_arg = out_dir.display().to_string();
-    let out = bench(
-        &[
-            "--quick",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--approaches",
-            "test_single,test_asyncio",
-            "--out",
-            &out_arg,
-        ],
-        Some(shared.server.home()),
-    );
-    assert!(out.status.success(), "bench.sh failed: {}", stderr(&out));
+    let out = quick_run(&out_dir, &[]);
 
     let runs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
         .expect("results dir")
@@ -217,27 +223,8 @@ fn python_scripts_never_echo_a_malformed_url() {
 /// every approach, and a summary with the bound per budget.
 #[test]
 fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
-    let shared = testkit::shared();
     let out_dir = std::env::temp_dir().join(format!("dbio-sweep-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let out_arg = out_dir.display().to_string();
-    let out = bench(
-        &[
-            "--quick",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--connections",
-            "1,2",
-            "--approaches",
-            "test_single,test_asyncio",
-            "--out",
-            &out_arg,
-        ],
-        Some(shared.server.home()),
-    );
-    assert!(out.status.success(), "bench.sh failed: {}", stderr(&out));
+    let out = quick_run(&out_dir, &["--connections", "1,2"]);
     assert!(
         stderr(&out).contains("budget 2 (2 of 2)"),
         "no progress: {}",
