@@ -39,7 +39,12 @@ ensure_python_venv() {
   local venv=$ROOT/target/python-venv
   if [ ! -x "$venv/bin/python" ] || ! cmp -s "$ROOT/scripts/python/requirements.txt" "$venv/requirements.txt"; then
     say "== installing the Python drivers into target/python-venv"
-    python3 -m venv "$venv" || die "cannot create a venv; install it with: sudo apt-get install -y python3-venv"
+    # Debian's python3 needs python3-venv for this; installed when we can.
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      rm -rf "$venv"
+      apt_install python3-venv
+      python3 -m venv "$venv" || die "cannot create a venv; install it with: sudo apt-get install -y python3-venv"
+    fi
     "$venv/bin/pip" install -q -r "$ROOT/scripts/python/requirements.txt" >&2 || die "pip install failed"
     cp "$ROOT/scripts/python/requirements.txt" "$venv/requirements.txt"
   fi
