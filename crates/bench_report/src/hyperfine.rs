@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ReportError, Result, read};
+use crate::Result;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Export {
@@ -31,10 +31,7 @@ pub struct Benchmark {
 }
 
 pub fn load(path: &Path) -> Result<Export> {
-    serde_json::from_str(&read(path)?).map_err(|e| ReportError::Parse {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
+    crate::read_json(path)
 }
 
 /// Merges the exports of several rounds (each approach once per round, in a

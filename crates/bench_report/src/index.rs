@@ -4,25 +4,16 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::host::Host;
-use crate::{ReportError, Result, read, write};
+use crate::{Result, list_dir, read, read_json, write};
 
 /// A run directory holds `host.json` and `table.md`.
 pub fn runs(results: &Path) -> Result<Vec<(String, Host)>> {
-    let entries = std::fs::read_dir(results).map_err(|source| ReportError::Read {
-        path: results.to_owned(),
-        source,
-    })?;
     let mut runs = Vec::new();
-    for entry in entries.flatten() {
-        let dir = entry.path();
+    for dir in list_dir(results)? {
         let (host, table) = (dir.join("host.json"), dir.join("table.md"));
         if host.is_file() && table.is_file() {
-            let parsed: Host =
-                serde_json::from_str(&read(&host)?).map_err(|e| ReportError::Parse {
-                    path: host.clone(),
-                    message: e.to_string(),
-                })?;
-            runs.push((entry.file_name().to_string_lossy().into_owned(), parsed));
+            let name = dir.file_name().unwrap_or_default().to_string_lossy();
+            runs.push((name.into_owned(), read_json::<Host>(&host)?));
         }
     }
     runs.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(b.0.cmp(&a.0)));

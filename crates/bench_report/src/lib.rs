@@ -71,6 +71,23 @@ pub fn read(path: &std::path::Path) -> Result<String> {
     })
 }
 
+/// Reads and parses a JSON file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
+    serde_json::from_str(&read(path)?).map_err(|e| ReportError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// The entries of a directory, as paths.
+pub fn list_dir(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ReportError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(entries.flatten().map(|e| e.path()).collect())
+}
+
 pub fn write(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|source| ReportError::Write {
         path: path.to_owned(),

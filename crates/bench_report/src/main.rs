@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use bench_report::host::{self, Bench, Host};
-use bench_report::{ReportError, Result, hyperfine, index, read, server_cpu, table, write};
+use bench_report::{
+    ReportError, Result, hyperfine, index, list_dir, read_json, server_cpu, table, write,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,13 +135,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    serde_json::from_str(&read(path)?).map_err(|e| ReportError::Parse {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
-}
-
 fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
@@ -154,7 +149,7 @@ fn write_host(
     python: Option<PathBuf>,
 ) -> Result<()> {
     let host = host::collect(
-        parse(facts)?,
+        read_json(facts)?,
         managed,
         bench,
         hyperfine.as_deref(),
@@ -166,7 +161,7 @@ fn write_host(
 /// `bench-report table`: merges the rounds, checks that every approach
 /// returned the same rows, and renders the table and the run's README.
 fn write_table(dir: &Path) -> Result<()> {
-    let host: Host = parse(&dir.join("host.json"))?;
+    let host: Host = read_json(&dir.join("host.json"))?;
     let export = merge_rounds(dir, &host.bench.approaches)?;
     write(&dir.join("hyperfine.json"), &to_json(&export))?;
     let readings = |file: &str| -> Result<Option<_>> {
@@ -228,13 +223,8 @@ fn write_sweep(dir: &Path) -> Result<()> {
 
 /// The run's hyperfine exports (one per round) as one.
 fn merge_rounds(dir: &Path, order: &[String]) -> Result<hyperfine::Export> {
-    let listing = std::fs::read_dir(dir).map_err(|source| ReportError::Read {
-        path: dir.to_owned(),
-        source,
-    })?;
-    let mut rounds: Vec<PathBuf> = listing
-        .flatten()
-        .map(|e| e.path())
+    let mut rounds: Vec<PathBuf> = list_dir(dir)?
+        .into_iter()
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
@@ -261,7 +251,7 @@ fn read_profiles(
     for name in approaches {
         let path = dir.join("profiles").join(format!("{name}.json"));
         if path.is_file() {
-            profiles.insert(name.clone(), parse(&path)?);
+            profiles.insert(name.clone(), read_json(&path)?);
         }
     }
     Ok(profiles)

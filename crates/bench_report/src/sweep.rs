@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::host::Host;
 use crate::hyperfine::Export;
 use crate::server_cpu::{mean, per_command};
-use crate::{ReportError, Result, read};
+use crate::{ReportError, Result, list_dir, read_json};
 
 /// One budget's cell.
 #[derive(Debug, Clone)]
@@ -25,29 +25,13 @@ pub struct Cell {
 
 /// The cells of a sweep folder, by budget.
 pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
-    let listing = std::fs::read_dir(dir).map_err(|source| ReportError::Read {
-        path: dir.to_owned(),
-        source,
-    })?;
     let mut cells = Vec::new();
-    for entry in listing.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for dir in list_dir(dir)? {
+        let name = dir.file_name().unwrap_or_default().to_string_lossy();
         let Some(budget) = name.strip_prefix("budget-").and_then(|b| b.parse().ok()) else {
             continue;
         };
-        let dir = entry.path();
-        let parse = |file: &str| -> Result<serde_json::Value> {
-            let path = dir.join(file);
-            serde_json::from_str(&read(&path)?).map_err(|e| ReportError::Parse {
-                path,
-                message: e.to_string(),
-            })
-        };
-        let host: Host =
-            serde_json::from_value(parse("host.json")?).map_err(|e| ReportError::Parse {
-                path: dir.join("host.json"),
-                message: e.to_string(),
-            })?;
+        let host: Host = read_json(&dir.join("host.json"))?;
         let export = crate::hyperfine::load(&dir.join("hyperfine.json"))?;
         let cpu_path = dir.join("server-cpu.tsv");
         let server_cpu = if cpu_path.is_file() {

@@ -130,23 +130,27 @@ pub fn render(
     let per_run = |m: Option<&BTreeMap<String, Vec<f64>>>, name: &str| {
         m.and_then(|m| m.get(name)).and_then(|v| mean(v))
     };
-    let mut out = String::new();
-    out.push_str("| approach | mean ± σ [s] | min … max [s] | in-process [s] | user [s] | sys [s] | peak RSS [MiB] | queries/s | client CPU / query [µs] | speedup vs single | server CPU [s/run] |");
+    let mut columns = vec![
+        "mean ± σ [s]",
+        "min … max [s]",
+        "in-process [s]",
+        "user [s]",
+        "sys [s]",
+        "peak RSS [MiB]",
+        "queries/s",
+        "client CPU / query [µs]",
+        "speedup vs single",
+        "server CPU [s/run]",
+    ];
     if proxy_cpu.is_some() {
-        out.push_str(" proxy CPU [s/run] |");
+        columns.push("proxy CPU [s/run]");
     }
-    out.push_str(" bound [s] | bound / mean |");
+    columns.extend(["bound [s]", "bound / mean"]);
     if report {
-        out.push_str(" blog speedup |");
+        columns.push("blog speedup");
     }
-    out.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    if proxy_cpu.is_some() {
-        out.push_str("---:|");
-    }
-    out.push_str("---:|---:|");
-    if report {
-        out.push_str("---:|");
-    }
+    let mut out = format!("| approach | {} |\n|---|", columns.join(" | "));
+    out.push_str(&"---:|".repeat(columns.len()));
     out.push('\n');
     for b in &export.results {
         let concurrency = if blog_name(&b.command) == "test_single" {
