@@ -708,30 +708,28 @@ impl Server {
 
     /// Asks the server `pid` to shut down and waits until it has.
     fn terminate(&self, pid: u32) -> Result<()> {
-        signal(pid, libc::SIGTERM);
-        if !wait_gone(pid, &self.cnf(), STOP_DEADLINE) {
-            signal(pid, libc::SIGKILL);
-            return Err(DbioError::Timeout(format!(
-                "the server (pid {pid}) did not stop within {} s and was killed",
-                STOP_DEADLINE.as_secs()
-            )));
-        }
-        let _ = fs::remove_file(self.pid_file());
-        let _ = fs::remove_file(self.legacy_pid_file());
-        Ok(())
+        self.end(pid, libc::SIGTERM)
     }
 
     /// Kills the server `pid` (left by an interrupted first start: nothing
     /// in it is worth a clean shutdown) and waits until it is gone.
     fn kill(&self, pid: u32) -> Result<()> {
-        signal(pid, libc::SIGKILL);
+        self.end(pid, libc::SIGKILL)
+    }
+
+    /// Sends `sig` and waits until the server is gone (a server that
+    /// outlives SIGTERM is killed), then removes what it left behind.
+    fn end(&self, pid: u32, sig: libc::c_int) -> Result<()> {
+        signal(pid, sig);
         if !wait_gone(pid, &self.cnf(), STOP_DEADLINE) {
+            signal(pid, libc::SIGKILL);
             return Err(DbioError::Timeout(format!(
-                "the server (pid {pid}) did not exit within {} s of SIGKILL",
+                "the server (pid {pid}) did not exit within {} s and was killed",
                 STOP_DEADLINE.as_secs()
             )));
         }
         let _ = fs::remove_file(self.pid_file());
+        let _ = fs::remove_file(self.legacy_pid_file());
         let _ = fs::remove_file(self.socket());
         Ok(())
     }
