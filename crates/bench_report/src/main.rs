@@ -251,6 +251,16 @@ fn read_profiles(
     for name in approaches {
         let path = dir.join("profiles").join(format!("{name}.json"));
         if path.is_file() {
+            // Stored condensed when long; the fingerprint keeps the check.
+            let condensed = table::condense(&bench_report::read(&path)?).map_err(|message| {
+                ReportError::Parse {
+                    path: path.clone(),
+                    message,
+                }
+            })?;
+            if let Some(text) = condensed {
+                write(&path, &text)?;
+            }
             profiles.insert(name.clone(), read_json(&path)?);
         }
     }

@@ -44,7 +44,9 @@ fn blog_speedup(command: &str) -> Option<f64> {
 }
 
 /// What an approach reported about itself in its untimed profile run
-/// (`--json`): peak memory and row counts.
+/// (`--json`): peak memory and row counts. Long lists (point lookups) are
+/// kept condensed ([`condense`]): their count and a fingerprint of every
+/// query's label and row count instead of the queries.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Profile {
     pub max_rss_kib: u64,
@@ -52,7 +54,14 @@ pub struct Profile {
     /// result), without process start-up.
     #[serde(default)]
     pub wall_us: Option<u64>,
+    #[serde(default)]
     pub queries: Vec<ProfileQuery>,
+    /// For a condensed profile: how many queries ran...
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// ...and [`Profile::fingerprint`] of their row counts.
+    #[serde(default)]
+    pub rows_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,17 +70,58 @@ pub struct ProfileQuery {
     pub rows: u64,
 }
 
+impl Profile {
+    /// How many queries ran.
+    pub fn len(&self) -> usize {
+        self.count.unwrap_or(self.queries.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An order-independent digest of every (label, row count): equal
+    /// profiles returned the same number of rows for every query.
+    pub fn fingerprint(&self) -> String {
+        if let Some(f) = &self.rows_fingerprint {
+            return f.clone();
+        }
+        let mut sum = common::digest::Digest::default();
+        for q in &self.queries {
+            let mut row = common::digest::RowHasher::default();
+            row.value(Some(q.label.as_bytes()));
+            row.value(Some(q.rows.to_string().as_bytes()));
+            sum.add_row(row);
+        }
+        sum.hex()
+    }
+}
+
+/// Queries above which a profile is stored condensed.
+pub const CONDENSE_ABOVE: usize = 100;
+
+/// The profile JSON an approach printed, with its query list replaced by
+/// its count and fingerprint when it is long (10,000 point lookups would
+/// otherwise commit megabytes per approach).
+pub fn condense(text: &str) -> Result<Option<String>, String> {
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let profile: Profile = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    if profile.queries.len() <= CONDENSE_ABOVE {
+        return Ok(None);
+    }
+    if let Some(object) = value.as_object_mut() {
+        object.remove("queries");
+        object.insert("count".into(), profile.len().into());
+        object.insert("rows_fingerprint".into(), profile.fingerprint().into());
+    }
+    Ok(Some(value.to_string() + "\n"))
+}
+
 /// The names of the approaches whose row counts differ from the first one's.
 pub fn disagreeing(profiles: &BTreeMap<String, Profile>, order: &[String]) -> Vec<String> {
-    let counts = |p: &Profile| {
-        p.queries
-            .iter()
-            .map(|q| (q.label.clone(), q.rows))
-            .collect::<Vec<_>>()
-    };
     let mut present = order
         .iter()
-        .filter_map(|n| profiles.get(n).map(|p| (n, counts(p))));
+        .filter_map(|n| profiles.get(n).map(|p| (n, p.fingerprint())));
     let Some((_, first)) = present.next() else {
         return vec![];
     };
@@ -158,7 +208,7 @@ pub fn render(
         } else {
             setting.budget
         };
-        let queries = profiles.get(&b.command).map_or(26, |p| p.queries.len());
+        let queries = profiles.get(&b.command).map_or(26, Profile::len);
         let cpu = per_run(server_cpu, &b.command);
         let bound = setting.bound(concurrency, queries, cpu);
         let speedup = mean_of(baseline(&b.command)).map(|base| base / b.mean);
@@ -327,6 +377,39 @@ mod tests {
     }
 
     #[test]
+    fn long_profiles_are_condensed_and_still_compared() {
+        let queries: Vec<String> = (0..150)
+            .map(|i| format!(r#"{{"label":"p{i:03}","rows":1,"digest":"x"}}"#))
+            .collect();
+        let full = format!(
+            r#"{{"approach":"test_mt","max_rss_kib":1024,"wall_us":5,"queries":[{}]}}"#,
+            queries.join(",")
+        );
+        let condensed = condense(&full).expect("condense").expect("long");
+        assert!(condensed.len() < full.len() / 10, "{condensed}");
+        let a: Profile = serde_json::from_str(&full).expect("full");
+        let b: Profile = serde_json::from_str(&condensed).expect("condensed");
+        assert_eq!((a.len(), b.len()), (150, 150));
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        let mut profiles = BTreeMap::new();
+        profiles.insert("test_single".to_owned(), a);
+        profiles.insert("test_mt".to_owned(), b);
+        let order = ["test_single".to_owned(), "test_mt".to_owned()];
+        assert!(disagreeing(&profiles, &order).is_empty());
+        let other = full.replace(r#""p007","rows":1"#, r#""p007","rows":2"#);
+        profiles.insert(
+            "test_mt".to_owned(),
+            serde_json::from_str(&other).expect("other"),
+        );
+        assert_eq!(disagreeing(&profiles, &order), ["test_mt"]);
+        // Short lists stay as they are.
+        assert_eq!(
+            condense(r#"{"max_rss_kib":1,"queries":[]}"#).expect("short"),
+            None
+        );
+    }
+
+    #[test]
     fn bounds_follow_the_workload() {
         let mut setting = Setting {
             budget: 5,
@@ -364,6 +447,8 @@ mod tests {
         let profile = |rows: u64| Profile {
             max_rss_kib: 8 * 1024,
             wall_us: Some(1_500_000),
+            count: None,
+            rows_fingerprint: None,
             queries: vec![ProfileQuery {
                 label: "A".into(),
                 rows,
