@@ -163,13 +163,38 @@ def connect(pool):
                 raise RuntimeError("stopped after another query failed") from None
 
 
-def run_sql(conn, sql):
-    """Runs one query on a pooled DBAPI connection; all its rows."""
-    with running(conn.dbapi_connection.thread_id()):
-        cursor = conn.cursor()
+class Fetched:
+    """One query's rows and when, on the run's clock (Output.now_us), it
+    had its connection and was sent, its first row arrived (the end of the
+    result for an empty one) and its last row did; and the server's id of
+    the connection. The same points as the Rust binaries' QueryResult."""
+
+    __slots__ = ("rows", "connected_us", "first_row_us", "finished_us", "connection_id")
+
+    def __init__(self, rows, connected_us, first_row_us, finished_us, connection_id):
+        self.rows, self.connected_us, self.first_row_us = rows, connected_us, first_row_us
+        self.finished_us, self.connection_id = finished_us, connection_id
+
+
+def run_sql(conn, sql, out):
+    """Runs one query on a pooled DBAPI connection and fetches every row.
+
+    Unbuffered (SSCursor), as the Rust drivers stream: PyMySQL's default
+    cursor reads the whole result inside execute(), so the first row's
+    arrival could not be seen. The same rows go through the same
+    conversion either way."""
+    from pymysql.cursors import SSCursor
+
+    thread_id = conn.dbapi_connection.thread_id()
+    with running(thread_id):
+        cursor = conn.cursor(SSCursor)
         try:
+            connected = out.now_us()
             cursor.execute(sql)
-            return cursor.fetchall()
+            first = cursor.fetchone()
+            first_us = out.now_us()
+            rows = [first, *cursor.fetchall()] if first is not None else []
+            return Fetched(rows, connected, first_us, out.now_us(), thread_id)
         finally:
             cursor.close()
 
@@ -259,21 +284,23 @@ def kill_queries(cfg, ids):
         conn.close()
 
 
-def thread_per_query(queries, work):
+def thread_per_query(queries, work, out):
     """Starts one thread per query, all at once, waits for all, and
-    re-raises the first error (the blog's scripts lost them)."""
+    re-raises the first error (the blog's scripts lost them). Each query is
+    submitted when its thread is started: work(label, sql, submitted_us)."""
     errors = []
 
-    def guarded(label, sql):
+    def guarded(label, sql, submitted):
         try:
-            work(label, sql)
+            work(label, sql, submitted)
         except Exception as e:  # noqa: BLE001
             errors.append(e)
             FAILED.set()
 
-    threads = [threading.Thread(target=guarded, args=q) for q in queries]
-    for t in threads:
-        t.start()
+    threads = []
+    for label, sql in queries:
+        threads.append(threading.Thread(target=guarded, args=(label, sql, out.now_us())))
+        threads[-1].start()
     for t in threads:
         t.join()
     if errors:
@@ -334,58 +361,96 @@ def digest(rows):
 
 
 class Output:
-    def __init__(self, name, budget, digests=False):
-        self.name, self.budget, self.digests = name, budget, digests
+    """The run's results and its clock.
+
+    The clock (now_us) is the run's elapsed time less the time spent hashing
+    digests, which only --json (the untimed profile run) does: hashing is
+    not part of any approach's work. Hashes run one at a time (under the
+    GIL they would anyway), so the clock stands still while one runs and
+    never goes back. The run's wall time stops when the last result is in,
+    as in the Rust binaries (before pools are closed)."""
+
+    def __init__(self, name, budget, expected, digests=False):
+        self.name, self.budget, self.expected, self.digests = name, budget, expected, digests
         self.started = time.perf_counter()
         self.results = {}
-        self.digest_lock = threading.Lock()
-        # Time spent hashing: not part of the approach's work, taken out of
-        # the wall time it reports (under the GIL hashing runs one thread at
-        # a time, so the sum is the time it took).
-        self.digest_seconds = 0.0
+        self.lock = threading.Lock()
+        self.hash_lock = threading.Lock()
+        # (seconds of finished hashes, start of the hash running or None),
+        # replaced as one tuple so that a reader sees a consistent pair.
+        self.paused = (0.0, None)
+        self.wall_us = None
 
-    def add(self, label, rows):
+    def now_us(self):
+        now = time.perf_counter()
+        hashed, since = self.paused
+        if since is not None:
+            hashed += now - since
+        return int((now - self.started - hashed) * 1e6)
+
+    def add(self, label, submitted_us, fetched):
+        rows = fetched.rows
         first = tuple(rows[0]) if rows else None
         hashed = None
         if self.digests:
-            t0 = time.perf_counter()
-            hashed = digest(rows)
-            with self.digest_lock:
-                self.digest_seconds += time.perf_counter() - t0
-        self.results[label] = (len(rows), first, hashed)
+            with self.hash_lock:
+                t0 = time.perf_counter()
+                self.paused = (self.paused[0], t0)
+                hashed = digest(rows)
+                self.paused = (self.paused[0] + time.perf_counter() - t0, None)
+        with self.lock:
+            self.results[label] = (len(rows), first, hashed, submitted_us, fetched)
+            if len(self.results) == self.expected:
+                self.wall_us = self.now_us()
 
-    def print(self, expected, as_json=False):
-        wall = time.perf_counter() - self.started - self.digest_seconds
-        if len(self.results) != expected:
-            fail(f"{expected - len(self.results)} queries have no result")
+    def print(self, as_json=False):
+        if len(self.results) != self.expected:
+            fail(f"{self.expected - len(self.results)} queries have no result")
+        wall = self.wall_us / 1e6
         import resource
 
         ru = resource.getrusage(resource.RUSAGE_SELF)
         if as_json:
             import json
 
+            def query(label):
+                rows, first, hashed, submitted, f = self.results[label]
+                return {
+                    "label": label, "rows": rows, "digest": hashed,
+                    "first_row": None if first is None else [
+                        None if v is None else text_of(v).decode("utf-8", "replace") for v in first],
+                    "submitted_us": submitted, "connected_us": f.connected_us,
+                    "first_row_us": f.first_row_us, "finished_us": f.finished_us,
+                    "connection_id": f.connection_id,
+                }
+
             print(json.dumps({
                 "approach": self.name, "workload": os.environ.get("DBIO_WORKLOAD", "report"),
-                "budget": self.budget, "wall_us": int(wall * 1e6),
-                "queries": [{"label": label, "rows": self.results[label][0], "digest": self.results[label][2]}
-                            for label in sorted(self.results)],
+                "budget": self.budget, "wall_us": self.wall_us,
+                "queries": [query(label) for label in sorted(self.results)],
                 "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
                 "max_rss_kib": ru.ru_maxrss,
             }, indent=2))
             return
         total = 0
         for label in sorted(self.results):
-            count, first, _ = self.results[label]
+            count, first = self.results[label][:2]
             total += count
             shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
             print(f"{label}: {count:>5} rows  first {shown}")
-        print(f"{self.name}: {expected} queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
+        print(f"{self.name}: {self.expected} queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
               f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
 
 
-def main(name, body):
+# What the SQLAlchemy-based scripts import, before the run's clock starts.
+SYNC_DRIVERS = ("sqlalchemy", "sqlalchemy.engine", "pymysql", "pymysql.cursors")
+
+
+def main(name, body, drivers=SYNC_DRIVERS):
     """Runs body(cfg, queries, output) and prints (`--json`: the report as
-    JSON, like the Rust binaries); any failure is one line."""
+    JSON, like the Rust binaries); any failure is one line. The driver
+    modules are imported first: as the Rust binaries' set-up, importing is
+    not part of the run's wall time (hyperfine's time includes it)."""
     as_json, template, args = False, None, sys.argv[1:]
     while args:
         arg = args.pop(0)
@@ -401,9 +466,13 @@ def main(name, body):
         work = queries(cfg, template)
     except Exception as e:  # noqa: BLE001 - the key-range probe: one clear line
         fail(f"{type(e).__name__}: {e}")
-    out = Output(name, cfg["budget"], digests=as_json)
+    import importlib
+
+    for module in drivers:
+        importlib.import_module(module)
+    out = Output(name, cfg["budget"], len(work), digests=as_json)
     try:
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line
         fail(f"{type(e).__name__}: {e}")
-    out.print(len(work), as_json)
+    out.print(as_json)

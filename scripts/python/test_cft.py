@@ -9,12 +9,16 @@ def body(cfg, queries, out):
 
     def work(sql):
         with connect(pool) as conn:
-            return run_sql(conn, sql)
+            return run_sql(conn, sql, out)
 
     with ThreadPoolExecutor(max_workers=cfg["budget"]) as executor:
-        futures = {executor.submit(work, sql): label for label, sql in queries}
+        futures = {}
+        for label, sql in queries:
+            submitted = out.now_us()  # when handed to the executor
+            futures[executor.submit(work, sql)] = (label, submitted)
         for future in as_completed(futures):
-            out.add(futures[future], future.result())
+            label, submitted = futures[future]
+            out.add(label, submitted, future.result())
 
 
 main("py_test_cft", body)

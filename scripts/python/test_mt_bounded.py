@@ -8,12 +8,12 @@ def body(cfg, queries, out):
     pool = engine(cfg, cfg["budget"])
     gate = threading.BoundedSemaphore(cfg["budget"])
 
-    def work(label, sql):
+    def work(label, sql, submitted):
         with gate:
             with connect(pool) as conn:
-                out.add(label, run_sql(conn, sql))
+                out.add(label, submitted, run_sql(conn, sql, out))
 
-    thread_per_query(queries, work)
+    thread_per_query(queries, work, out)
 
 
 main("py_test_mt_bounded", body)

@@ -39,7 +39,9 @@ fn script(name: &str) -> Command {
 
 /// Same work in both languages: every Python approach returns, query for
 /// query, the row counts and digests of the Rust baseline (`--json`, the
-/// only output with digests: pure-Python hashing is kept out of timed runs).
+/// only output with digests: pure-Python hashing is kept out of timed runs),
+/// and stamps each query as the Rust binaries do: submitted ≤ connected ≤
+/// first row ≤ last row ≤ the run's wall time.
 #[test]
 fn every_python_approach_returns_the_rust_digests() {
     use common::workload::Workload;
@@ -84,6 +86,19 @@ fn every_python_approach_returns_the_rust_digests() {
                 })
                 .collect();
             assert_eq!(got.len(), want.len(), "{name}, {workload:?}");
+            // The per-query timestamps mean what the Rust binaries' mean.
+            let wall = report["wall_us"].as_u64().expect("wall_us");
+            for q in report["queries"].as_array().expect("queries") {
+                let at = |key: &str| q[key].as_u64().unwrap_or_else(|| panic!("{name}: {key}"));
+                assert!(
+                    at("submitted_us") <= at("connected_us")
+                        && at("connected_us") <= at("first_row_us")
+                        && at("first_row_us") <= at("finished_us")
+                        && at("finished_us") <= wall,
+                    "{name}, {workload:?}: {q}"
+                );
+                assert!(at("connection_id") > 0, "{name}: {q}");
+            }
             assert_eq!(
                 got, want,
                 "{name}, {workload:?} differs from {}",
