@@ -1,4 +1,5 @@
-//! `results/README.md`: every run, newest first, and the latest table.
+//! `results/README.md`: every run, newest first, and the latest run's
+//! picture and table.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -76,7 +77,18 @@ pub fn update(results: &Path) -> Result<()> {
     }
     if let Some((name, _)) = runs.first() {
         let table = read(&results.join(name).join("table.md"))?;
-        let _ = write!(out, "\n## Latest: {name}\n\n{table}");
+        let _ = write!(out, "\n## Latest: {name}\n\n");
+        // Its picture: the curve of a sweep, the spread of a single run.
+        for (file, what) in [
+            ("speedup.svg", "speedup against budget"),
+            ("walltimes.svg", "wall time of every run"),
+        ] {
+            if results.join(name).join(file).is_file() {
+                let _ = write!(out, "![{what}]({name}/{file})\n\n");
+                break;
+            }
+        }
+        out.push_str(&table);
     }
     write(&results.join("README.md"), &out)
 }

@@ -9,6 +9,7 @@
 //! - [`table`]: the Markdown table, with the blog's published ratios, and
 //!   the verdicts, with [`stats`]' confidence intervals;
 //! - [`sweep`]: a budget sweep's cells summarised as speedup against budget;
+//! - [`plot`]: the pictures (SVG): wall times, timelines, speedup curves;
 //! - [`index`]: `results/README.md`, an index of runs and the latest table.
 //!
 //! Nothing here measures or connects: it reads what bench.sh recorded,
@@ -17,6 +18,7 @@
 pub mod host;
 pub mod hyperfine;
 pub mod index;
+pub mod plot;
 pub mod server_cpu;
 pub mod stats;
 pub mod sweep;
@@ -51,6 +53,11 @@ pub enum ReportError {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("cannot draw {path}: {message}")]
+    Plot {
+        path: std::path::PathBuf,
+        message: String,
     },
     #[error("no hyperfine-round-*.json in {0}")]
     NoRounds(std::path::PathBuf),

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use bench_report::host::{self, Bench, Host};
 use bench_report::{
-    ReportError, Result, hyperfine, index, list_dir, read_json, server_cpu, table, write,
+    ReportError, Result, hyperfine, index, list_dir, plot, read_json, server_cpu, table, write,
 };
 
 #[derive(Debug, Parser)]
@@ -200,7 +200,19 @@ fn write_table(dir: &Path) -> Result<()> {
         &setting,
     ) + &table::verdicts(&export);
     write(&dir.join("table.md"), &table)?;
-    write(&dir.join("README.md"), &run_readme(dir, &host, &table))
+    let mut pictures = vec![("walltimes.svg", "wall time of every run")];
+    plot::wall_times(&export, &dir.join(pictures[0].0))?;
+    if plot::timelines(
+        &profiles,
+        &host.bench.approaches,
+        &dir.join("timelines.svg"),
+    )? {
+        pictures.push(("timelines.svg", "timeline of each approach's profile run"));
+    }
+    write(
+        &dir.join("README.md"),
+        &run_readme(dir, &host, &table, &pictures),
+    )
 }
 
 /// `bench-report sweep`.
@@ -218,7 +230,13 @@ fn write_sweep(dir: &Path) -> Result<()> {
     table.push_str(&links.join(", "));
     table.push('\n');
     write(&dir.join("table.md"), &table)?;
-    write(&dir.join("README.md"), &run_readme(dir, &host, &table))
+    let (series, bound) = bench_report::sweep::curves(&cells);
+    let picture = ("speedup.svg", "speedup against budget");
+    plot::speedup(&series, &bound, &dir.join(picture.0))?;
+    write(
+        &dir.join("README.md"),
+        &run_readme(dir, &host, &table, &[picture]),
+    )
 }
 
 /// The run's hyperfine exports (one per round) as one.
@@ -267,7 +285,8 @@ fn read_profiles(
     Ok(profiles)
 }
 
-fn run_readme(dir: &Path, host: &Host, table: &str) -> String {
+/// A run's README: the command, what it ran on, the pictures, the table.
+fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -> String {
     use std::fmt::Write;
     let name = dir
         .file_name()
@@ -357,6 +376,9 @@ fn run_readme(dir: &Path, host: &Host, table: &str) -> String {
         }
     );
     let _ = writeln!(out, "- date: {}\n", host.date);
+    for (file, what) in pictures {
+        let _ = writeln!(out, "![{what}]({file})\n");
+    }
     out.push_str(table);
     out
 }

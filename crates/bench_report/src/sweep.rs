@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::host::Host;
 use crate::hyperfine::Export;
+use crate::plot::Series;
 use crate::server_cpu::{mean, per_command};
 use crate::{ReportError, Result, list_dir, read_json};
 
@@ -62,6 +63,67 @@ fn serial(command: &str) -> &'static str {
     }
 }
 
+fn mean_at(c: &Cell, name: &str) -> Option<f64> {
+    c.export
+        .results
+        .iter()
+        .find(|b| b.command == name)
+        .map(|b| b.mean)
+}
+
+/// An approach's speedup over the serial run of its language in a cell.
+fn speedup_at(c: &Cell, name: &str) -> Option<f64> {
+    Some(mean_at(c, serial(name))? / mean_at(c, name)?)
+}
+
+/// The speedup the server allows in a cell: the serial mean over the mean
+/// server CPU of the concurrent runs spread over min(budget, server cores).
+fn bound_at(c: &Cell) -> Option<f64> {
+    let cores = c
+        .host
+        .bench
+        .server_cpus
+        .map_or(c.host.cores, |n| (n as usize).min(c.host.cores));
+    let concurrent: Vec<f64> = c
+        .server_cpu
+        .iter()
+        .filter(|(name, _)| !name.ends_with("test_single"))
+        .filter_map(|(_, v)| mean(v))
+        .collect();
+    let cpu = mean(&concurrent)?;
+    Some(mean_at(c, "test_single")? / (cpu / c.budget.min(cores).max(1) as f64))
+}
+
+/// The approaches, in the first cell's order.
+fn names(cells: &[Cell]) -> Vec<String> {
+    cells[0]
+        .export
+        .results
+        .iter()
+        .map(|b| b.command.clone())
+        .collect()
+}
+
+/// The curves of `speedup.svg`: each approach's speedup by budget, and the
+/// bound by budget.
+pub fn curves(cells: &[Cell]) -> (Vec<Series>, Vec<(f64, f64)>) {
+    let series = names(cells)
+        .into_iter()
+        .map(|name| Series {
+            points: cells
+                .iter()
+                .filter_map(|c| Some((c.budget as f64, speedup_at(c, &name)?)))
+                .collect(),
+            name,
+        })
+        .collect();
+    let bound = cells
+        .iter()
+        .filter_map(|c| Some((c.budget as f64, bound_at(c)?)))
+        .collect();
+    (series, bound)
+}
+
 /// The sweep's table: means, speedups, the ideal and the bound per budget.
 pub fn render(cells: &[Cell]) -> String {
     let mut out = String::from("| approach |");
@@ -73,24 +135,11 @@ pub fn render(cells: &[Cell]) -> String {
         out.push_str("---:|");
     }
     out.push('\n');
-    let names: Vec<String> = cells[0]
-        .export
-        .results
-        .iter()
-        .map(|b| b.command.clone())
-        .collect();
-    let mean_at = |c: &Cell, name: &str| {
-        c.export
-            .results
-            .iter()
-            .find(|b| b.command == name)
-            .map(|b| b.mean)
-    };
-    for name in &names {
+    for name in &names(cells) {
         let _ = write!(out, "| {name} |");
         for c in cells {
-            let cell = match (mean_at(c, name), mean_at(c, serial(name))) {
-                (Some(m), Some(s)) => format!(" {:.2}× ({m:.3} s) |", s / m),
+            let cell = match (mean_at(c, name), speedup_at(c, name)) {
+                (Some(m), Some(s)) => format!(" {s:.2}× ({m:.3} s) |"),
                 (Some(m), None) => format!(" {m:.3} s |"),
                 _ => " — |".to_owned(),
             };
@@ -104,27 +153,11 @@ pub fn render(cells: &[Cell]) -> String {
     }
     out.push_str("\n| bound (server CPU / min(budget, cores)) |");
     for c in cells {
-        let cores = c
-            .host
-            .bench
-            .server_cpus
-            .map_or(c.host.cores, |n| (n as usize).min(c.host.cores));
-        let concurrent: Vec<f64> = c
-            .server_cpu
-            .iter()
-            .filter(|(name, _)| !name.ends_with("test_single"))
-            .filter_map(|(_, v)| mean(v))
-            .collect();
-        let bound = match (mean(&concurrent), mean_at(c, "test_single")) {
-            (Some(cpu), Some(single)) => {
-                format!(
-                    " {:.2}× |",
-                    single / (cpu / c.budget.min(cores).max(1) as f64)
-                )
-            }
-            _ => " — |".to_owned(),
-        };
-        out.push_str(&bound);
+        let _ = write!(
+            out,
+            " {} |",
+            bound_at(c).map_or("—".to_owned(), |b| format!("{b:.2}×"))
+        );
     }
     out.push_str(
         "\n\nEach cell: the approach's speedup over the serial run of its language at the same \

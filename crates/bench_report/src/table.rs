@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::BLOG_MEANS;
 use crate::hyperfine::Export;
@@ -59,15 +59,80 @@ pub struct Profile {
     /// For a condensed profile: how many queries ran...
     #[serde(default)]
     pub count: Option<usize>,
-    /// ...and [`Profile::fingerprint`] of their row counts.
+    /// ...and [`Profile::fingerprint`] of their row counts...
     #[serde(default)]
     pub rows_fingerprint: Option<String>,
+    /// ...and their [`Latency`], computed before the queries were dropped.
+    #[serde(default)]
+    pub latency: Option<Latency>,
 }
 
+/// One query of a profile: its row count and, where the approach recorded
+/// them (every Rust binary and Python script since they share one clock),
+/// its timestamps in microseconds from the run's start.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProfileQuery {
     pub label: String,
     pub rows: u64,
+    #[serde(flatten)]
+    pub at: Option<Stamps>,
+    #[serde(default)]
+    pub connection_id: Option<u64>,
+}
+
+/// When a query was submitted, had its connection and was sent, received
+/// its first row and its last row (`common::outcome::QueryResult`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Stamps {
+    pub submitted_us: u64,
+    pub connected_us: u64,
+    pub first_row_us: u64,
+    pub finished_us: u64,
+}
+
+/// Per-query times of one run, in milliseconds: queue wait (submitted to
+/// connected) and time to first row (connected to first row) at the
+/// median, and latency (submitted to last row: what the caller of one
+/// query waits, queueing included) at the median, the 95th percentile and
+/// the maximum. Percentiles are nearest-rank.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub queue_p50_ms: f64,
+    pub first_row_p50_ms: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+/// The nearest-rank `p`th percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl Latency {
+    /// `None` when there are no queries or one lacks its timestamps.
+    pub fn of(queries: &[ProfileQuery]) -> Option<Latency> {
+        let stamps: Vec<Stamps> = queries.iter().map(|q| q.at).collect::<Option<_>>()?;
+        if stamps.is_empty() {
+            return None;
+        }
+        let sorted = |f: fn(&Stamps) -> u64| {
+            let mut v: Vec<f64> = stamps.iter().map(|s| f(s) as f64 / 1000.0).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let queue = sorted(|s| s.connected_us.saturating_sub(s.submitted_us));
+        let first = sorted(|s| s.first_row_us.saturating_sub(s.connected_us));
+        let latency = sorted(|s| s.finished_us.saturating_sub(s.submitted_us));
+        Some(Latency {
+            queue_p50_ms: percentile(&queue, 50.0),
+            first_row_p50_ms: percentile(&first, 50.0),
+            p50_ms: percentile(&latency, 50.0),
+            p95_ms: percentile(&latency, 95.0),
+            max_ms: percentile(&latency, 100.0),
+        })
+    }
 }
 
 impl Profile {
@@ -78,6 +143,11 @@ impl Profile {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The per-query times, from the queries or, condensed, as stored.
+    pub fn latency(&self) -> Option<Latency> {
+        self.latency.or_else(|| Latency::of(&self.queries))
     }
 
     /// An order-independent digest of every (label, row count): equal
@@ -113,6 +183,10 @@ pub fn condense(text: &str) -> Result<Option<String>, String> {
         object.remove("queries");
         object.insert("count".into(), profile.len().into());
         object.insert("rows_fingerprint".into(), profile.fingerprint().into());
+        if let Some(latency) = profile.latency() {
+            let latency = serde_json::to_value(latency).map_err(|e| e.to_string())?;
+            object.insert("latency".into(), latency);
+        }
     }
     Ok(Some(value.to_string() + "\n"))
 }
@@ -184,6 +258,9 @@ pub fn render(
         "mean ± σ [s]",
         "min … max [s]",
         "in-process [s]",
+        "queue wait p50 [ms]",
+        "first row p50 [ms]",
+        "latency p50 / p95 / max [ms]",
         "user [s]",
         "sys [s]",
         "peak RSS [MiB]",
@@ -214,7 +291,7 @@ pub fn render(
         let speedup = mean_of(baseline(&b.command)).map(|base| base / b.mean);
         let _ = write!(
             out,
-            "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} |",
+            "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} |",
             b.command,
             b.mean,
             b.stddev.map_or("—".into(), |s| format!("{s:.3}")),
@@ -224,6 +301,17 @@ pub fn render(
                 .get(&b.command)
                 .and_then(|p| p.wall_us)
                 .map_or("—".into(), |w| format!("{:.3}", w as f64 / 1e6)),
+            profiles.get(&b.command).and_then(Profile::latency).map_or(
+                "— | — | —".into(),
+                |l| format!(
+                    "{} | {} | {} / {} / {}",
+                    ms(l.queue_p50_ms),
+                    ms(l.first_row_p50_ms),
+                    ms(l.p50_ms),
+                    ms(l.p95_ms),
+                    ms(l.max_ms)
+                )
+            ),
             b.user,
             b.system,
             profiles.get(&b.command).map_or("—".into(), |p| format!(
@@ -254,6 +342,8 @@ pub fn render(
     out.push_str(
         "\nin-process: the approach's own wall time in its untimed profile run (first query \
          scheduled to last result), without process start-up, which hyperfine's mean includes. \
+         From the same run, per query: queue wait (submitted to connected and sent), first row \
+         (sent to first row) and latency (submitted to last row), nearest-rank percentiles. \
          queries/s: queries per run / mean. client CPU / query: the process's user + sys time \
          per run (hyperfine, start-up included) / queries. speedup: the single-connection mean of \
          the same language (Rust `test_single`, Python `py_test_single`) divided by this mean. \
@@ -270,6 +360,17 @@ pub fn render(
     }
     out.push('\n');
     out
+}
+
+/// Milliseconds with a precision that suits their size.
+fn ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// The Rust approach that mirrors a Python script, and back.
@@ -409,6 +510,49 @@ mod tests {
         );
     }
 
+    /// A query submitted at `s` ms, sent at `c`, first row at `f`, done at `d`.
+    fn stamped(s: u64, c: u64, f: u64, d: u64) -> String {
+        format!(
+            r#"{{"label":"q{s}","rows":1,"submitted_us":{},"connected_us":{},"first_row_us":{},"finished_us":{},"connection_id":7}}"#,
+            s * 1000,
+            c * 1000,
+            f * 1000,
+            d * 1000
+        )
+    }
+
+    #[test]
+    fn latency_percentiles_are_nearest_rank_and_survive_condensing() {
+        // Latencies 1..=200 ms; queue waits i ms, first rows 0 ms.
+        let queries: Vec<String> = (1..=200).map(|i| stamped(0, i / 2, i / 2, i)).collect();
+        let text = format!(r#"{{"max_rss_kib":1,"queries":[{}]}}"#, queries.join(","));
+        let full: Profile = serde_json::from_str(&text).expect("profile");
+        let latency = full.latency().expect("timestamps");
+        assert_eq!(
+            latency,
+            Latency {
+                queue_p50_ms: 50.0,
+                first_row_p50_ms: 0.0,
+                p50_ms: 100.0,
+                p95_ms: 190.0,
+                max_ms: 200.0,
+            }
+        );
+        let condensed: Profile =
+            serde_json::from_str(&condense(&text).expect("condense").expect("long"))
+                .expect("condensed");
+        assert!(condensed.queries.is_empty());
+        assert_eq!(condensed.latency(), Some(latency));
+        // One query without timestamps (an older profile): no latency.
+        let partial = format!(
+            r#"{{"max_rss_kib":1,"queries":[{},{{"label":"x","rows":1}}]}}"#,
+            stamped(0, 1, 2, 3)
+        );
+        let partial: Profile = serde_json::from_str(&partial).expect("partial");
+        assert_eq!(partial.latency(), None);
+        assert_eq!(percentile(&[4.0], 95.0), 4.0);
+    }
+
     #[test]
     fn bounds_follow_the_workload() {
         let mut setting = Setting {
@@ -449,9 +593,12 @@ mod tests {
             wall_us: Some(1_500_000),
             count: None,
             rows_fingerprint: None,
+            latency: None,
             queries: vec![ProfileQuery {
                 label: "A".into(),
                 rows,
+                at: None,
+                connection_id: None,
             }],
         };
         profiles.insert("test_single".to_owned(), profile(10));

@@ -177,12 +177,39 @@ fn quick_run_writes_parsable_results_without_secrets() {
         .lines()
         .find(|l| l.starts_with("| test_asyncio |"))
         .expect("row");
-    let peak_rss = row
-        .split('|')
-        .map(str::trim)
-        .nth(7)
-        .expect("peak RSS column");
-    assert!(peak_rss.parse::<f64>().is_ok_and(|m| m > 0.0), "{row}");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(
+        cells[10].parse::<f64>().is_ok_and(|m| m > 0.0),
+        "peak RSS: {row}"
+    );
+    // Latency p50 / p95 / max from the profile's timestamps, in order.
+    let latency: Vec<f64> = cells[7]
+        .split(" / ")
+        .map(|v| v.parse().expect("latency in ms"))
+        .collect();
+    assert!(
+        latency.len() == 3 && latency[0] <= latency[1] && latency[1] <= latency[2],
+        "latency: {row}"
+    );
+
+    // The pictures: every timed run a point, a timeline panel per approach.
+    let readme = std::fs::read_to_string(run.join("README.md")).expect("README");
+    let walltimes = Svg::read(&run.join("walltimes.svg"));
+    assert_eq!(walltimes.count("circle"), 2, "one point per run");
+    let timelines = Svg::read(&run.join("timelines.svg"));
+    for name in ["test_single", "test_asyncio"] {
+        assert_eq!(walltimes.texts_equal(name), 1, "walltimes: {name}");
+        assert_eq!(
+            timelines.texts_starting(&format!("{name}: 26 queries on ")),
+            1,
+            "timelines: {name}"
+        );
+    }
+    // 26 queries, three bars each (waiting, before the first row, rows).
+    assert!(timelines.count("rect") >= 2 * 26 * 3, "timeline bars");
+    for file in ["walltimes.svg", "timelines.svg"] {
+        assert!(readme.contains(&format!("]({file})")), "{file} not shown");
+    }
     assert!(
         !stderr(&out).contains(password.trim()),
         "password on stderr"
@@ -261,5 +288,79 @@ fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
         .find(|l| l.starts_with("| test_asyncio |"))
         .expect("row");
     assert_eq!(asyncio.matches(" s) |").count(), 2, "{asyncio}");
+
+    // The curve: one line per approach with a point per budget, and a
+    // legend entry for each, the ideal and the bound.
+    let speedup = Svg::read(&run.join("speedup.svg"));
+    assert_eq!(
+        speedup.count("circle"),
+        2 * 2,
+        "a point per approach and budget"
+    );
+    for name in [
+        "test_single",
+        "test_asyncio",
+        "ideal (the budget)",
+        "bound (server CPU / min(budget, cores))",
+    ] {
+        assert_eq!(speedup.texts_equal(name), 1, "speedup legend: {name}");
+    }
+    let readme = std::fs::read_to_string(run.join("README.md")).expect("README");
+    assert!(readme.contains("](speedup.svg)"), "speedup.svg not shown");
+    let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
+    let name = run
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        index.contains(&format!("]({name}/speedup.svg)")),
+        "not in the index: {index}"
+    );
     let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+/// An SVG file, parsed as XML (a parse error fails the test).
+struct Svg(String);
+
+impl Svg {
+    fn read(path: &Path) -> Svg {
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let svg = Svg(text);
+        let doc = svg.doc();
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        svg
+    }
+
+    fn doc(&self) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse(&self.0).unwrap_or_else(|e| panic!("not XML: {e}"))
+    }
+
+    /// Elements named `tag`.
+    fn count(&self, tag: &str) -> usize {
+        self.doc()
+            .descendants()
+            .filter(|n| n.tag_name().name() == tag)
+            .count()
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.doc()
+            .descendants()
+            .filter(|n| n.tag_name().name() == "text")
+            .map(|n| n.text().unwrap_or_default().trim().to_owned())
+            .collect()
+    }
+
+    fn texts_equal(&self, text: &str) -> usize {
+        self.texts().iter().filter(|t| *t == text).count()
+    }
+
+    fn texts_starting(&self, prefix: &str) -> usize {
+        self.texts()
+            .iter()
+            .filter(|t| t.starts_with(prefix))
+            .count()
+    }
 }

@@ -38,8 +38,8 @@ fn script(name: &str) -> Command {
 }
 
 /// Same work in both languages: every Python approach returns, query for
-/// query, the row counts and digests of the Rust baseline (`--json`, the
-/// only output with digests: pure-Python hashing is kept out of timed runs),
+/// query, the row counts and digests of the Rust baseline (`--digests`:
+/// pure-Python hashing is kept out of every run whose times are reported),
 /// and stamps each query as the Rust binaries do: submitted ≤ connected ≤
 /// first row ≤ last row ≤ the run's wall time.
 #[test]
@@ -63,7 +63,7 @@ fn every_python_approach_returns_the_rust_digests() {
             .collect();
         for name in SCRIPTS {
             let mut cmd = script(name);
-            cmd.arg("--json")
+            cmd.args(["--json", "--digests"])
                 .env("DATABASE_URL", url.expose())
                 .env("DBIO_WORKLOAD", workload.name())
                 .env("DBIO_SLEEP_MS", "10");

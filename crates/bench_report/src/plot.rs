@@ -1,0 +1,355 @@
+//! The pictures of a run, as SVG (plotters), beside its tables:
+//!
+//! - `walltimes.svg`: every timed run of every approach as a point, with
+//!   the mean marked, so the spread behind a mean is visible;
+//! - `timelines.svg`: the untimed profile run of each approach, one lane
+//!   per server connection and one bar per query: waiting for a connection
+//!   (light, thin), sent and waiting for the first row (medium), rows
+//!   arriving (dark). It shows how each approach schedules the same work.
+//!   Drawn from profiles that kept their queries (at most
+//!   [`crate::table::CONDENSE_ABOVE`]) and have timestamps;
+//! - `speedup.svg` (a sweep): each approach's speedup over the serial run
+//!   of its language against the budget, with the ideal (the budget) and
+//!   the bound the server allows.
+//!
+//! The pictures draw what the tables hold; they measure nothing.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::hyperfine::Export;
+use crate::table::{CONDENSE_ABOVE, Profile, Stamps};
+use crate::{ReportError, Result, write};
+
+const FONT: &str = "sans-serif";
+
+/// One line of the speedup chart: a name and (budget, speedup) points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Renders into an SVG string with `draw`, then writes it to `path`.
+fn svg(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
+) -> Result<()> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        let drawn = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present().map_err(|e| e.to_string()));
+        drawn.map_err(|message| ReportError::Plot {
+            path: path.to_owned(),
+            message,
+        })?;
+    }
+    write(path, &text)
+}
+
+/// One colour per way of scheduling, shared by a Rust approach and the
+/// Python script it mirrors (the language is told by the line and marker).
+fn color(command: &str) -> RGBColor {
+    const KINDS: [(&str, RGBColor); 6] = [
+        ("test_single", RGBColor(127, 127, 127)),
+        ("test_mt", RGBColor(214, 39, 40)),
+        ("test_mt_bounded", RGBColor(255, 127, 14)),
+        ("test_threadpool", RGBColor(44, 160, 44)),
+        ("test_asyncio", RGBColor(31, 119, 180)),
+        ("test_async_std", RGBColor(148, 103, 189)),
+    ];
+    let kind = crate::table::blog_name(command);
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(RGBColor(23, 190, 207), |(_, c)| *c)
+}
+
+/// `walltimes.svg`: one row per approach, each timed run a point, the mean
+/// a bar.
+pub fn wall_times(export: &Export, path: &Path) -> Result<()> {
+    let results = &export.results;
+    let rows = results.len().max(1);
+    let times = || results.iter().flat_map(|b| b.times.iter().copied());
+    let slowest = times().fold(0.0, f64::max);
+    // A dot plot needs no zero: the axis starts near the fastest run, so
+    // that the spread of each row stays visible.
+    let fastest = times().fold(slowest, f64::min);
+    let (from, to) = (fastest * 0.9, slowest * 1.05 + 1e-9);
+    svg(path, (800, 60 + 28 * rows as u32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("wall time of every timed run (× the mean)", (FONT, 18))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(140)
+            .build_cartesian_2d(from..to, (0..rows - 1).into_segmented())
+            .map_err(|e| e.to_string())?;
+        let names: Vec<&str> = results.iter().map(|b| b.command.as_str()).collect();
+        let label = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).copied().unwrap_or("").to_owned(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .y_labels(rows)
+            .y_label_formatter(&label)
+            .x_desc("seconds (hyperfine, process start-up included)")
+            .disable_y_mesh()
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, b) in results.iter().enumerate() {
+            let c = color(&b.command);
+            chart
+                .draw_series(
+                    b.times.iter().map(|&t| {
+                        Circle::new((t, SegmentValue::CenterOf(i)), 4, c.mix(0.6).filled())
+                    }),
+                )
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (b.mean, SegmentValue::CenterOf(i)),
+                    5,
+                    BLACK.stroke_width(1),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+}
+
+/// `timelines.svg`: one panel per approach with usable timestamps, in
+/// `order`; `false` when no profile has them (nothing is written).
+pub fn timelines(
+    profiles: &BTreeMap<String, Profile>,
+    order: &[String],
+    path: &Path,
+) -> Result<bool> {
+    let runs: Vec<(&str, Vec<(Stamps, u64)>)> = order
+        .iter()
+        .filter_map(|name| {
+            let p = profiles.get(name)?;
+            if p.queries.is_empty() || p.queries.len() > CONDENSE_ABOVE {
+                return None;
+            }
+            let bars = p
+                .queries
+                .iter()
+                .map(|q| Some((q.at?, q.connection_id?)))
+                .collect::<Option<Vec<_>>>()?;
+            Some((name.as_str(), bars))
+        })
+        .collect();
+    if runs.is_empty() {
+        return Ok(false);
+    }
+    let end_s = runs
+        .iter()
+        .flat_map(|(_, bars)| bars.iter().map(|(s, _)| s.finished_us))
+        .max()
+        .unwrap_or(1) as f64
+        / 1e6;
+    let panel = 150;
+    svg(path, (900, 40 + panel * runs.len() as u32), |root| {
+        let root = root
+            .titled(
+                "profile run per approach: a lane per connection; light: waiting for a connection, \
+                 medium: sent, before the first row, dark: rows arriving",
+                (FONT, 14),
+            )
+            .map_err(|e| e.to_string())?;
+        for ((name, bars), area) in runs.iter().zip(root.split_evenly((runs.len(), 1))) {
+            timeline(&area, name, bars, end_s)?;
+        }
+        Ok(())
+    })
+    .map(|()| true)
+}
+
+/// One approach's panel.
+fn timeline(
+    area: &DrawingArea<SVGBackend, Shift>,
+    name: &str,
+    bars: &[(Stamps, u64)],
+    end_s: f64,
+) -> Result<(), String> {
+    // Lanes in the order connections were first used.
+    let mut lanes: Vec<u64> = Vec::new();
+    let mut by_start: Vec<&(Stamps, u64)> = bars.iter().collect();
+    by_start.sort_by_key(|(s, _)| s.connected_us);
+    for (_, id) in &by_start {
+        if !lanes.contains(id) {
+            lanes.push(*id);
+        }
+    }
+    let lane = |id: u64| lanes.iter().position(|l| *l == id).unwrap_or(0) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!(
+                "{name}: {} queries on {} connection{}",
+                bars.len(),
+                lanes.len(),
+                if lanes.len() == 1 { "" } else { "s" }
+            ),
+            (FONT, 14),
+        )
+        .margin(6)
+        .x_label_area_size(22)
+        .y_label_area_size(40)
+        .build_cartesian_2d(0.0..end_s * 1.02 + 1e-9, 0.0..lanes.len() as f64)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_labels(10)
+        .x_label_formatter(&|s| {
+            if end_s < 2.0 {
+                format!("{:.0} ms", s * 1000.0)
+            } else {
+                format!("{s:.1} s")
+            }
+        })
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let s = |us: u64| us as f64 / 1e6;
+    let base = RGBColor(31, 119, 180);
+    chart
+        .draw_series(bars.iter().flat_map(|(t, id)| {
+            let y = lane(*id);
+            [
+                Rectangle::new(
+                    [(s(t.submitted_us), y + 0.05), (s(t.connected_us), y + 0.25)],
+                    base.mix(0.2).filled(),
+                ),
+                Rectangle::new(
+                    [(s(t.connected_us), y + 0.3), (s(t.first_row_us), y + 0.95)],
+                    base.mix(0.45).filled(),
+                ),
+                Rectangle::new(
+                    [(s(t.first_row_us), y + 0.3), (s(t.finished_us), y + 0.95)],
+                    base.filled(),
+                ),
+            ]
+        }))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// `speedup.svg`: one line per approach against the budget (a log₂ axis),
+/// the ideal and the bound; the legend beside the chart.
+pub fn speedup(series: &[Series], bound: &[(f64, f64)], path: &Path) -> Result<()> {
+    let log = |(b, y): (f64, f64)| (b.log2(), y);
+    let budgets = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let widest = budgets().fold(2.0, f64::max).log2();
+    let top = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .chain(bound.iter().map(|p| p.1))
+        .fold(1.0, f64::max)
+        * 1.15;
+    let grey = RGBColor(120, 120, 120);
+    // The legend: (name, colour, dashed, width).
+    let mut legend = vec![
+        ("ideal (the budget)".to_owned(), BLACK, false, 1),
+        (
+            "bound (server CPU / min(budget, cores))".to_owned(),
+            grey,
+            false,
+            5,
+        ),
+    ];
+    for s in series {
+        legend.push((s.name.clone(), color(&s.name), s.name.starts_with("py_"), 2));
+    }
+    svg(path, (900, 520), |root| {
+        let (left, right) = root.split_horizontally(640);
+        let mut chart = ChartBuilder::on(&left)
+            .caption("speedup over the serial run of the language", (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..widest, 0.0..top)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("connection budget")
+            .y_desc("speedup (×)")
+            .x_labels(widest.ceil() as usize + 1)
+            .x_label_formatter(&|x| format!("{:.0}", x.exp2()))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        // The ideal, y = budget, sampled so that it curves on the log axis,
+        // up to the top of the chart.
+        let ideal: Vec<(f64, f64)> = (0..=100)
+            .map(|i| widest * f64::from(i) / 100.0)
+            .map(|x| (x, x.exp2()))
+            .filter(|(_, y)| *y <= top)
+            .collect();
+        chart
+            .draw_series(LineSeries::new(ideal, BLACK.stroke_width(1)))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(LineSeries::new(
+                bound.iter().copied().map(log),
+                grey.mix(0.5).stroke_width(5),
+            ))
+            .map_err(|e| e.to_string())?;
+        for s in series {
+            let c = color(&s.name);
+            let points: Vec<(f64, f64)> = s.points.iter().copied().map(log).collect();
+            if s.name.starts_with("py_") {
+                // Python: dashed, hollow points.
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        points.clone(),
+                        6,
+                        4,
+                        c.stroke_width(2),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.stroke_width(2))))
+                    .map_err(|e| e.to_string())?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        for (i, (name, c, dashed, width)) in legend.iter().enumerate() {
+            let y = 60 + 24 * i as i32;
+            let line: Vec<(i32, i32)> = if *dashed {
+                vec![(10, y), (16, y)]
+            } else {
+                vec![(10, y), (34, y)]
+            };
+            right
+                .draw(&PathElement::new(line, c.stroke_width(*width)))
+                .map_err(|e| e.to_string())?;
+            if *dashed {
+                right
+                    .draw(&PathElement::new(
+                        vec![(22, y), (34, y)],
+                        c.stroke_width(*width),
+                    ))
+                    .map_err(|e| e.to_string())?;
+            }
+            right
+                .draw(&Text::new(name.clone(), (42, y - 7), (FONT, 13)))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+}
