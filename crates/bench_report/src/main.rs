@@ -364,8 +364,13 @@ fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -
     );
     let _ = writeln!(
         out,
-        "- budget {} connections; {} runs after {} warm-up runs; git `{}`{}",
-        host.bench.budget,
+        "- {}; {} runs after {} warm-up runs; git `{}`{}",
+        if host.bench.budgets.is_empty() {
+            format!("budget {} connections", host.bench.budget)
+        } else {
+            let budgets: Vec<String> = host.bench.budgets.iter().map(ToString::to_string).collect();
+            format!("budgets {} connections, one cell each", budgets.join(", "))
+        },
         host.bench.runs,
         host.bench.warmup,
         host.git.revision,

@@ -159,11 +159,27 @@ pub fn render(cells: &[Cell]) -> String {
             bound_at(c).map_or("—".to_owned(), |b| format!("{b:.2}×"))
         );
     }
+    if cells
+        .iter()
+        .any(|c| crate::table::asyncio_not_beaten(&c.export).is_some())
+    {
+        out.push_str("\n| the blog's \"asyncio was the clear winner\" (Python) |");
+        for c in cells {
+            let held = match crate::table::asyncio_not_beaten(&c.export) {
+                Some(not) if not.is_empty() => " holds |",
+                Some(_) => " does not hold |",
+                None => " — |",
+            };
+            out.push_str(held);
+        }
+    }
     out.push_str(
         "\n\nEach cell: the approach's speedup over the serial run of its language at the same \
          budget (its mean time in brackets). ideal: the budget. bound: the speedup the server \
          allows, the serial mean over (mean server CPU of the concurrent runs / min(budget, \
-         server cores)). Each budget's folder has its full table and verdicts.\n",
+         server cores)). The blog's verdict holds where py_test_asyncio is measurably faster \
+         (95% bootstrap interval of the ratio of means below 1) than every other Python \
+         approach. Each budget's folder has its full table and verdicts.\n",
     );
     out
 }

@@ -307,6 +307,7 @@ fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
     }
     let readme = std::fs::read_to_string(run.join("README.md")).expect("README");
     assert!(readme.contains("](speedup.svg)"), "speedup.svg not shown");
+    assert!(readme.contains("- budgets 1, 2 connections"), "{readme}");
     let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
     let name = run
         .file_name()
