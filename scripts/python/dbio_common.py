@@ -385,6 +385,9 @@ class Output:
         rows = fetched.rows
         first = tuple(rows[0]) if rows else None
         hashed = digest(rows) if self.digests else None
+        # Only the count, first row and timestamps are kept: holding every
+        # row to the end would be memory no approach needs.
+        fetched.rows = None
         with self.lock:
             self.results[label] = (len(rows), first, hashed, submitted_us, fetched)
             if len(self.results) == self.expected:

@@ -404,7 +404,8 @@ pub fn asyncio_not_beaten(export: &Export) -> Option<Vec<String>> {
         others
             .iter()
             .filter(|o| {
-                !crate::stats::ratio_of_means(&asyncio.times, &o.times).is_some_and(|r| r.high < 1.0)
+                !crate::stats::ratio_of_means(&asyncio.times, &o.times)
+                    .is_some_and(|r| r.high < 1.0)
             })
             .map(|o| o.command.clone())
             .collect(),
@@ -580,9 +581,7 @@ mod tests {
         };
         assert_eq!(asyncio_not_beaten(&export), Some(vec![]));
         assert!(verdicts(&export).contains("\"asyncio was the clear winner\" holds here"));
-        export
-            .results
-            .push(runs("py_test_cft", &[0.99, 1.03, 1.0]));
+        export.results.push(runs("py_test_cft", &[0.99, 1.03, 1.0]));
         assert_eq!(
             asyncio_not_beaten(&export),
             Some(vec!["py_test_cft".to_owned()])
