@@ -45,7 +45,7 @@ pub fn update(results: &Path) -> Result<()> {
          exact command. Compare approaches within a run, as ratios: runs on different machines or \
          days are not comparable in absolute time.\n\n",
     );
-    out.push_str("| run | date | workload | scale | budget | server | optimizer_switch split_materialized | git |\n|---|---|---|---:|---:|---|---|---|\n");
+    out.push_str("| run | date | workload | scale | budget | server | server CPUs | optimizer_switch split_materialized | git |\n|---|---|---|---:|---:|---|---:|---|---|\n");
     for (name, host) in &runs {
         let split = host
             .server
@@ -56,7 +56,7 @@ pub fn update(results: &Path) -> Result<()> {
             .map_or("—", |(_, v)| v);
         let _ = writeln!(
             out,
-            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {split} | `{}`{} |",
+            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {} | {split} | `{}`{} |",
             host.date,
             workload(&host.bench),
             host.dataset.meta.get("scale").map_or("—", String::as_str),
@@ -71,6 +71,10 @@ pub fn update(results: &Path) -> Result<()> {
                     .join(",")
             },
             host.server.version,
+            // Pinned, or all of the machine's.
+            host.bench
+                .server_cpus
+                .map_or_else(|| format!("all ({})", host.cores), |n| n.to_string()),
             host.git.revision.get(..10).unwrap_or(&host.git.revision),
             if host.git.dirty { " (dirty)" } else { "" },
         );
