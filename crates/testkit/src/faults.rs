@@ -447,6 +447,8 @@ pub fn interrupted_run(
         &format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
     );
     let url = &shared().url;
+    // No scratch server starts in this process while the deadline runs.
+    let _quiet = crate::exclusive();
     let running = launch(url, &template);
     let mut conn = admin(url);
     let count = |conn: &mut mysql::Conn| -> usize {
