@@ -44,6 +44,8 @@ fn script(name: &str) -> Command {
 /// first row ≤ last row ≤ the run's wall time.
 #[test]
 fn every_python_approach_returns_the_rust_digests() {
+    // The interrupt test below checks a deadline: it runs alone.
+    let _alongside = testkit::alongside();
     use common::workload::Workload;
     let url = &testkit::shared().url;
     for (workload, count) in [

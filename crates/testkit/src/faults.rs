@@ -447,8 +447,8 @@ pub fn interrupted_run(
         &format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
     );
     let url = &shared().url;
-    // No scratch server starts in this process while the deadline runs.
-    let _quiet = crate::exclusive();
+    // Nothing else of this test process runs while the deadline does.
+    let _alone = crate::exclusive();
     let running = launch(url, &template);
     let mut conn = admin(url);
     let count = |conn: &mut mysql::Conn| -> usize {
@@ -496,46 +496,57 @@ macro_rules! fault_tests {
         }
         #[test]
         fn refused_port() {
+            let _alongside = $crate::alongside();
             $crate::faults::refused_port(bin());
         }
         #[test]
         fn managed_server_down() {
+            let _alongside = $crate::alongside();
             $crate::faults::managed_server_down(bin());
         }
         #[test]
         fn wrong_password() {
+            let _alongside = $crate::alongside();
             $crate::faults::wrong_password(bin());
         }
         #[test]
         fn missing_database() {
+            let _alongside = $crate::alongside();
             $crate::faults::missing_database(bin());
         }
         #[test]
         fn missing_tables() {
+            let _alongside = $crate::alongside();
             $crate::faults::missing_tables(bin());
         }
         #[test]
         fn bad_budget() {
+            let _alongside = $crate::alongside();
             $crate::faults::bad_budget(bin());
         }
         #[test]
         fn query_error_mid_run() {
+            let _alongside = $crate::alongside();
             $crate::faults::query_error_mid_run(bin());
         }
         #[test]
         fn killed_mid_run() {
+            let _alongside = $crate::alongside();
             $crate::faults::killed_mid_run(bin());
         }
         #[test]
         fn server_stopped_mid_run() {
+            let _alongside = $crate::alongside();
             $crate::faults::server_stopped_mid_run(bin());
         }
         #[test]
         fn query_too_large() {
+            let _alongside = $crate::alongside();
             $crate::faults::query_too_large(bin());
         }
         #[test]
         fn silent_listener() {
+            let _alongside = $crate::alongside();
             $crate::faults::silent_listener(bin());
         }
         #[test]
