@@ -146,12 +146,11 @@ pub fn connections_of(conn: &mut mysql::Conn, user: &str) -> usize {
 
 /// Tests that check a deadline of about a second (the exit on SIGINT and
 /// SIGTERM) run alone within their test process: they hold this
-/// exclusively, and every other fault test holds it shared ([`alongside`]).
-/// On a 2-core machine a scratch server's bootstrap, a 64 MiB query or a
-/// burst of connections beside such a test can keep the server from
-/// answering the binary's `KILL QUERY` in time (seen in CI rehearsals: a
-/// kill connection's read timing out). That would measure the machine, not
-/// the binary.
+/// exclusively, and every other fault test holds it shared ([`alongside`]),
+/// so that a scratch server's bootstrap or a burst of connections on a
+/// 2-core machine is not part of what they time. It does not explain the
+/// occasional CI-rehearsal failure of those tests (the binary's kill
+/// connection timing out), which also happened with it in place.
 static DEADLINES: RwLock<()> = RwLock::new(());
 
 /// See [`DEADLINES`]: for a test that checks a ~1 s deadline.
