@@ -298,6 +298,8 @@ if [ "$commit" = 1 ]; then
   say "== committed $(basename "$dir")"
 fi
 say "results: $dir"
+pictures=$(cd "$dir" && ls -- *.svg 2>/dev/null | tr '\n' ' ')
+[ -z "$pictures" ] || say "pictures (SVG, shown in its README.md): $pictures"
 if [ "$managed" = 1 ]; then
   say "the managed server keeps running for the next run; stop it with: target/release/dbio server stop"
 fi
