@@ -262,6 +262,9 @@ pub trait InFlight: Send + Sync {
     fn in_use(&self) -> Vec<u64>;
     /// Waits up to `timeout` for a connection to come back.
     fn wait_returned(&self, timeout: Duration);
+    /// Waits up to `timeout` for the connection with server id `id` to
+    /// come back (at once if it is not out).
+    fn wait_for(&self, id: u64, timeout: Duration);
 }
 
 impl<C: Send> InFlight for Pool<C> {
@@ -282,6 +285,13 @@ impl<C: Send> InFlight for Pool<C> {
             return;
         }
         let _ = self.returned.wait_timeout(state, timeout);
+    }
+
+    fn wait_for(&self, id: u64, timeout: Duration) {
+        let state = self.lock();
+        let _ = self
+            .returned
+            .wait_timeout_while(state, timeout, |state| state.in_use.contains(&id));
     }
 }
 

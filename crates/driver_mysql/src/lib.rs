@@ -272,21 +272,24 @@ impl<S: Schedule> Approach for Threads<S> {
     }
 }
 
-/// `KILL QUERY` for each id, over a connection of its own.
+/// `KILL QUERY` for each id, over a connection of its own, every step of
+/// it bounded by `within`.
 fn killer(opts: mysql::Opts) -> interrupt::Killer {
-    Box::new(move |ids: &[u64], within: Duration| {
+    interrupt::killer(move |ids, within, pace| {
         let opts: mysql::Opts = mysql::OptsBuilder::from_opts(opts.clone())
             .read_timeout(Some(within))
             .write_timeout(Some(within))
             .into();
         let mut conn = connect(&opts, within, &Diagnosis::default()).map_err(|e| e.to_string())?;
-        for id in ids {
+        for &id in ids {
+            pace.sending(id);
             // Error 1094 (unknown thread): its connection has closed meanwhile.
             match conn.conn.query_drop(format!("KILL QUERY {id}")) {
                 Ok(()) => {}
                 Err(mysql::Error::MySqlError(e)) if e.code == 1094 => {}
                 Err(e) => return Err(db_error(e).to_string()),
             }
+            pace.killed(id);
         }
         Ok(())
     })

@@ -187,15 +187,17 @@ impl AsyncRunner {
 }
 
 /// `KILL QUERY` for each id, over a connection of its own, on the
-/// approach's runtime.
+/// approach's runtime. Only the connect is bounded by `within`: nobody
+/// waits for a round that the server is slow to answer.
 fn killer(opts: MySqlConnectOptions, block_on: BlockOn) -> interrupt::Killer {
-    Box::new(move |ids: &[u64], within: Duration| {
-        let (opts, ids) = (opts.clone(), ids.to_vec());
+    interrupt::killer(move |ids, within, pace| {
+        let (opts, ids, pace) = (opts.clone(), ids.to_vec(), pace.clone());
         let kill = async move {
             let mut conn = connect(&opts, within, &Diagnosis::default())
                 .await
                 .map_err(|e| e.to_string())?;
             for id in ids {
+                pace.sending(id);
                 let killed = sqlx::raw_sql(AssertSqlSafe(format!("KILL QUERY {id}")))
                     .execute(&mut conn.conn)
                     .await;
@@ -205,6 +207,7 @@ fn killer(opts: MySqlConnectOptions, block_on: BlockOn) -> interrupt::Killer {
                         return Err(e.to_string());
                     }
                 }
+                pace.killed(id);
             }
             Ok(())
         };
