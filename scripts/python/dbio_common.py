@@ -209,6 +209,7 @@ IN_USE = set()
 IN_USE_LOCK = threading.RLock()  # re-entered by a signal handler on the main thread
 CANCELLED = False
 GRACE = 1.5
+PACE = 0.05
 
 
 class running:
@@ -254,7 +255,10 @@ def cancel_on_signals(cfg):
 
 def kill_queries(cfg, ids):
     """KILL QUERY each id until none of them runs a query; returns how many
-    were running. Bounded by GRACE."""
+    were running. Bounded by GRACE. One victim at a time, as in Rust
+    (common::interrupt): the next KILL waits up to PACE for the last victim
+    to stop, because MariaDB stalls a KILL for 2 s when it finds the victim's
+    wait mutex busy, and a victim just woken holds it."""
     if not ids:
         return 0
     import pymysql
@@ -265,11 +269,16 @@ def kill_queries(cfg, ids):
                            read_timeout=1, write_timeout=1)
     try:
         with conn.cursor() as cursor:
-            listed = ", ".join(str(int(i)) for i in ids)
-            while time.monotonic() < deadline:
+            def running(among):
+                # 'Busy': the server is busy with the connection itself (a
+                # KILL holds it), so its query has not ended yet.
+                listed = ", ".join(str(int(i)) for i in among)
                 cursor.execute("SELECT ID FROM information_schema.PROCESSLIST "
-                               f"WHERE ID IN ({listed}) AND COMMAND = 'Query'")
-                left = [row[0] for row in cursor.fetchall()]
+                               f"WHERE ID IN ({listed}) AND COMMAND IN ('Query', 'Busy')")
+                return [row[0] for row in cursor.fetchall()]
+
+            while time.monotonic() < deadline:
+                left = running(ids)
                 if not left:
                     return len(ids)
                 for i in left:
@@ -278,6 +287,9 @@ def kill_queries(cfg, ids):
                     except pymysql.err.OperationalError as e:
                         if e.args[0] != 1094:  # unknown thread: it has ended
                             raise
+                    paced = min(deadline, time.monotonic() + PACE)
+                    while running([i]) and time.monotonic() < paced:
+                        time.sleep(0.002)
                 time.sleep(0.05)
         raise RuntimeError(f"queries were still running after {GRACE} s")
     finally:
