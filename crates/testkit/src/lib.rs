@@ -146,11 +146,13 @@ pub fn connections_of(conn: &mut mysql::Conn, user: &str) -> usize {
 
 /// Tests that check a deadline of about a second (the exit on SIGINT and
 /// SIGTERM) run alone within their test process: they hold this
-/// exclusively, and every other fault test holds it shared ([`alongside`]),
-/// so that a scratch server's bootstrap or a burst of connections on a
-/// 2-core machine is not part of what they time. It does not explain the
-/// occasional CI-rehearsal failure of those tests (the binary's kill
-/// connection timing out), which also happened with it in place.
+/// exclusively, and every other fault test holds it shared ([`alongside`]).
+/// Those tests cancel `SLEEP()` queries, and MariaDB can stall a `KILL` of
+/// one for 2 s when another thread holds the server-wide sleep mutex at
+/// that moment (see `common::interrupt`): the other fault tests' `SLEEP()`
+/// queries, starting or ending beside it, must not be that thread. A
+/// scratch server's bootstrap on a 2-core machine is kept out of the
+/// deadline too.
 static DEADLINES: RwLock<()> = RwLock::new(());
 
 /// See [`DEADLINES`]: for a test that checks a ~1 s deadline.
