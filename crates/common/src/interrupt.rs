@@ -10,25 +10,31 @@
 //! what ends the wait is every connection coming back to the pool (its
 //! query failed as killed), not the killer's replies.
 //!
-//! Killing goes in rounds, each on a thread and a connection of its own,
-//! so that a `KILL` the server is slow to answer delays nothing else: a
-//! round starts every [`RESEND`] for the connections still out that have no
-//! `KILL` waiting for its answer (a later round also kills a query sent just
-//! after a `KILL QUERY` reached its still idle connection). Within a round
-//! the kills are paced: the next waits until the last victim's connection is
-//! back (at most [`PACE`]). Why: MariaDB 10.11 holds a victim's
+//! One killer at a time, on a thread and a connection of its own, takes
+//! the connections to kill one by one from a queue, and paces its kills:
+//! the next waits until the last victim's connection is back (at most
+//! [`PACE`]). Why one, and paced: MariaDB 10.11 holds a victim's
 //! `LOCK_thd_kill` while it wakes it, and wakes a `SLEEP()` by try-locking
 //! the server-wide sleep mutex for up to 2 s (`THD::abort_current_cond_wait`).
 //! If that mutex is busy when the `KILL` arrives, the woken victim takes it
 //! and then waits for its `LOCK_thd_kill`, and both wait the 2 s out (seen
-//! with gdb; the victim shows as `Busy` in the process list). The usual
-//! holder is the previous victim waking up; pacing lets it finish first.
-//! SIGKILL cannot be handled: `scripts/bench.sh` checks before each timed
+//! with gdb; the victim shows as `Busy` in the process list). While they
+//! wait, every other sleeper's `KILL` stalls the same way. The usual holder
+//! is the previous victim waking up, or a parallel `KILL`: pacing lets it
+//! finish first. A killer whose `KILL` goes unanswered for [`STUCK`] is
+//! left behind and a new one takes the queue, without that victim. A
+//! connection still out [`RESEND`] after its `KILL` was answered is queued
+//! again: its query was sent just after the `KILL` reached it idle.
+//!
+//! The price of one killer is a round trip per running query: through
+//! `dbio proxy --latency-ms 25`, 16 `SLEEP()` queries took 1.0 s to cancel;
+//! at 50 ms they do not fit in [`GRACE`], and the exit line says how many
+//! were left running. SIGKILL cannot be handled: `scripts/bench.sh` checks before each timed
 //! run that no query is left running (`dbio server settle`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, Weak, mpsc};
+use std::sync::{Arc, Condvar, Mutex, Weak, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
@@ -37,53 +43,102 @@ use crate::pool::{InFlight, remaining};
 /// How long an interrupted run may spend cancelling before it exits.
 pub const GRACE: Duration = Duration::from_millis(1500);
 
-/// How often a round of `KILL QUERY` starts while connections are out.
+/// How long a killed connection may stay out before it is killed again,
+/// and the shortest time between two killers' starts.
 pub const RESEND: Duration = Duration::from_millis(200);
 
-/// The longest a round waits for a killed query's connection to come back
+/// How long a `KILL QUERY` may go unanswered before its killer is left
+/// behind (a stalled `KILL`, not a slow network: a round trip is less).
+pub const STUCK: Duration = Duration::from_millis(500);
+
+/// The longest a killer waits for a killed query's connection to come back
 /// before it sends the next `KILL QUERY`.
 pub const PACE: Duration = Duration::from_millis(50);
 
 /// Opens a connection of its own, within the time given, and sends
-/// `KILL QUERY` over it for each server connection id in turn, calling
+/// `KILL QUERY` over it for each id [`Pace::next`] gives, calling
 /// [`Pace::killed`] after each one the server answered.
-pub type Killer = Arc<dyn Fn(&[u64], Duration, &Pace) -> Result<(), String> + Send + Sync>;
+pub type Killer = Arc<dyn Fn(Duration, &Pace) -> Result<(), String> + Send + Sync>;
 
 /// A [`Killer`] from a closure (whose argument types this spells once).
 pub fn killer(
-    kill: impl Fn(&[u64], Duration, &Pace) -> Result<(), String> + Send + Sync + 'static,
+    kill: impl Fn(Duration, &Pace) -> Result<(), String> + Send + Sync + 'static,
 ) -> Killer {
     Arc::new(kill)
 }
 
-/// What a round of [`Killer`] reports back to the cancelling thread.
+/// What a killer (by number) reports back to the cancelling thread.
 #[derive(Debug)]
 enum Event {
-    Sending(u64),
-    Killed(u64),
-    /// A round that stopped at an error: its `KILL`s are not waited on.
-    Failed(Vec<u64>, String),
+    Sending(u64, u64),
+    Killed(u64, u64),
+    /// A killer that stopped at an error, and the `KILL` it had in flight
+    /// (no longer waited for).
+    Failed(u64, Option<u64>, String),
 }
 
-/// A round's link to the cancelling thread and the run's pool (clone it
-/// into a future).
-#[derive(Clone)]
-pub struct Pace {
+/// The connections waiting for a `KILL QUERY`, and which killer may send
+/// them.
+#[derive(Debug, Default)]
+struct Queue {
+    ids: VecDeque<u64>,
+    killer: u64,
+}
+
+/// What the killers and the cancelling thread share.
+struct Shared {
+    queue: Mutex<Queue>,
+    queued: Condvar,
     events: mpsc::Sender<Event>,
     pool: Arc<dyn InFlight>,
 }
 
+impl Shared {
+    fn tell(&self, event: Event) {
+        // The cancelling thread may have finished already: nothing to tell.
+        let _ = self.events.send(event);
+    }
+}
+
+/// A killer's link to the queue, the cancelling thread and the run's pool
+/// (clone it into a future).
+#[derive(Clone)]
+pub struct Pace {
+    shared: Arc<Shared>,
+    /// This killer's number: once another has replaced it, it gets no more.
+    killer: u64,
+    /// The id this killer has sent `KILL QUERY` for and not heard back.
+    current: Arc<Mutex<Option<u64>>>,
+}
+
 impl std::fmt::Debug for Pace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pace").finish_non_exhaustive()
+        f.debug_struct("Pace")
+            .field("killer", &self.killer)
+            .finish_non_exhaustive()
     }
 }
 
 impl Pace {
-    /// Says that `KILL QUERY id` is being sent.
-    pub fn sending(&self, id: u64) {
-        // The cancelling thread may have finished already: nothing to tell.
-        let _ = self.events.send(Event::Sending(id));
+    /// The next server connection id to send `KILL QUERY` for, waiting for
+    /// one to be queued; `None` once another killer has replaced this one.
+    pub fn next(&self) -> Option<u64> {
+        let mut queue = lock(&self.shared.queue);
+        loop {
+            if queue.killer != self.killer {
+                return None;
+            }
+            if let Some(id) = queue.ids.pop_front() {
+                *lock(&self.current) = Some(id);
+                self.shared.tell(Event::Sending(self.killer, id));
+                return Some(id);
+            }
+            queue = self
+                .shared
+                .queued
+                .wait(queue)
+                .unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     /// Says that the server answered `KILL QUERY id` (done, or: no such
@@ -91,9 +146,14 @@ impl Pace {
     /// back. Blocks the calling thread (a killer's runtime runs nothing
     /// else).
     pub fn killed(&self, id: u64) {
-        let _ = self.events.send(Event::Killed(id));
-        self.pool.wait_for(id, PACE);
+        *lock(&self.current) = None;
+        self.shared.tell(Event::Killed(self.killer, id));
+        self.shared.pool.wait_for(id, PACE);
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct Registered {
@@ -107,7 +167,7 @@ static SIGNALLED: AtomicI32 = AtomicI32::new(0);
 /// Makes `pool` the run to cancel on a signal (the pool is held weakly: a
 /// finished run's connections are not kept alive by this).
 pub fn register(pool: Weak<dyn InFlight>, kill: Killer) {
-    let mut current = CURRENT.lock().unwrap_or_else(|p| p.into_inner());
+    let mut current = lock(&CURRENT);
     *current = Some(Registered { pool, kill });
 }
 
@@ -170,7 +230,7 @@ fn exit_on(signal: i32) -> ! {
 /// Cancels the registered run; returns how many connections had a query
 /// running when they were told to stop.
 fn cancel_in_flight(until: Instant) -> Result<usize, String> {
-    let registered = CURRENT.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let registered = lock(&CURRENT).take();
     let Some(Registered { pool, kill }) = registered else {
         return Ok(0);
     };
@@ -179,18 +239,18 @@ fn cancel_in_flight(until: Instant) -> Result<usize, String> {
     };
     let mut out = pool.cancel();
     let (events, heard) = mpsc::channel();
-    let pace = Pace {
+    let shared = Arc::new(Shared {
+        queue: Mutex::default(),
+        queued: Condvar::new(),
         events,
         pool: Arc::clone(&pool),
-    };
-    let mut told = BTreeSet::new();
-    let mut rounds = Rounds::default();
-    let mut next_round = Instant::now();
+    });
+    let mut victims = Victims::default();
     while !out.is_empty() {
         let now = Instant::now();
-        rounds.take(&heard);
+        victims.take(&heard, now);
         if now >= until {
-            let cause = rounds
+            let cause = victims
                 .failure
                 .map_or_else(String::new, |e| format!(" (last `KILL QUERY`: {e})"));
             return Err(format!(
@@ -198,55 +258,106 @@ fn cancel_in_flight(until: Instant) -> Result<usize, String> {
                 out.len()
             ));
         }
-        if now >= next_round {
-            // A `KILL` still unanswered holds its victim: another one for
-            // the same victim would only queue behind it.
-            let ids: Vec<u64> = out
-                .iter()
-                .copied()
-                .filter(|id| !rounds.unanswered(*id))
-                .collect();
-            if !ids.is_empty() {
-                round(&kill, &ids, remaining(until), pace.clone());
-                told.extend(ids);
+        let mut queue = lock(&shared.queue);
+        for &id in &out {
+            if !queue.ids.contains(&id) && victims.due(id, now) {
+                queue.ids.push_back(id);
             }
-            next_round = now + RESEND;
         }
-        pool.wait_returned(remaining(next_round.min(until)).min(Duration::from_millis(20)));
+        shared.queued.notify_all();
+        if !queue.ids.is_empty() && victims.killer.replace(now) {
+            queue.killer += 1;
+            victims.killer = KillerState::started(queue.killer, now);
+            let pace = Pace {
+                shared: Arc::clone(&shared),
+                killer: queue.killer,
+                current: Arc::default(),
+            };
+            drop(queue);
+            start_killer(&kill, remaining(until), pace);
+        } else {
+            drop(queue);
+        }
+        pool.wait_returned(remaining(until).min(Duration::from_millis(20)));
         out = pool.in_use();
     }
-    rounds.take(&heard);
-    match rounds.failure {
+    victims.take(&heard, Instant::now());
+    match victims.failure {
         // Not one `KILL` got through: the queries ended for another reason
         // (the server went away), which is not a cancellation to report.
-        Some(e) if rounds.answered.is_empty() => Err(format!(
+        Some(e) if victims.answered.is_empty() => Err(format!(
             "could not cancel the running queries on the server: {e}"
         )),
-        _ => Ok(told.len()),
+        _ => Ok(victims.sent.len()),
     }
 }
 
-/// What the rounds have reported so far.
+/// The killer that may send now.
 #[derive(Debug, Default)]
-struct Rounds {
-    /// `KILL QUERY` sent for these ids, and how many times.
+struct KillerState {
+    /// 0: none has started.
+    number: u64,
+    started: Option<Instant>,
+    failed: bool,
+    /// Its `KILL` not answered yet, and since when.
+    in_flight: Option<Instant>,
+}
+
+impl KillerState {
+    fn started(number: u64, now: Instant) -> KillerState {
+        KillerState {
+            number,
+            started: Some(now),
+            ..KillerState::default()
+        }
+    }
+
+    /// Whether a new killer should take over: none has started, or this
+    /// one has failed or is stuck, and started [`RESEND`] ago or more.
+    fn replace(&self, now: Instant) -> bool {
+        let Some(started) = self.started else {
+            return true;
+        };
+        let stuck = self
+            .in_flight
+            .is_some_and(|since| now.duration_since(since) >= STUCK);
+        (self.failed || stuck) && now.duration_since(started) >= RESEND
+    }
+}
+
+/// What the killers have reported so far, per server connection id.
+#[derive(Debug, Default)]
+struct Victims {
+    /// `KILL QUERY` sent, how many times.
     sent: BTreeMap<u64, usize>,
-    /// Answered, and how many times.
-    answered: BTreeMap<u64, usize>,
+    /// Answered (or given up), how many times, and when last.
+    answered: BTreeMap<u64, (usize, Instant)>,
+    killer: KillerState,
     failure: Option<String>,
 }
 
-impl Rounds {
-    fn take(&mut self, events: &mpsc::Receiver<Event>) {
+impl Victims {
+    fn take(&mut self, events: &mpsc::Receiver<Event>, now: Instant) {
         for event in events.try_iter() {
             match event {
-                Event::Sending(id) => *self.sent.entry(id).or_default() += 1,
-                Event::Killed(id) => *self.answered.entry(id).or_default() += 1,
-                Event::Failed(ids, e) => {
-                    for id in ids {
-                        if let Some(&sent) = self.sent.get(&id) {
-                            self.answered.insert(id, sent);
-                        }
+                Event::Sending(killer, id) => {
+                    *self.sent.entry(id).or_default() += 1;
+                    if killer == self.killer.number {
+                        self.killer.in_flight = Some(now);
+                    }
+                }
+                Event::Killed(killer, id) => {
+                    self.answer(id, now);
+                    if killer == self.killer.number {
+                        self.killer.in_flight = None;
+                    }
+                }
+                Event::Failed(killer, id, e) => {
+                    if let Some(id) = id {
+                        self.answer(id, now);
+                    }
+                    if killer == self.killer.number {
+                        self.killer.failed = true;
                     }
                     self.failure = Some(e);
                 }
@@ -254,26 +365,38 @@ impl Rounds {
         }
     }
 
-    fn unanswered(&self, id: u64) -> bool {
-        self.sent.get(&id) > self.answered.get(&id)
+    fn answer(&mut self, id: u64, now: Instant) {
+        let answered = self.answered.entry(id).or_insert((0, now));
+        *answered = (answered.0 + 1, now);
+    }
+
+    /// Whether `id`, still out, needs a `KILL QUERY` now: never sent one,
+    /// or its last was answered [`RESEND`] ago. One still unanswered holds
+    /// its victim: another would only queue behind it.
+    fn due(&self, id: u64, now: Instant) -> bool {
+        let sent = self.sent.get(&id).copied().unwrap_or(0);
+        match self.answered.get(&id) {
+            None => sent == 0,
+            Some(&(answered, at)) => answered >= sent && now.duration_since(at) >= RESEND,
+        }
     }
 }
 
-/// Starts one round of `KILL QUERY` for `ids` on a thread of its own, which
-/// reports through `pace`; nobody waits for it.
-fn round(kill: &Killer, ids: &[u64], within: Duration, pace: Pace) {
+/// Starts a killer on a thread of its own, which reports through `pace`;
+/// nobody waits for it.
+fn start_killer(kill: &Killer, within: Duration, pace: Pace) {
     let kill = Arc::clone(kill);
-    let failed = pace.events.clone();
-    let spawned = std::thread::Builder::new().name("dbio-kill".into()).spawn({
-        let ids = ids.to_vec();
-        move || {
-            if let Err(e) = kill(&ids, within, &pace) {
-                let _ = pace.events.send(Event::Failed(ids, e));
+    let (shared, number) = (Arc::clone(&pace.shared), pace.killer);
+    let spawned = std::thread::Builder::new()
+        .name("dbio-kill".into())
+        .spawn(move || {
+            if let Err(e) = kill(within, &pace) {
+                let in_flight = lock(&pace.current).take();
+                pace.shared.tell(Event::Failed(pace.killer, in_flight, e));
             }
-        }
-    });
+        });
     if let Err(e) = spawned {
         let e = format!("cannot start a thread to send it: {e}");
-        let _ = failed.send(Event::Failed(ids.to_vec(), e));
+        shared.tell(Event::Failed(number, None, e));
     }
 }

@@ -272,17 +272,16 @@ impl<S: Schedule> Approach for Threads<S> {
     }
 }
 
-/// `KILL QUERY` for each id, over a connection of its own, every step of
-/// it bounded by `within`.
+/// `KILL QUERY` for each id [`interrupt::Pace`] gives, over a connection of
+/// its own, every step of it bounded by `within`.
 fn killer(opts: mysql::Opts) -> interrupt::Killer {
-    interrupt::killer(move |ids, within, pace| {
+    interrupt::killer(move |within, pace| {
         let opts: mysql::Opts = mysql::OptsBuilder::from_opts(opts.clone())
             .read_timeout(Some(within))
             .write_timeout(Some(within))
             .into();
         let mut conn = connect(&opts, within, &Diagnosis::default()).map_err(|e| e.to_string())?;
-        for &id in ids {
-            pace.sending(id);
+        while let Some(id) = pace.next() {
             // Error 1094 (unknown thread): its connection has closed meanwhile.
             match conn.conn.query_drop(format!("KILL QUERY {id}")) {
                 Ok(()) => {}

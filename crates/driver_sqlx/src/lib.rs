@@ -186,18 +186,17 @@ impl AsyncRunner {
     }
 }
 
-/// `KILL QUERY` for each id, over a connection of its own, on the
-/// approach's runtime. Only the connect is bounded by `within`: nobody
-/// waits for a round that the server is slow to answer.
+/// `KILL QUERY` for each id [`interrupt::Pace`] gives, over a connection of
+/// its own, on the approach's runtime. Only the connect is bounded by
+/// `within`: nobody waits for a killer that the server is slow to answer.
 fn killer(opts: MySqlConnectOptions, block_on: BlockOn) -> interrupt::Killer {
-    interrupt::killer(move |ids, within, pace| {
-        let (opts, ids, pace) = (opts.clone(), ids.to_vec(), pace.clone());
+    interrupt::killer(move |within, pace| {
+        let (opts, pace) = (opts.clone(), pace.clone());
         let kill = async move {
             let mut conn = connect(&opts, within, &Diagnosis::default())
                 .await
                 .map_err(|e| e.to_string())?;
-            for id in ids {
-                pace.sending(id);
+            while let Some(id) = pace.next() {
                 let killed = sqlx::raw_sql(AssertSqlSafe(format!("KILL QUERY {id}")))
                     .execute(&mut conn.conn)
                     .await;
