@@ -400,3 +400,73 @@ fn start_killer(kill: &Killer, within: Duration, pace: Pace) {
         shared.tell(Event::Failed(number, None, e));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heard(victims: &mut Victims, at: Instant, events: Vec<Event>) {
+        let (tx, rx) = mpsc::channel();
+        for event in events {
+            tx.send(event).expect("send");
+        }
+        victims.take(&rx, at);
+    }
+
+    #[test]
+    fn a_connection_is_killed_again_only_after_its_kill_was_answered_and_resend_passed() {
+        let t0 = Instant::now();
+        let mut victims = Victims::default();
+        assert!(victims.due(7, t0), "never sent: due");
+        heard(&mut victims, t0, vec![Event::Sending(1, 7)]);
+        assert!(
+            !victims.due(7, t0 + STUCK * 4),
+            "unanswered: a second KILL would queue behind it"
+        );
+        heard(&mut victims, t0, vec![Event::Killed(1, 7)]);
+        assert!(!victims.due(7, t0 + RESEND / 2), "answered just now");
+        assert!(
+            victims.due(7, t0 + RESEND),
+            "answered, still out after RESEND"
+        );
+        heard(
+            &mut victims,
+            t0,
+            vec![
+                Event::Sending(1, 8),
+                Event::Failed(1, Some(8), "gone".into()),
+            ],
+        );
+        assert!(victims.due(8, t0 + RESEND), "a failed KILL is tried again");
+        assert_eq!(victims.failure.as_deref(), Some("gone"));
+    }
+
+    #[test]
+    fn a_killer_is_replaced_when_it_failed_or_is_stuck_and_not_sooner_than_resend() {
+        let t0 = Instant::now();
+        let mut victims = Victims::default();
+        assert!(victims.killer.replace(t0), "none started yet");
+        victims.killer = KillerState::started(1, t0);
+        assert!(!victims.killer.replace(t0 + STUCK * 2), "idle, not stuck");
+        heard(&mut victims, t0, vec![Event::Sending(1, 7)]);
+        assert!(
+            !victims.killer.replace(t0 + STUCK / 2),
+            "a round trip, not a stall"
+        );
+        assert!(victims.killer.replace(t0 + STUCK), "unanswered for STUCK");
+        // Reports of a killer already replaced change nothing for the new one.
+        victims.killer = KillerState::started(2, t0);
+        heard(&mut victims, t0, vec![Event::Failed(1, None, "old".into())]);
+        assert!(!victims.killer.replace(t0 + RESEND));
+        heard(
+            &mut victims,
+            t0,
+            vec![Event::Failed(2, None, "refused".into())],
+        );
+        assert!(
+            !victims.killer.replace(t0 + RESEND / 2),
+            "not sooner than RESEND"
+        );
+        assert!(victims.killer.replace(t0 + RESEND), "failed");
+    }
+}
