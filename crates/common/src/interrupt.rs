@@ -32,7 +32,7 @@
 //! were left running. SIGKILL cannot be handled: `scripts/bench.sh` checks before each timed
 //! run that no query is left running (`dbio server settle`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak, mpsc};
 use std::time::{Duration, Instant};
@@ -72,9 +72,9 @@ pub fn killer(
 enum Event {
     Sending(u64, u64),
     Killed(u64, u64),
-    /// A killer that stopped at an error, and the `KILL` it had in flight
-    /// (no longer waited for).
-    Failed(u64, Option<u64>, String),
+    /// A killer that stopped at an error (the `KILL` it had in flight, if
+    /// any, is no longer waited for).
+    Failed(u64, String),
 }
 
 /// The connections waiting for a `KILL QUERY`, and which killer may send
@@ -107,8 +107,6 @@ pub struct Pace {
     shared: Arc<Shared>,
     /// This killer's number: once another has replaced it, it gets no more.
     killer: u64,
-    /// The id this killer has sent `KILL QUERY` for and not heard back.
-    current: Arc<Mutex<Option<u64>>>,
 }
 
 impl std::fmt::Debug for Pace {
@@ -129,7 +127,6 @@ impl Pace {
                 return None;
             }
             if let Some(id) = queue.ids.pop_front() {
-                *lock(&self.current) = Some(id);
                 self.shared.tell(Event::Sending(self.killer, id));
                 return Some(id);
             }
@@ -146,7 +143,6 @@ impl Pace {
     /// back. Blocks the calling thread (a killer's runtime runs nothing
     /// else).
     pub fn killed(&self, id: u64) {
-        *lock(&self.current) = None;
         self.shared.tell(Event::Killed(self.killer, id));
         self.shared.pool.wait_for(id, PACE);
     }
@@ -265,13 +261,12 @@ fn cancel_in_flight(until: Instant) -> Result<usize, String> {
             }
         }
         shared.queued.notify_all();
-        if !queue.ids.is_empty() && victims.killer.replace(now) {
+        if !queue.ids.is_empty() && victims.replace_killer(now) {
             queue.killer += 1;
-            victims.killer = KillerState::started(queue.killer, now);
+            victims.killer = Some(KillerState::started(queue.killer, now));
             let pace = Pace {
                 shared: Arc::clone(&shared),
                 killer: queue.killer,
-                current: Arc::default(),
             };
             drop(queue);
             start_killer(&kill, remaining(until), pace);
@@ -285,7 +280,7 @@ fn cancel_in_flight(until: Instant) -> Result<usize, String> {
     match victims.failure {
         // Not one `KILL` got through: the queries ended for another reason
         // (the server went away), which is not a cancellation to report.
-        Some(e) if victims.answered.is_empty() => Err(format!(
+        Some(e) if !victims.confirmed => Err(format!(
             "could not cancel the running queries on the server: {e}"
         )),
         _ => Ok(victims.sent.len()),
@@ -293,46 +288,36 @@ fn cancel_in_flight(until: Instant) -> Result<usize, String> {
 }
 
 /// The killer that may send now.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct KillerState {
-    /// 0: none has started.
     number: u64,
-    started: Option<Instant>,
+    started: Instant,
     failed: bool,
-    /// Its `KILL` not answered yet, and since when.
-    in_flight: Option<Instant>,
 }
 
 impl KillerState {
     fn started(number: u64, now: Instant) -> KillerState {
         KillerState {
             number,
-            started: Some(now),
-            ..KillerState::default()
+            started: now,
+            failed: false,
         }
-    }
-
-    /// Whether a new killer should take over: none has started, or this
-    /// one has failed or is stuck, and started [`RESEND`] ago or more.
-    fn replace(&self, now: Instant) -> bool {
-        let Some(started) = self.started else {
-            return true;
-        };
-        let stuck = self
-            .in_flight
-            .is_some_and(|since| now.duration_since(since) >= STUCK);
-        (self.failed || stuck) && now.duration_since(started) >= RESEND
     }
 }
 
-/// What the killers have reported so far, per server connection id.
+/// What the killers have reported so far.
 #[derive(Debug, Default)]
 struct Victims {
-    /// `KILL QUERY` sent, how many times.
-    sent: BTreeMap<u64, usize>,
-    /// Answered (or given up), how many times, and when last.
-    answered: BTreeMap<u64, (usize, Instant)>,
-    killer: KillerState,
+    /// Every id a `KILL QUERY` was sent for.
+    sent: BTreeSet<u64>,
+    /// Per killer, the id of its `KILL QUERY` not answered yet, and since
+    /// when (a killer left behind keeps its entry).
+    in_flight: BTreeMap<u64, (u64, Instant)>,
+    /// When each id's last `KILL QUERY` was answered or given up.
+    settled: BTreeMap<u64, Instant>,
+    /// Whether the server has answered any `KILL QUERY`.
+    confirmed: bool,
+    killer: Option<KillerState>,
     failure: Option<String>,
 }
 
@@ -341,23 +326,22 @@ impl Victims {
         for event in events.try_iter() {
             match event {
                 Event::Sending(killer, id) => {
-                    *self.sent.entry(id).or_default() += 1;
-                    if killer == self.killer.number {
-                        self.killer.in_flight = Some(now);
-                    }
+                    self.sent.insert(id);
+                    self.in_flight.insert(killer, (id, now));
                 }
                 Event::Killed(killer, id) => {
-                    self.answer(id, now);
-                    if killer == self.killer.number {
-                        self.killer.in_flight = None;
-                    }
+                    self.in_flight.remove(&killer);
+                    self.settled.insert(id, now);
+                    self.confirmed = true;
                 }
-                Event::Failed(killer, id, e) => {
-                    if let Some(id) = id {
-                        self.answer(id, now);
+                Event::Failed(killer, e) => {
+                    if let Some((id, _)) = self.in_flight.remove(&killer) {
+                        self.settled.insert(id, now);
                     }
-                    if killer == self.killer.number {
-                        self.killer.failed = true;
+                    if let Some(current) = &mut self.killer
+                        && current.number == killer
+                    {
+                        current.failed = true;
                     }
                     self.failure = Some(e);
                 }
@@ -365,20 +349,30 @@ impl Victims {
         }
     }
 
-    fn answer(&mut self, id: u64, now: Instant) {
-        let answered = self.answered.entry(id).or_insert((0, now));
-        *answered = (answered.0 + 1, now);
-    }
-
     /// Whether `id`, still out, needs a `KILL QUERY` now: never sent one,
     /// or its last was answered [`RESEND`] ago. One still unanswered holds
     /// its victim: another would only queue behind it.
     fn due(&self, id: u64, now: Instant) -> bool {
-        let sent = self.sent.get(&id).copied().unwrap_or(0);
-        match self.answered.get(&id) {
-            None => sent == 0,
-            Some(&(answered, at)) => answered >= sent && now.duration_since(at) >= RESEND,
+        if self.in_flight.values().any(|&(victim, _)| victim == id) {
+            return false;
         }
+        match self.settled.get(&id) {
+            None => !self.sent.contains(&id),
+            Some(&at) => now.duration_since(at) >= RESEND,
+        }
+    }
+
+    /// Whether a new killer should take over: none has started, or this
+    /// one has failed or is stuck, and started [`RESEND`] ago or more.
+    fn replace_killer(&self, now: Instant) -> bool {
+        let Some(killer) = &self.killer else {
+            return true;
+        };
+        let stuck = self
+            .in_flight
+            .get(&killer.number)
+            .is_some_and(|&(_, since)| now.duration_since(since) >= STUCK);
+        (killer.failed || stuck) && now.duration_since(killer.started) >= RESEND
     }
 }
 
@@ -391,13 +385,12 @@ fn start_killer(kill: &Killer, within: Duration, pace: Pace) {
         .name("dbio-kill".into())
         .spawn(move || {
             if let Err(e) = kill(within, &pace) {
-                let in_flight = lock(&pace.current).take();
-                pace.shared.tell(Event::Failed(pace.killer, in_flight, e));
+                pace.shared.tell(Event::Failed(pace.killer, e));
             }
         });
     if let Err(e) = spawned {
         let e = format!("cannot start a thread to send it: {e}");
-        shared.tell(Event::Failed(number, None, e));
+        shared.tell(Event::Failed(number, e));
     }
 }
 
@@ -429,13 +422,11 @@ mod tests {
             victims.due(7, t0 + RESEND),
             "answered, still out after RESEND"
         );
+        assert!(victims.confirmed);
         heard(
             &mut victims,
             t0,
-            vec![
-                Event::Sending(1, 8),
-                Event::Failed(1, Some(8), "gone".into()),
-            ],
+            vec![Event::Sending(1, 8), Event::Failed(1, "gone".into())],
         );
         assert!(victims.due(8, t0 + RESEND), "a failed KILL is tried again");
         assert_eq!(victims.failure.as_deref(), Some("gone"));
@@ -445,28 +436,26 @@ mod tests {
     fn a_killer_is_replaced_when_it_failed_or_is_stuck_and_not_sooner_than_resend() {
         let t0 = Instant::now();
         let mut victims = Victims::default();
-        assert!(victims.killer.replace(t0), "none started yet");
-        victims.killer = KillerState::started(1, t0);
-        assert!(!victims.killer.replace(t0 + STUCK * 2), "idle, not stuck");
+        assert!(victims.replace_killer(t0), "none started yet");
+        victims.killer = Some(KillerState::started(1, t0));
+        assert!(!victims.replace_killer(t0 + STUCK * 2), "idle, not stuck");
         heard(&mut victims, t0, vec![Event::Sending(1, 7)]);
         assert!(
-            !victims.killer.replace(t0 + STUCK / 2),
+            !victims.replace_killer(t0 + STUCK / 2),
             "a round trip, not a stall"
         );
-        assert!(victims.killer.replace(t0 + STUCK), "unanswered for STUCK");
+        assert!(victims.replace_killer(t0 + STUCK), "unanswered for STUCK");
+        // The stuck killer's victim is not killed again by the next one.
+        victims.killer = Some(KillerState::started(2, t0));
+        assert!(!victims.due(7, t0 + STUCK * 4));
         // Reports of a killer already replaced change nothing for the new one.
-        victims.killer = KillerState::started(2, t0);
-        heard(&mut victims, t0, vec![Event::Failed(1, None, "old".into())]);
-        assert!(!victims.killer.replace(t0 + RESEND));
-        heard(
-            &mut victims,
-            t0,
-            vec![Event::Failed(2, None, "refused".into())],
-        );
+        heard(&mut victims, t0, vec![Event::Failed(1, "old".into())]);
+        assert!(!victims.replace_killer(t0 + RESEND));
+        heard(&mut victims, t0, vec![Event::Failed(2, "refused".into())]);
         assert!(
-            !victims.killer.replace(t0 + RESEND / 2),
+            !victims.replace_killer(t0 + RESEND / 2),
             "not sooner than RESEND"
         );
-        assert!(victims.killer.replace(t0 + RESEND), "failed");
+        assert!(victims.replace_killer(t0 + RESEND), "failed");
     }
 }
