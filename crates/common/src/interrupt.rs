@@ -246,9 +246,13 @@ fn cancel_in_flight(until: Instant) -> Result<usize, String> {
         let now = Instant::now();
         victims.take(&heard, now);
         if now >= until {
-            let cause = victims
-                .failure
-                .map_or_else(String::new, |e| format!(" (last `KILL QUERY`: {e})"));
+            let cause = match victims.failure {
+                Some(e) => format!(" (last `KILL QUERY`: {e})"),
+                None if victims.sent.is_empty() => {
+                    " (no connection to send `KILL QUERY` over opened in time)".to_owned()
+                }
+                None => String::new(),
+            };
             return Err(format!(
                 "{} queries were still running on the server when the process exited{cause}",
                 out.len()
