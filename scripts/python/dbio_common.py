@@ -269,7 +269,7 @@ def kill_queries(cfg, ids):
                            read_timeout=1, write_timeout=1)
     try:
         with conn.cursor() as cursor:
-            def running(among):
+            def still_running(among):
                 # 'Busy': the server is busy with the connection itself (a
                 # KILL holds it), so its query has not ended yet.
                 listed = ", ".join(str(int(i)) for i in among)
@@ -278,7 +278,7 @@ def kill_queries(cfg, ids):
                 return [row[0] for row in cursor.fetchall()]
 
             while time.monotonic() < deadline:
-                left = running(ids)
+                left = still_running(ids)
                 if not left:
                     return len(ids)
                 for i in left:
@@ -288,7 +288,7 @@ def kill_queries(cfg, ids):
                         if e.args[0] != 1094:  # unknown thread: it has ended
                             raise
                     paced = min(deadline, time.monotonic() + PACE)
-                    while running([i]) and time.monotonic() < paced:
+                    while still_running([i]) and time.monotonic() < paced:
                         time.sleep(0.002)
                 time.sleep(0.05)
         raise RuntimeError(f"queries were still running after {GRACE} s")
