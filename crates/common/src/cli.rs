@@ -123,6 +123,27 @@ pub fn main<A: crate::Approach>() -> ExitCode {
     }
 }
 
+/// Writes `text` to stdout. A reader that went away (`dbio server status |
+/// head -1`) ends the process quietly with success, as for any filter;
+/// another write error ends it with one `error:` line. For the tools'
+/// output, never called while queries run.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(i32::from(FAILED));
+        }
+    }
+}
+
+/// [`emit`] with a newline.
+pub fn emit_line(text: impl std::fmt::Display) {
+    emit(&format!("{text}\n"));
+}
+
 fn fail(e: &Error, hint: &str) -> ExitCode {
     eprintln!("error: {}{hint}", redact(&chain(e)));
     ExitCode::from(FAILED)

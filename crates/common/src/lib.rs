@@ -13,6 +13,7 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM cancel the run's queries on the server;
 //! - [`outcome`]: results, the peak-connection gauge, the printed output;
 //! - [`managed`]: how a client finds the server that `dbio up` started;
+//! - [`files`]: writing and reading files without following a symlink;
 //! - [`approach`]: the trait every approach crate implements (prepare once,
 //!   execute many times);
 //! - [`cli`]: the `main` that every approach binary calls.
@@ -23,6 +24,7 @@ pub mod approach;
 pub mod cli;
 pub mod digest;
 pub mod error;
+pub mod files;
 pub mod interrupt;
 pub mod managed;
 pub mod outcome;

@@ -4,7 +4,8 @@
 //! `dbio` writes [`ServerState`] into `<home>/state.json` and the password
 //! into `<home>/password` (mode 0600); every approach reads them when no
 //! `DATABASE_URL` is given. This module only reads and writes those files; it
-//! never starts anything (that is the `dbio` crate's job).
+//! never starts anything (that is the `dbio` crate's job), and reads no
+//! file through a symlink.
 
 use std::path::{Path, PathBuf};
 
@@ -15,17 +16,59 @@ pub const DATABASE: &str = "employees";
 /// The account `dbio` creates on its managed server.
 pub const USER: &str = "dbio";
 
-/// The managed server's home: `$DBIO_HOME`, or `target/dbio` in this workspace.
-/// An empty `DBIO_HOME` counts as unset (it would be the working directory:
-/// a server home once landed in a crate's source folder that way).
-pub fn default_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("DBIO_HOME").filter(|h| !h.is_empty()) {
-        return PathBuf::from(home);
+/// Where a managed server's home was found, for saying which home is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeSource {
+    /// `--home` or `DBIO_HOME`.
+    Given,
+    /// `target/dbio` of the workspace the running binary was built in.
+    Binary,
+    /// `target/dbio` of the workspace above the current directory.
+    CurrentDir,
+}
+
+impl std::fmt::Display for HomeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HomeSource::Given => "from --home or DBIO_HOME",
+            HomeSource::Binary => "the workspace this binary was built in",
+            HomeSource::CurrentDir => "the workspace above the current directory",
+        })
     }
-    // `crates/common/../../target/dbio`, without `..` so it prints cleanly.
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.ancestors().nth(2).unwrap_or(manifest);
-    root.join("target").join("dbio")
+}
+
+/// The managed server's home when none is given: `target/dbio` of the
+/// workspace this binary sits in (`<root>/target/<profile>/...`), else of
+/// the workspace found upward from the current directory. Resolved when
+/// the program runs, never fixed at build time: a moved or copied checkout
+/// uses its own server. An empty `DBIO_HOME` counts as unset (it would be
+/// the working directory: a server home once landed in a crate's source
+/// folder that way).
+pub fn default_home() -> Result<(PathBuf, HomeSource), String> {
+    if let Some(home) = std::env::var_os("DBIO_HOME").filter(|h| !h.is_empty()) {
+        return Ok((PathBuf::from(home), HomeSource::Given));
+    }
+    let from_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| workspace_above(&exe));
+    if let Some(root) = from_binary {
+        return Ok((root.join("target").join("dbio"), HomeSource::Binary));
+    }
+    let from_cwd = std::env::current_dir()
+        .ok()
+        .and_then(|dir| workspace_above(&dir));
+    if let Some(root) = from_cwd {
+        return Ok((root.join("target").join("dbio"), HomeSource::CurrentDir));
+    }
+    Err("no managed server home: this binary is not inside a dbio workspace, nor is the current directory; give one with --home DIR or DBIO_HOME (or set DATABASE_URL)".into())
+}
+
+/// The nearest directory at or above `path` that is a dbio workspace: a
+/// `Cargo.toml` and `crates/dbio/` beside it.
+pub fn workspace_above(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("crates/dbio").is_dir())
+        .map(Path::to_path_buf)
 }
 
 /// What a client needs to reach the managed server.
@@ -48,7 +91,7 @@ impl ServerState {
 
     /// Reads the state of the server at `home`, or `None` when there is none.
     pub fn read(home: &Path) -> std::io::Result<Option<ServerState>> {
-        match std::fs::read(Self::path(home)) {
+        match crate::files::read(&Self::path(home)) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
@@ -58,7 +101,7 @@ impl ServerState {
     }
 
     pub fn read_password(home: &Path) -> std::io::Result<String> {
-        Ok(std::fs::read_to_string(Self::password_path(home))?
+        Ok(crate::files::read_to_string(&Self::password_path(home))?
             .trim()
             .to_owned())
     }

@@ -37,7 +37,8 @@ pub struct ConnectionArgs {
     )]
     pub connect_timeout: u64,
 
-    /// Home of the managed server (default: target/dbio in this workspace).
+    /// Home of the managed server (default: target/dbio of the workspace
+    /// this binary was built in, else of the one above the current directory).
     #[arg(long, env = "DBIO_HOME", value_name = "DIR")]
     pub dbio_home: Option<PathBuf>,
 }
@@ -67,12 +68,17 @@ impl ConnectionArgs {
         })
     }
 
-    fn home(&self) -> PathBuf {
-        self.dbio_home.clone().unwrap_or_else(managed::default_home)
+    fn home(&self) -> Result<PathBuf, Error> {
+        match &self.dbio_home {
+            Some(home) => Ok(home.clone()),
+            None => managed::default_home()
+                .map(|(home, _)| home)
+                .map_err(Error::Config),
+        }
     }
 
     fn managed_url(&self) -> Result<DbUrl, Error> {
-        let home = self.home();
+        let home = self.home()?;
         let missing = || {
             Error::Config(format!(
                 "no DATABASE_URL given and no managed server at {}: run `cargo run -p dbio -- up` \

@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+pub mod connect;
 pub mod dataset;
 pub mod error;
 pub mod facts;

@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use common::cli::{emit, emit_line};
 use common::error::chain;
+use common::managed::HomeSource;
 use common::settings::ConnectionArgs;
 use dbio::dataset::generate::DEFAULT_SEED;
 use dbio::dataset::{self, LoadOutcome, Spec};
@@ -17,7 +20,9 @@ use dbio::{DbioError, Progress, Result, Server, ServerSettings, stderr_progress}
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
-    /// Home of the managed server (default: target/dbio in this workspace).
+    /// Home of the managed server (default: target/dbio of the workspace this
+    /// binary was built in, else of the one above the current directory).
+    /// Must be a directory that no other user can change (README: a safe home).
     #[arg(long, env = "DBIO_HOME", global = true, value_name = "DIR")]
     home: Option<PathBuf>,
 
@@ -78,9 +83,19 @@ enum Command {
         /// The server to relay to (default: the managed server).
         #[arg(long, value_name = "HOST:PORT")]
         upstream: Option<std::net::SocketAddr>,
-        /// Where to listen (default: a free port on 127.0.0.1).
+        /// Where to listen (default: a free port on 127.0.0.1); a loopback
+        /// address unless --allow-remote.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
+        /// Allow a --listen address that other machines can reach: the
+        /// proxy then exposes the loopback-only server to the network.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Most client connections relayed at once; more wait in the
+        /// kernel's queue until one closes.
+        #[arg(long, value_name = "N", default_value_t = dbio::proxy::DEFAULT_MAX_CONNECTIONS,
+              value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        max_connections: u32,
         /// Write the port it listens on to this file once it listens.
         #[arg(long, value_name = "FILE")]
         port_file: Option<PathBuf>,
@@ -120,7 +135,8 @@ enum ServerAction {
     /// client killed with SIGKILL leaves its queries running); kill those
     /// still running after --wait seconds.
     Settle {
-        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        #[arg(long, default_value_t = 10, value_name = "SECS",
+              value_parser = clap::value_parser!(u64).range(0..=3600))]
         wait: u64,
     },
 }
@@ -200,36 +216,73 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let server = cli
-        .home
-        .clone()
-        .map_or_else(Server::default_home, Server::new);
     let progress = stderr_progress();
+    // The home is resolved only by the commands that use it: `load`,
+    // `verify`, `facts` and `proxy` also work with no home at all.
+    let home = Home(cli.home);
     match cli.command {
-        Command::Up { data, server: args } => up(&server, &data, &args, &progress)?,
-        Command::Server { action } => return server_action(&server, action, &progress),
-        Command::Url { reveal } => url(&server, reveal)?,
+        Command::Up { data, server: args } => up(&home.say(&progress)?, &data, &args, &progress)?,
+        Command::Server { action } => return server_action(&home, action, &progress),
+        Command::Url { reveal } => url(&home.server()?, reveal)?,
         Command::Load {
             data,
             from_test_db,
             conn,
-        } => load(&server, &data, from_test_db, conn, &progress)?,
-        Command::Verify { conn, json } => verify(&server, conn, json)?,
-        Command::Facts { conn } => facts(&server, conn)?,
+        } => load(&home, &data, from_test_db, conn, &progress)?,
+        Command::Verify { conn, json } => verify(&home, conn, json)?,
+        Command::Facts { conn } => facts(&home, conn)?,
         Command::Proxy {
             latency_ms,
             upstream,
             listen,
+            allow_remote,
+            max_connections,
             port_file,
-        } => proxy(&server, latency_ms, upstream, listen, port_file, &progress)?,
+        } => {
+            let upstream = match upstream {
+                Some(addr) => addr,
+                None => std::net::SocketAddr::from(([127, 0, 0, 1], home.server()?.url()?.port())),
+            };
+            let relay = ProxyArgs {
+                latency: Duration::from_millis(latency_ms),
+                upstream,
+                listen,
+                allow_remote,
+                max_connections: max_connections as usize,
+            };
+            proxy(&relay, port_file, &progress)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Connection settings that default to the managed server of `server`.
-fn checked(server: &Server, mut conn: ConnectionArgs) -> Result<common::ConnConfig> {
-    if conn.dbio_home.is_none() {
-        conn.dbio_home = Some(server.home().to_owned());
+/// `--home` (or `DBIO_HOME`) as given; resolved on first use.
+struct Home(Option<PathBuf>);
+
+impl Home {
+    fn server(&self) -> Result<Server> {
+        Ok(self.resolve()?.0)
+    }
+
+    fn resolve(&self) -> Result<(Server, HomeSource)> {
+        match &self.0 {
+            Some(home) => Ok((Server::open(home)?, HomeSource::Given)),
+            None => Server::default_home(),
+        }
+    }
+
+    /// The server, after saying which home it is and why.
+    fn say(&self, progress: &Progress) -> Result<Server> {
+        let (server, source) = self.resolve()?;
+        progress(&format!("home {} ({source})", server.home().display()));
+        Ok(server)
+    }
+}
+
+/// Connection settings that default to the managed server of `home`.
+fn checked(home: &Home, mut conn: ConnectionArgs) -> Result<common::ConnConfig> {
+    if conn.dbio_home.is_none() && conn.database_url.is_none() {
+        conn.dbio_home = Some(home.server()?.home().to_owned());
     }
     Ok(conn.validate()?)
 }
@@ -243,32 +296,33 @@ fn up(server: &Server, data: &DataArgs, args: &ServerArgs, progress: &Progress) 
     if dataset::load(&url, spec, data.force, progress)? == LoadOutcome::AlreadyLoaded {
         progress(&format!("dataset already loaded ({spec}); --force reloads"));
     }
-    println!("DATABASE_URL={url}");
+    emit_line(format_args!("DATABASE_URL={url}"));
     progress(
         "every approach uses this server when DATABASE_URL is unset; `dbio url --reveal` prints the password",
     );
     Ok(())
 }
 
-fn server_action(server: &Server, action: ServerAction, progress: &Progress) -> Result<ExitCode> {
+fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Result<ExitCode> {
     match action {
         ServerAction::Start(args) => {
+            let server = home.say(progress)?;
             if !server.start(&args.settings(), progress)? {
                 progress("the server is already running");
             }
-            println!("DATABASE_URL={}", server.url()?);
+            emit_line(format_args!("DATABASE_URL={}", server.url()?));
         }
         ServerAction::Stop => {
-            if !server.stop(progress)? {
+            if !home.say(progress)?.stop(progress)? {
                 progress("the server is not running");
             }
         }
         ServerAction::Status { json } => {
-            let status = server.status();
+            let status = home.server()?.status();
             if json {
-                println!("{}", to_json(&status));
+                emit_line(to_json(&status));
             } else {
-                print!("{status}");
+                emit(&status.to_string());
             }
             if !status.running {
                 return Ok(ExitCode::from(3));
@@ -281,6 +335,7 @@ fn server_action(server: &Server, action: ServerAction, progress: &Progress) -> 
             proxy_pid,
             proxy_record,
         } => {
+            let server = home.server()?;
             if settle {
                 server.settle(SETTLE_WAIT, progress)?;
             }
@@ -299,7 +354,7 @@ fn server_action(server: &Server, action: ServerAction, progress: &Progress) -> 
             }
         }
         ServerAction::Settle { wait } => {
-            server.settle(Duration::from_secs(wait), progress)?;
+            home.server()?.settle(Duration::from_secs(wait), progress)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -307,25 +362,22 @@ fn server_action(server: &Server, action: ServerAction, progress: &Progress) -> 
 
 fn url(server: &Server, reveal: bool) -> Result<()> {
     let url = server.url()?;
-    println!(
-        "{}",
-        if reveal {
-            url.expose()
-        } else {
-            url.to_string()
-        }
-    );
+    emit_line(if reveal {
+        url.expose()
+    } else {
+        url.to_string()
+    });
     Ok(())
 }
 
 fn load(
-    server: &Server,
+    home: &Home,
     data: &DataArgs,
     from_test_db: Option<PathBuf>,
     conn: ConnectionArgs,
     progress: &Progress,
 ) -> Result<()> {
-    let conn = checked(server, conn)?;
+    let conn = checked(home, conn)?;
     let outcome = match from_test_db {
         Some(dir) => dataset::test_db::load_from_test_db(&conn.url, &dir, data.force, progress)?,
         None => dataset::load(&conn.url, data.spec()?, data.force, progress)?,
@@ -336,17 +388,16 @@ fn load(
     Ok(())
 }
 
-fn verify(server: &Server, conn: ConnectionArgs, json: bool) -> Result<()> {
-    let conn = checked(server, conn)?;
+fn verify(home: &Home, conn: ConnectionArgs, json: bool) -> Result<()> {
+    let conn = checked(home, conn)?;
     let (meta, checks) = dataset::verify(&conn.url)?;
     let ok = checks.iter().all(dataset::TableCheck::ok);
     if json {
-        println!(
-            "{}",
-            to_json(&serde_json::json!({ "meta": meta, "tables": checks, "ok": ok }))
-        );
+        emit_line(to_json(
+            &serde_json::json!({ "meta": meta, "tables": checks, "ok": ok }),
+        ));
     } else {
-        print!("{}", dataset::verify::render(&meta, &checks));
+        emit(&dataset::verify::render(&meta, &checks));
     }
     if !ok {
         return Err(DbioError::Verify(
@@ -356,47 +407,61 @@ fn verify(server: &Server, conn: ConnectionArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn facts(server: &Server, conn: ConnectionArgs) -> Result<()> {
-    let conn = checked(server, conn)?;
-    println!("{}", to_json(&dbio::facts::collect(&conn.url)?));
+fn facts(home: &Home, conn: ConnectionArgs) -> Result<()> {
+    let conn = checked(home, conn)?;
+    emit_line(to_json(&dbio::facts::collect(&conn.url)?));
     Ok(())
 }
 
-fn proxy(
-    server: &Server,
-    latency_ms: u64,
-    upstream: Option<std::net::SocketAddr>,
+/// What `dbio proxy` relays, checked.
+struct ProxyArgs {
+    latency: Duration,
+    upstream: std::net::SocketAddr,
     listen: std::net::SocketAddr,
-    port_file: Option<PathBuf>,
-    progress: &Progress,
-) -> Result<()> {
-    let upstream = match upstream {
-        Some(addr) => addr,
-        None => std::net::SocketAddr::from(([127, 0, 0, 1], server.url()?.port())),
-    };
+    allow_remote: bool,
+    max_connections: usize,
+}
+
+fn proxy(args: &ProxyArgs, port_file: Option<PathBuf>, progress: &Progress) -> Result<()> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        return Err(DbioError::Usage(format!(
+            "--listen {}: other machines could reach the managed server through the proxy (it listens on loopback only); listen on 127.0.0.1, or add --allow-remote to mean it",
+            args.listen
+        )));
+    }
     let io = |what: &str, path: &std::path::Path| {
         let (what, path) = (what.to_owned(), path.to_owned());
         move |source| DbioError::Io { what, path, source }
     };
-    let latency = Duration::from_millis(latency_ms);
-    let proxy = dbio::proxy::Proxy::bind(listen, upstream, latency).map_err(io(
-        "cannot listen",
-        std::path::Path::new(&listen.to_string()),
-    ))?;
-    let addr = proxy.local_addr().map_err(io(
-        "cannot listen",
-        std::path::Path::new(&listen.to_string()),
-    ))?;
+    let listen_path = PathBuf::from(args.listen.to_string());
+    let proxy = dbio::proxy::Proxy::bind(
+        args.listen,
+        args.upstream,
+        args.latency,
+        args.max_connections,
+    )
+    .map_err(io("cannot listen", &listen_path))?;
+    let addr = proxy
+        .local_addr()
+        .map_err(io("cannot listen", &listen_path))?;
     if let Some(file) = &port_file {
-        std::fs::write(file, addr.port().to_string()).map_err(io("cannot write", file))?;
+        common::files::write_replace(file, addr.port().to_string().as_bytes(), 0o644)
+            .map_err(io("cannot write", file))?;
+    }
+    if !addr.ip().is_loopback() {
+        progress(&format!(
+            "listening on {addr}, which other machines can reach (--allow-remote)"
+        ));
     }
     progress(&format!(
-        "relaying {addr} to {upstream} with {latency_ms} ms each way"
+        "relaying {addr} to {} with {} ms each way, at most {} connections at once",
+        args.upstream,
+        args.latency.as_millis(),
+        args.max_connections
     ));
-    proxy.serve().map_err(io(
-        "the proxy stopped",
-        std::path::Path::new(&addr.to_string()),
-    ))
+    let log = Arc::clone(progress);
+    proxy.serve(move |line| log(line));
+    Ok(())
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
@@ -408,11 +473,8 @@ fn record_cpu(seconds: f64, record: Option<PathBuf>, label: Option<&str>) -> Res
     match (record, label) {
         (Some(path), Some(label)) => {
             use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|source| DbioError::Io {
+            let mut file =
+                common::files::open_append(&path, 0o644).map_err(|source| DbioError::Io {
                     what: "cannot open".into(),
                     path: path.clone(),
                     source,
@@ -423,7 +485,7 @@ fn record_cpu(seconds: f64, record: Option<PathBuf>, label: Option<&str>) -> Res
                 source,
             })?;
         }
-        _ => println!("{seconds:.3}"),
+        _ => emit_line(format_args!("{seconds:.3}")),
     }
     Ok(())
 }

@@ -247,7 +247,7 @@ fn an_interrupted_first_start_is_closed_and_started_over() {
         said.iter().any(|l| l.contains("securing the accounts")),
         "{said:?}"
     );
-    let guard = StopOnDrop(Server::new(&home));
+    let guard = StopOnDrop(Server::open(&home).expect("home"));
     let server = &guard.0;
     let pid = server.running_pid().expect("the half-started server runs");
     let port = common::managed::ServerState::read(&home)

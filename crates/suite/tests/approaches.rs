@@ -324,10 +324,10 @@ fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it
     let latency = Duration::from_millis(15);
     let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], url.port()));
     let proxy =
-        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency).expect("proxy");
+        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency, 64).expect("proxy");
     let port = proxy.local_addr().expect("address").port();
     // Serves until the test process ends.
-    std::thread::spawn(move || proxy.serve());
+    std::thread::spawn(move || proxy.serve(|line| eprintln!("proxy: {line}")));
     let through = url.with_port(port);
 
     let mut conn = admin(&through);

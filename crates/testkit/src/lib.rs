@@ -61,7 +61,7 @@ pub fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
         let home = std::env::var_os("DBIO_TEST_HOME")
             .map_or_else(|| test_dir().join("dbio-test"), PathBuf::from);
-        let server = Server::new(home);
+        let server = Server::open(home).expect("a home the tests may use");
         server
             .start(&ServerSettings::default(), &no_progress())
             .unwrap_or_else(|e| {
@@ -178,7 +178,7 @@ impl Scratch {
             .join("dbio-scratch")
             .join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
-        let server = Server::new(home);
+        let server = Server::open(home).expect("a home the tests may use");
         server.start(settings, &no_progress()).unwrap_or_else(|e| {
             panic!("cannot start scratch server: {}", common::error::chain(&e))
         });

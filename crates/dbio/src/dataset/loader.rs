@@ -45,9 +45,9 @@ pub fn connect(url: &DbUrl, infile: Option<mysql::LocalInfileHandler>) -> Result
         .map_err(|e| DbioError::Usage(format!("DATABASE_URL {url} is not usable: {e}")))?;
     let opts = mysql::OptsBuilder::from_opts(opts)
         .prefer_socket(false)
-        .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)))
+        .tcp_connect_timeout(Some(crate::connect::CONNECT_DEADLINE))
         .local_infile_handler(infile);
-    mysql::Conn::new(opts).sql(format!("cannot connect to {url}"))
+    crate::connect::open(opts.into(), &format!("cannot connect to {url}"))
 }
 
 /// A connection to the server at `url` with its database created and
@@ -65,9 +65,9 @@ pub fn connect_for_load(
         .map_err(|e| DbioError::Usage(format!("DATABASE_URL {url} is not usable: {e}")))?;
     let opts = mysql::OptsBuilder::from_opts(opts)
         .prefer_socket(false)
-        .tcp_connect_timeout(Some(std::time::Duration::from_secs(10)))
+        .tcp_connect_timeout(Some(crate::connect::CONNECT_DEADLINE))
         .local_infile_handler(infile);
-    let mut conn = mysql::Conn::new(opts).sql(format!("cannot connect to {url}"))?;
+    let mut conn = crate::connect::open(opts.into(), &format!("cannot connect to {url}"))?;
     conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
         .sql(format!("cannot create database {db}"))?;
     conn.select_db(&db)

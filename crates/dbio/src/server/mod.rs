@@ -30,25 +30,26 @@
 //! never slept for. A pid file or socket left by a crashed server is removed
 //! before the next start.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::net::TcpListener;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::files;
 use common::managed::{self, ServerState};
 use mysql::prelude::Queryable;
 use serde::{Deserialize, Serialize};
 
 use crate::Progress;
+use crate::connect;
 use crate::error::{DbioError, IoContext, Result, SqlContext};
 
 mod accounts;
 mod binary;
 mod cpus;
+pub mod home;
 mod process;
 mod settle;
 mod user;
@@ -57,11 +58,12 @@ pub use accounts::{open_accounts, secure_accounts, set_optimizer_switch};
 pub use binary::find_server_binary;
 pub use cpus::{cpu_seconds_of, cpus_of, cpus_of_task};
 pub use settle::Settled;
+pub use user::chown_tree;
 
 use accounts::generate_password;
 use binary::{find_install_db, flavor_of};
 use cpus::{allowed_cpus, cpu_set, cpus_for, pin_process};
-use process::{PidState, inspect, signal, wait_gone};
+use process::{Identity, PidState, inspect, signal, wait_gone};
 use user::ServerUser;
 
 /// How long a start may take before dbio gives up (InnoDB recovery after a
@@ -170,16 +172,21 @@ impl std::fmt::Display for Status {
 }
 
 impl Server {
-    pub fn new(home: impl Into<PathBuf>) -> Server {
-        let home = home.into();
-        // Absolute, because the server is recognised by its config file path.
-        let home = std::path::absolute(&home).unwrap_or(home);
-        Server { home }
+    /// The server whose home is `home`, named by its canonical path (one
+    /// server is never two homes). Refuses a home that another user
+    /// controls, or whose path the server's tools cannot carry
+    /// ([`home`]). The home need not exist yet.
+    pub fn open(home: impl AsRef<Path>) -> Result<Server> {
+        let home = home::canonical(home.as_ref())?;
+        home::check_owners(&home)?;
+        Ok(Server { home })
     }
 
-    /// The server at `$DBIO_HOME` or `target/dbio`.
-    pub fn default_home() -> Server {
-        Server::new(managed::default_home())
+    /// The server at `$DBIO_HOME`, else `target/dbio` of this workspace
+    /// (see [`managed::default_home`]), and where that was found.
+    pub fn default_home() -> Result<(Server, managed::HomeSource)> {
+        let (home, source) = managed::default_home().map_err(DbioError::Usage)?;
+        Ok((Server::open(home)?, source))
     }
 
     pub fn home(&self) -> &Path {
@@ -190,6 +197,12 @@ impl Server {
     }
     fn cnf(&self) -> PathBuf {
         self.home.join("my.cnf")
+    }
+    fn identity(&self) -> Identity {
+        Identity {
+            cnf: self.cnf(),
+            data: self.data_dir(),
+        }
     }
     /// The server's own directory for its socket and pid file: mode 0700, so
     /// that no other OS user can reach the socket.
@@ -224,23 +237,15 @@ impl Server {
     }
 
     /// Holds an exclusive lock on this home until the file is dropped, so
-    /// that concurrent dbio commands (parallel tests) take turns.
-    pub fn lock(&self) -> Result<File> {
-        fs::create_dir_all(&self.home).ctx("cannot create the server's home", &self.home)?;
-        let path = self.home.join("lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .ctx("cannot open lock file", &path)?;
-        file.lock().ctx("cannot lock", &path)?;
-        Ok(file)
+    /// that concurrent dbio commands (parallel tests) take turns; creates
+    /// the home first if needed.
+    pub fn lock(&self, progress: &Progress) -> Result<File> {
+        home::lock(&self.home, progress)
     }
 
     pub fn settings(&self) -> Result<ServerSettings> {
         let path = self.settings_path();
-        match fs::read(&path) {
+        match files::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| DbioError::Io {
                 what: "corrupt settings file".into(),
                 path,
@@ -254,17 +259,21 @@ impl Server {
     fn save_settings(&self, settings: &ServerSettings) -> Result<()> {
         let path = self.settings_path();
         let json = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other);
-        json.and_then(|j| fs::write(&path, j))
+        json.and_then(|j| files::write_replace(&path, &j, 0o644))
             .ctx("cannot write", path)
     }
 
-    /// The pid of the running server of this home, if one is running.
-    /// A stale pid file (process gone, or not this home's server) is removed
-    /// together with the socket, so that the next start is clean.
+    /// The pid of the running server of this home, if one is running: the
+    /// one its pid file names, else the one found by its config file or
+    /// data directory among the machine's processes. Changes nothing (a
+    /// pid file that names another process is cleared only by a start).
     pub fn running_pid(&self) -> Option<u32> {
+        let id = self.identity();
         [self.pid_file(), self.legacy_pid_file()]
             .into_iter()
-            .find_map(|file| self.live_pid(&file))
+            .filter_map(|file| read_pid(&file))
+            .find(|&pid| inspect(pid, &id) == PidState::Ours)
+            .or_else(|| process::find_server(&id))
     }
 
     /// Where dbio kept the pid file (and socket) before `run/`: a server
@@ -273,20 +282,30 @@ impl Server {
         self.home.join("mysqld.pid")
     }
 
-    fn live_pid(&self, file: &Path) -> Option<u32> {
-        let pid: u32 = fs::read_to_string(file).ok()?.trim().parse().ok()?;
-        match inspect(pid, &self.cnf()) {
-            PidState::Ours => return Some(pid),
-            // A crashed or killed server still closing its files and port:
-            // starting another now would find both taken.
-            PidState::Exiting => {
-                wait_gone(pid, &self.cnf(), STOP_DEADLINE);
+    /// Before a start: waits for a crashed server that is still closing its
+    /// files and port, then removes the pid files and socket it left. A
+    /// socket that something still listens on is never removed.
+    fn clear_leftovers(&self) -> Result<()> {
+        let id = self.identity();
+        for file in [self.pid_file(), self.legacy_pid_file()] {
+            if let Some(pid) = read_pid(&file)
+                && inspect(pid, &id) == PidState::Exiting
+            {
+                wait_gone(pid, &id, STOP_DEADLINE);
             }
-            PidState::Other => {}
         }
-        let _ = fs::remove_file(file);
-        let _ = fs::remove_file(file.with_extension("sock"));
-        None
+        for socket in [self.socket(), self.legacy_pid_file().with_extension("sock")] {
+            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                return Err(DbioError::Usage(format!(
+                    "a server that dbio does not recognise as this home's listens on {}; stop it before starting this one",
+                    socket.display()
+                )));
+            }
+            let _ = fs::remove_file(&socket);
+        }
+        let _ = fs::remove_file(self.pid_file());
+        let _ = fs::remove_file(self.legacy_pid_file());
+        Ok(())
     }
 
     /// Starts the server if it is not running (initialising and securing
@@ -298,7 +317,7 @@ impl Server {
     /// server refuses is reported and forgotten instead of blocking every
     /// later start.
     pub fn start(&self, requested: &ServerSettings, progress: &Progress) -> Result<bool> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(progress)?;
         if let Some(n) = requested.server_cpus.filter(|n| *n > 0) {
             let allowed = allowed_cpus();
             if n as usize > allowed.len() {
@@ -310,7 +329,9 @@ impl Server {
         }
         let saved = self.settings()?;
         let bootstrapped = self.bootstrapped_marker().exists();
-        if let Some(pid) = self.live_pid(&self.legacy_pid_file()) {
+        if let Some(pid) = read_pid(&self.legacy_pid_file())
+            .filter(|&pid| inspect(pid, &self.identity()) == PidState::Ours)
+        {
             progress("restarting a server that an older dbio started as OS root");
             self.terminate(pid)?;
         }
@@ -321,13 +342,15 @@ impl Server {
                     progress("a first start of this server was interrupted; starting it over");
                     self.kill(pid)?;
                 }
-                // A requested switch is applied live below, once the server
-                // runs with its own default; the saved one was accepted before.
+                // The saved switch was accepted before; a requested one is
+                // applied live below and saved only if the server takes it,
+                // so that a refused one never replaces the saved one.
                 let mut for_start = saved.clone();
-                for_start.merge(requested);
-                if requested.optimizer_switch.is_some() {
-                    for_start.optimizer_switch = None;
-                }
+                for_start.merge(&ServerSettings {
+                    optimizer_switch: None,
+                    ..requested.clone()
+                });
+                self.clear_leftovers()?;
                 let binary = find_server_binary()?;
                 let flavor = flavor_of(&binary)?;
                 let owner = ServerUser::for_this_process()?;
@@ -344,7 +367,7 @@ impl Server {
                 self.spawn_and_wait(&binary, Mode::Serve, cpus_for(&for_start))?;
                 if !bootstrapped {
                     let marker = self.bootstrapped_marker();
-                    fs::write(&marker, b"").ctx("cannot write", &marker)?;
+                    files::write_replace(&marker, b"", 0o644).ctx("cannot write", &marker)?;
                 }
                 let state = ServerState {
                     port,
@@ -352,7 +375,7 @@ impl Server {
                 };
                 let path = ServerState::path(&self.home);
                 let json = serde_json::to_vec_pretty(&state).map_err(std::io::Error::other);
-                json.and_then(|j| fs::write(&path, j))
+                json.and_then(|j| files::write_replace(&path, &j, 0o644))
                     .ctx("cannot write", path)?;
                 self.save_settings(&for_start)?;
                 true
@@ -422,16 +445,10 @@ impl Server {
     /// and hands them (and the data directory, if any) to that user.
     fn prepare_dirs(&self, owner: Option<&ServerUser>) -> Result<()> {
         for dir in [self.run_dir(), self.tmp_dir(), self.files_dir()] {
-            fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
-            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
-                .ctx("cannot chmod", &dir)?;
+            home::private_dir(&dir)?;
         }
         let log = self.error_log();
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .ctx("cannot create", &log)?;
+        home::open_log(&log, false)?;
         let Some(owner) = owner else {
             return Ok(());
         };
@@ -496,7 +513,7 @@ impl Server {
         if flavor == Flavor::MySql {
             cnf.push_str("mysqlx=OFF\n");
         }
-        fs::write(self.cnf(), cnf).ctx("cannot write", self.cnf())
+        files::write_replace(&self.cnf(), cnf.as_bytes(), 0o644).ctx("cannot write", self.cnf())
     }
 
     /// A new data directory with secured accounts, and the password file.
@@ -526,16 +543,7 @@ impl Server {
         progress("securing the accounts (the server is not on the network yet)");
         let password = generate_password()?;
         let path = ServerState::password_path(&self.home);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .ctx("cannot create", &path)?;
-        file.write_all(password.as_bytes())
-            .ctx("cannot write", &path)?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).ctx("cannot chmod", &path)?;
+        files::write_replace(&path, password.as_bytes(), 0o600).ctx("cannot write", &path)?;
         let mut conn = self.root_conn()?;
         for host in ["localhost", "127.0.0.1", "::1"] {
             let user = format!("'{}'@'{host}'", managed::USER);
@@ -573,7 +581,7 @@ impl Server {
             fs::remove_dir_all(&data).ctx("cannot clear an unfinished data directory", &data)?;
         }
         let log = self.home.join("install.log");
-        let out = File::create(&log).ctx("cannot create", &log)?;
+        let out = home::open_log(&log, true)?;
         let err = out.try_clone().ctx("cannot open", &log)?;
         let defaults = format!("--defaults-file={}", self.cnf().display());
         let mut cmd = match flavor {
@@ -616,13 +624,8 @@ impl Server {
         mode: Mode,
         cpus: Option<Vec<usize>>,
     ) -> Result<std::process::Child> {
-        let _ = fs::remove_file(self.socket());
         let log = self.error_log();
-        let out = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .ctx("cannot open", &log)?;
+        let out = home::open_log(&log, false)?;
         let err = out.try_clone().ctx("cannot open", &log)?;
         let mut cmd = Command::new(binary);
         cmd.arg(format!("--defaults-file={}", self.cnf().display()))
@@ -680,21 +683,26 @@ impl Server {
     /// Connection as root over the socket, without a password: possible only
     /// during bootstrap, while the server is on its private socket alone.
     fn root_conn(&self) -> Result<mysql::Conn> {
-        let opts = mysql::OptsBuilder::new()
-            .socket(Some(self.socket().to_string_lossy().into_owned()))
-            .user(Some("root"))
-            .pass(None::<String>);
-        mysql::Conn::new(opts).sql("cannot connect as root over the socket")
+        let opts = self.socket_opts().user(Some("root")).pass(None::<String>);
+        connect::open(opts.into(), "cannot connect as root over the socket")
     }
 
-    /// Connection as the dbio user over the socket.
+    /// Connection as the dbio user over the socket; opening it and every
+    /// statement on it have deadlines ([`connect`]).
     pub fn admin_conn(&self) -> Result<mysql::Conn> {
         let password = self.password()?;
-        let opts = mysql::OptsBuilder::new()
-            .socket(Some(self.socket().to_string_lossy().into_owned()))
+        let opts = self
+            .socket_opts()
             .user(Some(managed::USER))
             .pass(Some(password));
-        mysql::Conn::new(opts).sql("cannot connect to the managed server")
+        connect::open(opts.into(), "cannot connect to the managed server")
+    }
+
+    fn socket_opts(&self) -> mysql::OptsBuilder {
+        mysql::OptsBuilder::new()
+            .socket(Some(self.socket().to_string_lossy().into_owned()))
+            .read_timeout(Some(connect::ADMIN_DEADLINE))
+            .write_timeout(Some(connect::ADMIN_DEADLINE))
     }
 
     fn password(&self) -> Result<String> {
@@ -715,7 +723,7 @@ impl Server {
 
     /// Stops the server if it runs; returns whether it did.
     pub fn stop(&self, progress: &Progress) -> Result<bool> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(progress)?;
         let Some(pid) = self.running_pid() else {
             return Ok(false);
         };
@@ -739,7 +747,7 @@ impl Server {
     /// outlives SIGTERM is killed), then removes what it left behind.
     fn end(&self, pid: u32, sig: libc::c_int) -> Result<()> {
         signal(pid, sig);
-        if !wait_gone(pid, &self.cnf(), STOP_DEADLINE) {
+        if !wait_gone(pid, &self.identity(), STOP_DEADLINE) {
             signal(pid, libc::SIGKILL);
             return Err(DbioError::Timeout(format!(
                 "the server (pid {pid}) did not exit within {} s and was killed",
@@ -802,6 +810,12 @@ impl Server {
         )?;
         Ok(common::DbUrl::parse(&url)?)
     }
+}
+
+/// The pid a pid file names, read without following a symlink (`run/` is
+/// the server user's directory).
+fn read_pid(file: &Path) -> Option<u32> {
+    files::read_to_string(file).ok()?.trim().parse().ok()
 }
 
 /// How a server is started.

@@ -17,7 +17,18 @@ pub(super) fn signal(pid: u32, sig: libc::c_int) {
     }
 }
 
-/// What the process `pid` is to the server whose config file is `cnf`.
+/// How a home's server is recognised among the machine's processes: by
+/// the config file on its command line, or by its working directory, which
+/// MariaDB and MySQL set to their data directory. The second holds whatever
+/// path the server was started through (a symlink, `h/../h1`, an older
+/// dbio's form): the kernel reports the directory's canonical path.
+#[derive(Debug, Clone)]
+pub(super) struct Identity {
+    pub(super) cnf: PathBuf,
+    pub(super) data: PathBuf,
+}
+
+/// What the process `pid` is to the server of an [`Identity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PidState {
     /// Our server, running.
@@ -29,7 +40,7 @@ pub(super) enum PidState {
     Other,
 }
 
-pub(super) fn inspect(pid: u32, cnf: &Path) -> PidState {
+pub(super) fn inspect(pid: u32, id: &Identity) -> PidState {
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let Ok(stat) = fs::read_to_string(proc.join("stat")) else {
         return PidState::Other;
@@ -52,11 +63,14 @@ pub(super) fn inspect(pid: u32, cnf: &Path) -> PidState {
     let Ok(cmdline) = fs::read(proc.join("cmdline")) else {
         return PidState::Other;
     };
-    let wanted = format!("--defaults-file={}", cnf.display());
+    let wanted = format!("--defaults-file={}", id.cnf.display());
     if cmdline
         .split(|&b| b == 0)
         .any(|arg| arg == wanted.as_bytes())
     {
+        return PidState::Ours;
+    }
+    if is_server && fs::read_link(proc.join("cwd")).is_ok_and(|cwd| cwd == id.data) {
         return PidState::Ours;
     }
     if cmdline.is_empty() && is_server {
@@ -64,6 +78,20 @@ pub(super) fn inspect(pid: u32, cnf: &Path) -> PidState {
     } else {
         PidState::Other
     }
+}
+
+/// The running server of `id`, found among every process of the machine
+/// (when its pid file is gone or names another process).
+pub(super) fn find_server(id: &Identity) -> Option<u32> {
+    fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .find(|&pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| matches!(comm.trim(), "mariadbd" | "mysqld"))
+                && inspect(pid, id) == PidState::Ours
+        })
 }
 
 /// Whether the state in a `/proc/<pid>/stat` tail (after the name) is dead.
@@ -85,9 +113,9 @@ fn live_threads(proc: &Path) -> bool {
 }
 
 /// Waits, up to `deadline`, until `pid` is neither our server nor exiting.
-pub(super) fn wait_gone(pid: u32, cnf: &Path, deadline: Duration) -> bool {
+pub(super) fn wait_gone(pid: u32, id: &Identity, deadline: Duration) -> bool {
     let until = Instant::now() + deadline;
-    while inspect(pid, cnf) != PidState::Other {
+    while inspect(pid, id) != PidState::Other {
         if Instant::now() > until {
             return false;
         }

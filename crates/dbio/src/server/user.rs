@@ -1,6 +1,7 @@
 //! The OS account a server started by root runs as, and handing it files.
 
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
@@ -72,7 +73,7 @@ impl ServerUser {
             return Ok(());
         }
         Err(DbioError::Usage(format!(
-            "the server runs as the OS user {} (never as root), who cannot enter {}: let others enter its parent directories (`chmod o+x` on each) or use a home outside them (--home or DBIO_HOME, e.g. /var/tmp/dbio)",
+            "the server runs as the OS user {} (never as root), who cannot enter {}: let others enter its parent directories (`chmod o+x` on each) or use a home outside them (--home or DBIO_HOME, e.g. /var/lib/dbio)",
             self.name,
             home.display()
         )))
@@ -80,19 +81,92 @@ impl ServerUser {
 
     /// Gives `path` and everything under it to this user (no-op if missing).
     pub(super) fn chown_tree(&self, path: &Path) -> Result<()> {
-        let Ok(meta) = fs::symlink_metadata(path) else {
-            return Ok(());
-        };
-        std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))
-            .ctx("cannot hand over to the server's user", path)?;
-        if meta.is_dir() {
-            for entry in fs::read_dir(path).ctx("cannot read", path)? {
-                let entry = entry.ctx("cannot read", path)?;
-                self.chown_tree(&entry.path())?;
-            }
-        }
-        Ok(())
+        chown_tree(path, self.uid, self.gid)
     }
+}
+
+/// Gives `path` and everything under it to `uid`:`gid` (no-op if missing),
+/// without ever following a symlink, also one swapped in while it walks.
+///
+/// The server's OS user owns what is under `data/` and can rename entries
+/// there at will: a walk by path (`lstat`, `lchown`, then open the
+/// directory by name) follows a directory swapped for a symlink between
+/// two steps. So every step is relative to a directory already open:
+/// each entry is opened with `O_PATH | O_NOFOLLOW` and changed through that
+/// handle; a directory is descended through a handle opened from it. A
+/// symlink is left as it is, and so is a file with other hard links (the
+/// server makes none; one may point at a file outside the tree).
+pub fn chown_tree(path: &Path, uid: u32, gid: u32) -> Result<()> {
+    use rustix::fs::{CWD, Mode, OFlags};
+    let owner = (
+        Some(rustix::fs::Uid::from_raw(uid)),
+        Some(rustix::fs::Gid::from_raw(gid)),
+    );
+    let handle = match rustix::fs::openat(
+        CWD,
+        path,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(std::io::Error::from(e)).ctx("cannot open", path),
+    };
+    hand_over(&handle, path, owner)
+}
+
+type Owner = (Option<rustix::fs::Uid>, Option<rustix::fs::Gid>);
+
+/// Changes the owner of what `handle` (an `O_PATH` handle) names, and of
+/// everything under it when it is a directory.
+fn hand_over(handle: &std::os::fd::OwnedFd, path: &Path, owner: Owner) -> Result<()> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+    let io = |e: rustix::io::Errno| std::io::Error::from(e);
+    let stat = rustix::fs::fstat(handle)
+        .map_err(io)
+        .ctx("cannot inspect", path)?;
+    let kind = FileType::from_raw_mode(stat.st_mode);
+    if kind == FileType::Symlink || (kind == FileType::RegularFile && stat.st_nlink > 1) {
+        return Ok(());
+    }
+    rustix::fs::chownat(handle, "", owner.0, owner.1, AtFlags::EMPTY_PATH)
+        .map_err(io)
+        .ctx("cannot hand over to the server's user", path)?;
+    if kind != FileType::Directory {
+        return Ok(());
+    }
+    let dir = rustix::fs::openat(
+        handle,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(io)
+    .ctx("cannot open", path)?;
+    let names: Vec<std::ffi::CString> = rustix::fs::Dir::read_from(&dir)
+        .map_err(io)
+        .ctx("cannot read", path)?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().to_owned();
+            (name.as_bytes() != b"." && name.as_bytes() != b"..").then_some(name)
+        })
+        .collect();
+    for name in names {
+        let child_path = path.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
+        let child = match rustix::fs::openat(
+            &dir,
+            name.as_c_str(),
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            // Removed meanwhile (the server's own temporary files).
+            Err(rustix::io::Errno::NOENT) => continue,
+            Err(e) => return Err(io(e)).ctx("cannot open", &child_path),
+        };
+        hand_over(&child, &child_path, owner)?;
+    }
+    Ok(())
 }
 
 pub(super) fn is_root() -> bool {
