@@ -14,11 +14,10 @@ fn bench(args: &[&str], home: Option<&Path>) -> Output {
     cmd.arg(root().join("scripts/bench.sh"))
         .args(args)
         .current_dir(root());
-    cmd.env_remove("DATABASE_URL")
-        .env_remove("DBIO_CONNECTIONS");
     if let Some(home) = home {
         cmd.env("DBIO_HOME", home);
     }
+    testkit::scrub(&mut cmd);
     cmd.output().expect("run bench.sh")
 }
 

@@ -173,6 +173,28 @@ fn a_rejected_optimizer_switch_is_not_saved() {
             .start(&ServerSettings::default(), &no_progress())
             .expect("a later start is not blocked")
     );
+    // A refused switch never replaces one saved before: on a running
+    // server, and on a stopped one (which starts with the saved one).
+    let off = ServerSettings {
+        optimizer_switch: Some("split_materialized=off".into()),
+        ..ServerSettings::default()
+    };
+    server.start(&off, &no_progress()).expect("a real switch");
+    let saved = || server.settings().expect("settings").optimizer_switch;
+    assert_eq!(saved().as_deref(), Some("split_materialized=off"));
+    let bogus = ServerSettings {
+        optimizer_switch: Some("bogus=on".into()),
+        ..ServerSettings::default()
+    };
+    assert!(server.start(&bogus, &no_progress()).is_err());
+    assert_eq!(saved().as_deref(), Some("split_materialized=off"));
+    server.stop(&no_progress()).expect("stop");
+    assert!(server.start(&bogus, &no_progress()).is_err());
+    assert_eq!(saved().as_deref(), Some("split_materialized=off"));
+    assert!(
+        switch_off(&server.status()),
+        "the server runs the saved switch"
+    );
 }
 
 /// The hostile pass's first finding: the initialiser's root accounts at

@@ -34,6 +34,7 @@ fn python() -> PathBuf {
 fn script(name: &str) -> Command {
     let mut cmd = Command::new(python());
     cmd.arg(root().join(format!("scripts/python/{name}.py")));
+    testkit::scrub(&mut cmd);
     cmd
 }
 

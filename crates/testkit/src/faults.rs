@@ -57,16 +57,7 @@ pub fn spawn(bin: &Path, args: &[String]) -> Running {
 /// Starts `cmd` without dbio's variables from this environment (the
 /// command may set its own), its output piped.
 pub fn spawn_command(mut cmd: Command) -> Running {
-    for var in [
-        "DATABASE_URL",
-        "DBIO_CONNECTIONS",
-        "DBIO_HOME",
-        "RUST_BACKTRACE",
-    ] {
-        if !cmd.get_envs().any(|(k, _)| k == var) {
-            cmd.env_remove(var);
-        }
-    }
+    crate::scrub(&mut cmd);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -11,6 +11,7 @@
 //!   it fails fast with one clear line.
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use dbio::{Server, ServerSettings, no_progress};
 use mysql::prelude::Queryable;
 
 pub mod faults;
+pub mod hostile;
 
 /// The test dataset: small enough to load in a second, large enough that
 /// the 26 queries differ in row count.
@@ -45,6 +47,23 @@ pub fn workspace_root() -> PathBuf {
         .ancestors()
         .nth(2)
         .map_or(manifest.clone(), PathBuf::from)
+}
+
+/// Keeps every variable of dbio's (`DBIO_*`, `DATABASE_URL*`) and
+/// `RUST_BACKTRACE` of this environment out of `cmd`, except those `cmd`
+/// sets itself: a developer's exported `DBIO_WORKLOAD=point` (which the
+/// README documents) must not change what a test runs.
+pub fn scrub(cmd: &mut Command) -> &mut Command {
+    let ours = |name: &str| {
+        name.starts_with("DBIO_") || name.starts_with("DATABASE_URL") || name == "RUST_BACKTRACE"
+    };
+    let set: Vec<std::ffi::OsString> = cmd.get_envs().map(|(k, _)| k.to_owned()).collect();
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(ours) && !set.contains(&name) {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd
 }
 
 /// The shared test server.
