@@ -4,8 +4,12 @@ query, then a summary line).
 
 Settings come from the environment, as the Rust binaries' defaults do:
 DATABASE_URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE),
-DBIO_CONNECTIONS (the connection budget, default 5), and the workload:
-DBIO_WORKLOAD (report, point or sleep), DBIO_COUNT, DBIO_SLEEP_MS. The budget is applied
+DBIO_CONNECTIONS (the connection budget, default 5), DBIO_CONNECT_TIMEOUT
+(seconds, default 10: connect, handshake and login), and the workload:
+DBIO_WORKLOAD (report, point or sleep), DBIO_COUNT, DBIO_SLEEP_MS. Numbers
+follow the Rust binaries' rules: ASCII digits only (a leading + allowed),
+within the same bounds, and the same exit codes (2: not a number; 1: out
+of range). The budget is applied
 to every approach: SQLAlchemy's pool gets pool_size=budget and no overflow
 (the blog ran with SQLAlchemy's defaults, 5 + 10 overflow), aiomysql's pool
 maxsize=budget (the blog: aiomysql's default, 10).
@@ -30,6 +34,33 @@ def fail(message):
     sys.exit(1)
 
 
+# The Rust binaries' bounds (crates/common/src/settings.rs, workload.rs).
+U32_MAX = (1 << 32) - 1
+U64_MAX = (1 << 64) - 1
+MAX_BUDGET = 100_000
+MAX_CONNECT_TIMEOUT = 3_600
+MAX_COUNT = 1_000_000
+MAX_SLEEP_MS = 3_600_000
+
+
+def whole(name, default, flag, lo, hi, bits_max=U32_MAX):
+    """The environment's `name` as a whole number, by the Rust binaries'
+    rules: clap's parse (ASCII digits, an optional +, within the type;
+    else exit 2 "invalid value"), then the range check (exit 1)."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    if not re.fullmatch(r"\+?[0-9]+", text, flags=re.ASCII) or int(text) > bits_max:
+        print(f"error: invalid value {text!r} for {flag} ({name}): not a whole number in range", file=sys.stderr)
+        sys.exit(2)
+    value = int(text)
+    if value < lo:
+        fail(f"{flag} must be at least {lo}")
+    if value > hi:
+        fail(f"{flag} must be at most {hi}")
+    return value
+
+
 def settings():
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -46,13 +77,11 @@ def settings():
         port = parts.port
     except ValueError:
         fail(f"DATABASE_URL has an invalid port; {expected}")
-    try:
-        budget = int(os.environ.get("DBIO_CONNECTIONS", "5"))
-    except ValueError:
-        fail("DBIO_CONNECTIONS must be a whole number")
-    if budget < 1:
-        fail("DBIO_CONNECTIONS must be at least 1")
+    budget = whole("DBIO_CONNECTIONS", 5, "--connections", 1, MAX_BUDGET)
+    timeout = whole("DBIO_CONNECT_TIMEOUT", 10, "--connect-timeout", 1, MAX_CONNECT_TIMEOUT,
+                    bits_max=U64_MAX)
     return {
+        "connect_timeout": timeout,
         "host": parts.hostname or "127.0.0.1",
         "port": port or 3306,
         "user": unquote(parts.username or ""),
@@ -62,17 +91,20 @@ def settings():
     }
 
 
-def queries(cfg, path=None):
-    """The query list of the workload (DBIO_WORKLOAD: report, point, sleep),
-    built exactly as crates/common/src/workload.rs builds it."""
+def plan(path=None):
+    """Checks the workload's settings (DBIO_WORKLOAD: report, point, sleep)
+    before anything connects, as the Rust binaries' validation does, and
+    returns what build() needs."""
     workload = os.environ.get("DBIO_WORKLOAD", "report")
-    count = os.environ.get("DBIO_COUNT")
     if workload not in ("report", "point", "sleep"):
         fail(f"DBIO_WORKLOAD must be report, point or sleep, not {workload!r}")
+    # Parsed whatever the workload, as clap parses every variable.
+    count = whole("DBIO_COUNT", None, "--count", 0, U32_MAX)
+    ms = whole("DBIO_SLEEP_MS", 50, "--sleep-ms", 0, U32_MAX)
     if path and workload != "report":
         fail("--queries is a template for the report workload")
     if workload == "report":
-        if count:
+        if count is not None:
             fail("DBIO_COUNT applies to the point and sleep workloads; the report is 26 queries")
         try:
             template = Path(path or TEMPLATE).read_text().rstrip()
@@ -80,20 +112,38 @@ def queries(cfg, path=None):
             fail(f"cannot read query template {path}: {e.strerror}")
         if "{}" not in template:
             fail("the query template has no `{}` placeholder for the LIKE prefix")
+        at = second_statement(template)
+        if at is not None:
+            fail(f"the query template holds more than one statement (a second one starts at byte {at}); "
+                 "a template is one query, and the drivers would read its results differently")
+        return {"workload": workload, "template": template}
+    n = count if count is not None else (10000 if workload == "point" else 100)
+    if n < 1:
+        fail("--count must be at least 1")
+    if n > MAX_COUNT:
+        fail(f"--count must be at most {MAX_COUNT} (every query is built before the run)")
+    if workload == "sleep":
+        if ms < 1:
+            fail("--sleep-ms must be at least 1")
+        if ms > MAX_SLEEP_MS:
+            fail(f"--sleep-ms must be at most {MAX_SLEEP_MS} (an hour)")
+    return {"workload": workload, "count": n, "sleep_ms": ms}
+
+
+def build(planned):
+    """The query list, built exactly as crates/common/src/workload.rs
+    builds it (point keys from the probe's key range)."""
+    workload = planned["workload"]
+    if workload == "report":
+        template = planned["template"]
         return [(letter, template.replace("{}", letter))
                 for letter in map(chr, range(ord("A"), ord("Z") + 1))]
-    try:
-        n = int(count) if count else (10000 if workload == "point" else 100)
-        ms = int(os.environ.get("DBIO_SLEEP_MS", "50"))
-    except ValueError:
-        fail("DBIO_COUNT and DBIO_SLEEP_MS must be whole numbers")
-    if n < 1 or ms < 1:
-        fail("DBIO_COUNT and DBIO_SLEEP_MS must be at least 1")
+    n, ms = planned["count"], planned["sleep_ms"]
     width = len(str(n))
     if workload == "sleep":
         return [(f"s{i + 1:0{width}}", f"SELECT SLEEP({ms // 1000}.{ms % 1000:03}) AS slept, 's{i + 1:0{width}}' AS q")
                 for i in range(n)]
-    lo, hi = key_range(cfg)
+    lo, hi = PROBE.key_range()
     span, state, out = hi - lo + 1, 0x5EEDD810, []
     for i in range(n):
         state = (state + 0x9E3779B97F4A7C15) & MASK
@@ -107,21 +157,108 @@ def queries(cfg, path=None):
     return out
 
 
-def key_range(cfg):
-    """The range point lookups draw their keys from, asked once, untimed."""
-    import pymysql
+def second_statement(sql):
+    """Where a second statement starts in `sql`, if it has one: a `;`
+    outside quotes and comments followed by anything but blanks, comments
+    and more `;` (crates/common/src/queries.rs, byte for byte)."""
+    data, i, ended = sql.encode(), 0, False
+    while i < len(data):
+        c, rest = data[i], data[i:]
+        if rest.startswith((b"-- ", b"--\t")) or c == ord("#"):
+            end = rest.find(b"\n")
+            i += len(rest) if end < 0 else end
+            continue
+        if rest.startswith(b"/*"):
+            end = rest.find(b"*/", 2)
+            i += len(rest) if end < 0 else end + 2
+            continue
+        if chr(c).isspace() and c < 128 or c == ord(";"):
+            ended |= c == ord(";")
+            i += 1
+            continue
+        if ended:
+            return i
+        if c in b"'\"`":
+            i += 1
+            while i < len(data):
+                if data[i] == ord("\\") and c != ord("`"):
+                    i += 2
+                elif data[i] == c:
+                    if i + 1 < len(data) and data[i + 1] == c:
+                        i += 2
+                    else:
+                        break
+                else:
+                    i += 1
+        i += 1
+    return None
 
-    conn = pymysql.connect(host=cfg["host"], port=cfg["port"], user=cfg["user"],
-                           password=cfg["password"], database=cfg["db"], connect_timeout=10)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT MIN(emp_no), MAX(emp_no) FROM employees")
-            lo, hi = cursor.fetchone()
-    finally:
-        conn.close()
-    if lo is None:
-        fail("the employees table is empty: load the dataset (`dbio up`) before the point workload")
-    return int(lo), int(hi)
+
+class Probe:
+    """One connection before the clock, as the Rust binaries' probe: it
+    proves the server answers within DBIO_CONNECT_TIMEOUT (connect,
+    handshake and login: PyMySQL bounds only the TCP connect unless a read
+    timeout is set, and aiomysql only that, so a listener that never
+    answers hung the scripts), refuses a dataset whose load did not finish,
+    and asks the point workload's key range."""
+
+    def __init__(self):
+        self.conn = None
+
+    def open(self, cfg):
+        import socket
+
+        import pymysql
+
+        t = cfg["connect_timeout"]
+        try:
+            self.conn = pymysql.connect(host=cfg["host"], port=cfg["port"], user=cfg["user"],
+                                        password=cfg["password"], database=cfg["db"],
+                                        connect_timeout=t, read_timeout=t, write_timeout=t)
+        except pymysql.err.OperationalError as e:
+            cause = e.args[1] if len(e.args) > 1 else ""
+            if "timed out" in str(cause) or isinstance(e.__cause__, socket.timeout):
+                fail(f"connected to {cfg['host']}:{cfg['port']}, but the server did not answer "
+                     f"the MySQL handshake within {t} s")
+            raise
+
+    def one(self, sql):
+        with self.conn.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchone()
+
+    def check_dataset(self):
+        import pymysql
+
+        try:
+            row = self.one("SELECT v FROM _dbio_meta WHERE k = 'status'")
+        except pymysql.err.ProgrammingError as e:
+            if e.args[0] == 1146:  # not loaded by dbio: taken as it is
+                return
+            raise
+        status = row[0] if row else None
+        if status == "complete":
+            return
+        if status is None:
+            fail("the dataset has no load status in _dbio_meta (a load that did not finish); "
+                 "reload it with `dbio load --force`")
+        fail(f"the dataset is incomplete: its load ended in state `{status}` (a load that did "
+             "not finish, e.g. on a full disk); reload it with `dbio load --force`")
+
+    def key_range(self):
+        """The range point lookups draw their keys from."""
+        lo, hi = self.one("SELECT MIN(emp_no), MAX(emp_no) FROM employees")
+        if lo is None:
+            fail("the employees table is empty: load the dataset (`dbio up`) before the point workload")
+        return int(lo), int(hi)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+PROBE = Probe()
 
 
 def engine(cfg, pool_size):
@@ -137,7 +274,8 @@ def engine(cfg, pool_size):
     # connection goes back (pool_reset_on_return=None), and autocommit on,
     # the server's default, as the Rust drivers leave it.
     return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
-                         isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+                         isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                         connect_args={"connect_timeout": cfg["connect_timeout"]})
 
 
 FAILED = threading.Event()
@@ -199,8 +337,8 @@ def run_sql(conn, sql, out):
             cursor.close()
 
 
-# --- Ctrl-C and kill ------------------------------------------------------
-# As in the Rust binaries: on SIGINT or SIGTERM, KILL QUERY every server
+# --- Ctrl-C, kill and a closed terminal -------------------------------------
+# As in the Rust binaries: on SIGINT, SIGTERM or SIGHUP, KILL QUERY every server
 # connection that runs a query (over a connection of its own), until none
 # does, then exit with 128 + the signal. Without it the server goes on
 # computing for a client that has gone.
@@ -236,6 +374,8 @@ def cancel_on_signals(cfg):
     def on_signal(signum, _frame):
         global CANCELLED
         with IN_USE_LOCK:
+            if CANCELLED:
+                return  # the first signal decides the exit, as in Rust
             CANCELLED = True
             ids = sorted(IN_USE)
         name = signal.Signals(signum).name
@@ -246,11 +386,27 @@ def cancel_on_signals(cfg):
                 n, f"cancelled {n} running queries on the server")
         except Exception as e:  # noqa: BLE001 - one line, then exit anyway
             said = f"could not cancel the running queries on the server: {e}"
-        print(f"error: interrupted by {name}; {said}", file=sys.stderr, flush=True)
-        os._exit(128 + signum)
+        say_and_exit(f"error: interrupted by {name}; {said}", 128 + signum)
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+
+
+def say_and_exit(line, code):
+    """Writes `line` to stderr and exits, waiting at most 0.2 s for the
+    write: a full pipe must not keep the process from exiting."""
+    done = threading.Event()
+
+    def write():
+        try:
+            os.write(2, (line + "\n").encode())
+        except OSError:
+            pass
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    done.wait(0.2)
+    os._exit(code)
 
 
 def kill_queries(cfg, ids):
@@ -465,11 +621,17 @@ def main(name, body, drivers=SYNC_DRIVERS):
         else:
             fail(f"unknown argument {arg} (--json, --digests, --queries FILE; settings come from DATABASE_URL and DBIO_CONNECTIONS)")
     cfg = settings()
+    planned = plan(template)
     cancel_on_signals(cfg)
     try:
-        work = queries(cfg, template)
-    except Exception as e:  # noqa: BLE001 - the key-range probe: one clear line
+        PROBE.open(cfg)
+        if planned["workload"] != "sleep":  # sleeps read no table
+            PROBE.check_dataset()
+        work = build(planned)
+    except Exception as e:  # noqa: BLE001 - the probe: one clear line
         fail(f"{type(e).__name__}: {e}")
+    finally:
+        PROBE.close()
     import importlib
 
     for module in drivers:
@@ -479,4 +641,10 @@ def main(name, body, drivers=SYNC_DRIVERS):
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line
         fail(f"{type(e).__name__}: {e}")
-    out.print(as_json)
+    try:
+        out.print(as_json)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): quiet, as for any filter.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

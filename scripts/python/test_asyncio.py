@@ -4,16 +4,34 @@ import asyncio
 from dbio_common import Fetched, main, running
 
 
+async def one_statement_only(conn):
+    """aiomysql always asks for CLIENT_MULTI_STATEMENTS and has no option to
+    leave it out: turn it off on each new connection (COM_SET_OPTION,
+    MYSQL_OPTION_MULTI_STATEMENTS_OFF), so that the server runs one
+    statement per query, as for the other drivers. One round trip per
+    connection, like the Rust drivers' connection-info query."""
+    from pymysql.constants import COMMAND
+
+    await conn._execute_command(COMMAND.COM_SET_OPTION, b"\x01\x00")
+    await conn._read_packet()
+
+
 def body(cfg, queries, out):
     import aiomysql
 
     async def run():
         pool = await aiomysql.create_pool(host=cfg["host"], port=cfg["port"], user=cfg["user"],
                                           password=cfg["password"], db=cfg["db"],
-                                          minsize=0, maxsize=cfg["budget"])
+                                          minsize=0, maxsize=cfg["budget"],
+                                          connect_timeout=cfg["connect_timeout"])
+
+        single = set()
 
         async def work(label, sql, submitted):
             async with pool.acquire() as conn:
+                if id(conn) not in single:
+                    await one_statement_only(conn)
+                    single.add(id(conn))
                 # Unbuffered, as in run_sql: the first row's arrival is seen.
                 async with conn.cursor(aiomysql.SSCursor) as cursor:
                     with running(conn.thread_id()):

@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
-use crate::workload::{KEY_RANGE, Plan, WorkloadArgs};
+use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
 use crate::{ConnConfig, RunConfig};
 
 /// Runs a query list (the blog's 26 report queries by default) against
@@ -83,10 +83,14 @@ pub fn main<A: crate::Approach>() -> ExitCode {
     if let Err(e) = crate::interrupt::install() {
         return fail(&e, "");
     }
+    let workload = args.workload.workload;
     let outcome = A::prepare(&conn).and_then(|prepared| {
-        // Anything the list needs from the server is asked before the clock.
+        // Anything the run needs from the server is asked before the clock:
+        // that the dataset is whole (sleeps read no table), the key range.
+        if workload != Workload::Sleep {
+            check_dataset(|sql| prepared.probe(sql))?;
+        }
         let queries = plan.queries(|| prepared.probe(KEY_RANGE))?;
-        let workload = args.workload.workload;
         prepared.execute(&RunConfig {
             conn,
             workload,

@@ -176,7 +176,9 @@ fn hint(e: &DbError) -> &'static str {
             " (the database does not exist: run `dbio up`, or `dbio load` against your own server)"
         }
         Some(1146) => " (the dataset is not loaded: run `dbio up`)",
-        Some(1226) => " (the server's per-user connection limit is below the connection budget)",
+        Some(1226) => {
+            " (the server's per-user connection limit, MAX_USER_CONNECTIONS, is reached: the budget must fit under it, with one connection more for the probe before the run)"
+        }
         Some(1040) => {
             " (the server has reached its max_connections limit: other clients hold connections, or the budget is above the limit)"
         }

@@ -1,6 +1,6 @@
-//! Ctrl-C and `kill`: an interrupted run cancels the queries it has running
-//! on the server, then exits with 128 + the signal (130 for SIGINT, 143 for
-//! SIGTERM) within [`GRACE`].
+//! Ctrl-C, `kill` and a closed terminal: an interrupted run cancels the
+//! queries it has running on the server, then exits with 128 + the signal
+//! (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP) within [`GRACE`].
 //!
 //! Without this, the server goes on computing the queries of a client that
 //! has gone (it notices only when it writes the result), and that CPU lands
@@ -180,14 +180,17 @@ pub fn wait_for_exit() -> ! {
     }
 }
 
-/// Handles SIGINT and SIGTERM on a thread of their own for the rest of the
-/// process's life. Called once by each binary's `main`.
+/// Handles SIGINT, SIGTERM and SIGHUP (a closed terminal) on a thread of
+/// their own for the rest of the process's life; the first one decides the
+/// exit, later ones change nothing. Called once by each binary's `main`.
 pub fn install() -> Result<(), Error> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|source| Error::Io {
-            what: "cannot handle SIGINT and SIGTERM".into(),
-            source,
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|source| {
+            Error::Io {
+                what: "cannot handle SIGINT, SIGTERM and SIGHUP".into(),
+                source,
+            }
         })?;
     std::thread::Builder::new()
         .name("dbio-signals".into())
@@ -205,10 +208,10 @@ pub fn install() -> Result<(), Error> {
 
 fn exit_on(signal: i32) -> ! {
     SIGNALLED.store(signal, Ordering::SeqCst);
-    let name = if signal == signal_hook::consts::SIGINT {
-        "SIGINT"
-    } else {
-        "SIGTERM"
+    let name = match signal {
+        signal_hook::consts::SIGINT => "SIGINT",
+        signal_hook::consts::SIGHUP => "SIGHUP",
+        _ => "SIGTERM",
     };
     let outcome = cancel_in_flight(Instant::now() + GRACE);
     let line = match outcome {
@@ -219,9 +222,36 @@ fn exit_on(signal: i32) -> ! {
         }
         Err(e) => format!("error: interrupted by {name}; {e}"),
     };
-    eprintln!("{line}");
-    std::process::exit(128 + signal)
+    say_and_exit(line, 128 + signal)
 }
+
+/// Prints `line` to stderr and exits with `code`, waiting at most
+/// [`SAY_WAIT`] for the line: a full or stopped pipe (the main thread may
+/// be blocked writing the report to it too) must not keep the process
+/// from exiting.
+fn say_and_exit(line: String, code: i32) -> ! {
+    let (done, said) = mpsc::channel();
+    let writer = std::thread::Builder::new()
+        .name("dbio-exit-line".into())
+        .spawn(move || {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{line}");
+            let _ = done.send(());
+        });
+    if writer.is_ok() {
+        let _ = said.recv_timeout(SAY_WAIT);
+    }
+    // `_exit`, not `process::exit`: the latter flushes stdout's buffer,
+    // which blocks on a full pipe.
+    // SAFETY: `_exit` ends the process at once; it has no preconditions.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::_exit(code)
+    }
+}
+
+/// How long the exit waits for its line to be written.
+const SAY_WAIT: Duration = Duration::from_millis(200);
 
 /// Cancels the registered run; returns how many connections had a query
 /// running when they were told to stop.

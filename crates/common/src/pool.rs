@@ -254,6 +254,19 @@ impl<C> Pool<C> {
     }
 }
 
+impl<C> Pool<C> {
+    /// An idle connection, taken out of the pool for good: after a
+    /// cancellation, the killer sends its `KILL QUERY`s over it instead of
+    /// opening one more (which a server whose per-user limit equals the
+    /// budget would refuse).
+    pub fn take_idle(&self) -> Option<Pooled<C>> {
+        let mut state = self.lock();
+        let item = state.idle.pop()?;
+        state.open -= 1;
+        Some(item)
+    }
+}
+
 /// What [`crate::interrupt`] needs of a pool, whatever its connection type.
 pub trait InFlight: Send + Sync {
     /// Lends nothing more; returns the server ids of the connections in use.

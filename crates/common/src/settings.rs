@@ -17,6 +17,11 @@ use crate::managed::{self, ServerState};
 pub const DEFAULT_BUDGET: u32 = 5;
 
 /// Connection settings, flattened into every binary's command line.
+/// The largest connection budget (a server's `max_connections` is far below).
+pub const MAX_BUDGET: u32 = 100_000;
+/// The longest `--connect-timeout`, in seconds: an hour.
+pub const MAX_CONNECT_TIMEOUT: u64 = 3_600;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectionArgs {
     /// Server URL, mysql://USER:PASSWORD@HOST:PORT/DATABASE.
@@ -51,10 +56,20 @@ impl ConnectionArgs {
                 "--connections must be at least 1 (it is the connection budget)".into(),
             ));
         }
+        if self.connections > MAX_BUDGET {
+            return Err(Error::Config(format!(
+                "--connections must be at most {MAX_BUDGET}"
+            )));
+        }
         if self.connect_timeout == 0 {
             return Err(Error::Config(
                 "--connect-timeout must be at least 1 second".into(),
             ));
+        }
+        if self.connect_timeout > MAX_CONNECT_TIMEOUT {
+            return Err(Error::Config(format!(
+                "--connect-timeout must be at most {MAX_CONNECT_TIMEOUT} seconds"
+            )));
         }
         let (url, managed) = match &self.database_url {
             Some(url) => (DbUrl::parse(url)?, false),

@@ -72,7 +72,40 @@ pub enum Plan {
 /// The query that finds the range point lookups draw their keys from.
 pub const KEY_RANGE: &str = "SELECT MIN(emp_no), MAX(emp_no) FROM employees";
 
+/// The dataset's load status, as `dbio load` records it.
+pub const DATASET_STATUS: &str = "SELECT v FROM _dbio_meta WHERE k = 'status'";
+
+/// Refuses a dataset whose load did not finish (a disk that filled up, a
+/// killed `dbio load`): its tables may be empty or partial, and a run on
+/// them would report rows that mean nothing. `probe` runs [`DATASET_STATUS`]
+/// on a connection of its own, before the clock. A database without
+/// `_dbio_meta` was not loaded by dbio (the real test_db, a user's own
+/// copy) and is taken as it is.
+pub fn check_dataset(
+    probe: impl FnOnce(&str) -> Result<Vec<Option<String>>, Error>,
+) -> Result<(), Error> {
+    let status = match probe(DATASET_STATUS) {
+        Ok(row) => row.into_iter().next().flatten(),
+        Err(Error::Query { source, .. }) if source.server_code() == Some(1146) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    match status.as_deref() {
+        Some("complete") => Ok(()),
+        Some(other) => Err(Error::Config(format!(
+            "the dataset is incomplete: its load ended in state `{other}` (a load that did not finish, e.g. on a full disk); reload it with `dbio load --force`"
+        ))),
+        None => Err(Error::Config(
+            "the dataset has no load status in _dbio_meta (a load that did not finish); reload it with `dbio load --force`".into(),
+        )),
+    }
+}
+
 pub const DEFAULT_POINT_COUNT: u32 = 10_000;
+/// The most queries a run may have: every query is built before the run
+/// (4294967295 sleeps once asked for 206 GB).
+pub const MAX_COUNT: u32 = 1_000_000;
+/// The longest a sleep query may wait on the server: an hour.
+pub const MAX_SLEEP_MS: u32 = 3_600_000;
 pub const DEFAULT_SLEEP_COUNT: u32 = 100;
 
 impl WorkloadArgs {
@@ -85,6 +118,9 @@ impl WorkloadArgs {
         }
         let count = |default: u32| match self.count {
             Some(0) => Err(Error::Config("--count must be at least 1".into())),
+            Some(n) if n > MAX_COUNT => Err(Error::Config(format!(
+                "--count must be at most {MAX_COUNT} (every query is built before the run)"
+            ))),
             Some(n) => Ok(n),
             None => Ok(default),
         };
@@ -104,6 +140,11 @@ impl WorkloadArgs {
             Workload::Sleep => {
                 if self.sleep_ms == 0 {
                     return Err(Error::Config("--sleep-ms must be at least 1".into()));
+                }
+                if self.sleep_ms > MAX_SLEEP_MS {
+                    return Err(Error::Config(format!(
+                        "--sleep-ms must be at most {MAX_SLEEP_MS} (an hour)"
+                    )));
                 }
                 Ok(Plan::Ready(sleep(
                     count(DEFAULT_SLEEP_COUNT)?,

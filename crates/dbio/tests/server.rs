@@ -553,5 +553,26 @@ fn server_cpus_pins_every_thread_and_survives_a_restart() {
         server.start(&all, &no_progress()).expect("unpin");
         let cpus = server.status().cpus.expect("cpus");
         assert!(cpus.contains(['-', ',']), "unpinned: {cpus}");
+        // "all" is every CPU of the machine, also for a dbio that runs
+        // pinned itself (taskset), on a running server and at a start.
+        let online = std::fs::read_to_string("/sys/devices/system/cpu/online").expect("online");
+        let home = server.home().display().to_string();
+        for stopped in [false, true] {
+            if stopped {
+                server.stop(&no_progress()).expect("stop");
+            }
+            let out = Command::new("taskset")
+                .args(["-c", "1", env!("CARGO_BIN_EXE_dbio"), "--home", &home])
+                .args(["server", "start", "--server-cpus", "all"])
+                .output()
+                .expect("taskset dbio");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let cpus = server.status().cpus.expect("cpus");
+            assert_eq!(cpus, online.trim(), "stopped before: {stopped}");
+        }
     }
 }

@@ -121,7 +121,7 @@ impl BlockingRunner {
         let opts = opts(conn)?;
         let pool = Arc::new(Pool::new(budget));
         let weak = Arc::downgrade(&pool);
-        interrupt::register(weak, killer(opts.clone()));
+        interrupt::register(weak, killer(opts.clone(), Arc::downgrade(&pool)));
         Ok(BlockingRunner {
             pool,
             opts,
@@ -272,15 +272,22 @@ impl<S: Schedule> Approach for Threads<S> {
     }
 }
 
-/// `KILL QUERY` for each id [`interrupt::Pace`] gives, over a connection of
+/// `KILL QUERY` for each id [`interrupt::Pace`] gives, over an idle
+/// connection of the run's pool if there is one, else over a connection of
 /// its own, every step of it bounded by `within`.
-fn killer(opts: mysql::Opts) -> interrupt::Killer {
+fn killer(opts: mysql::Opts, pool: std::sync::Weak<Pool<mysql::Conn>>) -> interrupt::Killer {
     interrupt::killer(move |within, pace| {
-        let opts: mysql::Opts = mysql::OptsBuilder::from_opts(opts.clone())
-            .read_timeout(Some(within))
-            .write_timeout(Some(within))
-            .into();
-        let mut conn = connect(&opts, within, &Diagnosis::default()).map_err(|e| e.to_string())?;
+        let idle = pool.upgrade().and_then(|pool| pool.take_idle());
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let opts: mysql::Opts = mysql::OptsBuilder::from_opts(opts.clone())
+                    .read_timeout(Some(within))
+                    .write_timeout(Some(within))
+                    .into();
+                connect(&opts, within, &Diagnosis::default()).map_err(|e| e.to_string())?
+            }
+        };
         while let Some(id) = pace.next() {
             // Error 1094 (unknown thread): its connection has closed meanwhile.
             match conn.conn.query_drop(format!("KILL QUERY {id}")) {

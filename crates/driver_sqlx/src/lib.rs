@@ -115,7 +115,7 @@ impl AsyncRunner {
         let opts = connect_options(conn)?;
         let pool = Arc::new(Pool::new(budget));
         let weak = Arc::downgrade(&pool);
-        interrupt::register(weak, killer(opts.clone(), block_on));
+        interrupt::register(weak, killer(opts.clone(), Arc::downgrade(&pool), block_on));
         Ok(AsyncRunner {
             pool,
             opts,
@@ -186,16 +186,25 @@ impl AsyncRunner {
     }
 }
 
-/// `KILL QUERY` for each id [`interrupt::Pace`] gives, over a connection of
+/// `KILL QUERY` for each id [`interrupt::Pace`] gives, over an idle
+/// connection of the run's pool if there is one, else over a connection of
 /// its own, on the approach's runtime. Only the connect is bounded by
 /// `within`: nobody waits for a killer that the server is slow to answer.
-fn killer(opts: MySqlConnectOptions, block_on: BlockOn) -> interrupt::Killer {
+fn killer(
+    opts: MySqlConnectOptions,
+    pool: std::sync::Weak<Pool<MySqlConnection>>,
+    block_on: BlockOn,
+) -> interrupt::Killer {
     interrupt::killer(move |within, pace| {
         let (opts, pace) = (opts.clone(), pace.clone());
+        let idle = pool.upgrade().and_then(|pool| pool.take_idle());
         let kill = async move {
-            let mut conn = connect(&opts, within, &Diagnosis::default())
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut conn = match idle {
+                Some(conn) => conn,
+                None => connect(&opts, within, &Diagnosis::default())
+                    .await
+                    .map_err(|e| e.to_string())?,
+            };
             while let Some(id) = pace.next() {
                 let killed = sqlx::raw_sql(AssertSqlSafe(format!("KILL QUERY {id}")))
                     .execute(&mut conn.conn)

@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use mysql::prelude::Queryable;
+
 use testkit::faults::{interrupted_run, spawn_command};
 
 const SCRIPTS: [&str; 5] = [
@@ -16,6 +18,24 @@ const SCRIPTS: [&str; 5] = [
     "test_cft",
     "test_asyncio",
 ];
+
+/// The Rust baseline's binary, built beside this test (`cargo test
+/// --workspace` builds every binary of the workspace).
+fn rust_baseline() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    // target/<profile>/deps/python-<hash> -> target/<profile>/test_single
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("test_single");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p test_single` (cargo test --workspace builds it)",
+        bin.display()
+    );
+    bin
+}
 
 fn root() -> PathBuf {
     testkit::workspace_root()
@@ -122,5 +142,192 @@ fn sigint_and_sigterm_cancel_the_running_queries() {
                 spawn_command(cmd)
             });
         }
+    }
+}
+
+#[test]
+fn sighup_cancels_the_running_queries() {
+    for name in SCRIPTS {
+        interrupted_run(&format!("py_{name}"), 1, |url, template| {
+            let mut cmd = script(name);
+            cmd.args(["--queries", &template.arg()])
+                .env("DATABASE_URL", url.expose());
+            spawn_command(cmd)
+        });
+    }
+}
+
+/// The first signal decides the exit, as in Rust: SIGTERM then SIGINT
+/// exits 143.
+#[test]
+fn the_first_signal_decides_the_exit() {
+    let url = &testkit::shared().url;
+    let template = testkit::faults::Template::new(
+        &format!("py-twice-{}", std::process::id()),
+        "SELECT '{}' AS q, SLEEP(60) AS slept, 'py-twice' AS marker",
+    );
+    let _alone = testkit::exclusive();
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.args(["--queries", &template.arg()])
+            .env("DATABASE_URL", url.expose());
+        let running = spawn_command(cmd);
+        let mut conn = testkit::admin(url);
+        testkit::poll(
+            "the queries to start",
+            std::time::Duration::from_secs(30),
+            || {
+                (conn
+                .query_first::<usize, _>(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%py-twice%' AND ID <> CONNECTION_ID()",
+                )
+                .expect("process list")
+                .unwrap_or(0)
+                > 0)
+            .then_some(())
+            },
+        );
+        let pid = running.id().to_string();
+        for signal in ["-TERM", "-INT"] {
+            let _ = Command::new("kill").args([signal, &pid]).status();
+        }
+        let out = running.finish_within(std::time::Duration::from_secs(3));
+        assert_eq!(out.code, Some(143), "{name}: {out:#?}");
+        assert!(out.stderr.contains("SIGTERM"), "{name}: {out:#?}");
+    }
+}
+
+/// A template of two statements is refused by every script before it
+/// connects (aiomysql would have run both: it turns multi-statements on,
+/// which `test_asyncio.py` turns off again per connection).
+#[test]
+fn a_template_of_two_statements_is_refused() {
+    let url = &testkit::shared().url;
+    let marker = format!("hostile_{}", std::process::id());
+    let template = testkit::faults::Template::new(
+        &marker,
+        &format!("SELECT '{{}}' AS q; CREATE TABLE {marker}_{{}} (a int)"),
+    );
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.args(["--queries", &template.arg()])
+            .env("DATABASE_URL", url.expose());
+        let out = spawn_command(cmd).finish();
+        assert_eq!(out.code, Some(1), "{name}: {out:#?}");
+        assert!(
+            out.stderr.contains("more than one statement"),
+            "{name}: {out:#?}"
+        );
+    }
+    let tables: usize = testkit::admin(url)
+        .query_first(format!(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME LIKE '{marker}%'"
+        ))
+        .expect("tables")
+        .unwrap_or(0);
+    assert_eq!(tables, 0);
+}
+
+/// One validation, the same rules: what a Rust binary refuses (and with
+/// which exit code), every script refuses alike.
+#[test]
+fn numbers_follow_the_rust_rules() {
+    let url = &testkit::shared().url;
+    let rust = rust_baseline();
+    for (var, value, workload) in [
+        ("DBIO_SLEEP_MS", "99999999999999999999", "sleep"),
+        ("DBIO_SLEEP_MS", "1_000", "sleep"),
+        ("DBIO_SLEEP_MS", " 3 ", "sleep"),
+        ("DBIO_SLEEP_MS", "３", "sleep"),
+        ("DBIO_SLEEP_MS", "0", "sleep"),
+        ("DBIO_SLEEP_MS", "3600001", "sleep"),
+        ("DBIO_COUNT", "4294967295", "sleep"),
+        ("DBIO_COUNT", "0", "point"),
+        ("DBIO_CONNECTIONS", "100000000000000000000000", "report"),
+        ("DBIO_CONNECTIONS", "100001", "report"),
+        ("DBIO_CONNECT_TIMEOUT", "0", "report"),
+    ] {
+        let mut cmd = Command::new(&rust);
+        cmd.env("DATABASE_URL", url.expose())
+            .env("DBIO_WORKLOAD", workload)
+            .env(var, value);
+        let want = spawn_command(cmd).finish();
+        assert!(
+            matches!(want.code, Some(1 | 2)),
+            "{var}={value:?}: {want:#?}"
+        );
+        for name in SCRIPTS {
+            let mut cmd = script(name);
+            cmd.env("DATABASE_URL", url.expose())
+                .env("DBIO_WORKLOAD", workload)
+                .env(var, value);
+            let got = spawn_command(cmd).finish();
+            assert_eq!(
+                got.code, want.code,
+                "{name}, {var}={value:?}: {got:#?} vs Rust {want:#?}"
+            );
+            assert!(got.stdout.is_empty(), "{name}: {got:#?}");
+        }
+    }
+}
+
+/// A listener that never answers: every script gives up within
+/// DBIO_CONNECT_TIMEOUT, as the Rust binaries do within --connect-timeout.
+#[test]
+fn a_silent_listener_is_given_up_on_within_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.env(
+            "DATABASE_URL",
+            format!("mysql://dbio:secret@127.0.0.1:{port}/employees"),
+        )
+        .env("DBIO_CONNECT_TIMEOUT", "2");
+        let out = spawn_command(cmd).finish_within(std::time::Duration::from_secs(8));
+        assert_eq!(out.code, Some(1), "{name}: {out:#?}");
+        assert!(
+            out.stderr
+                .contains("did not answer the MySQL handshake within 2 s"),
+            "{name}: {out:#?}"
+        );
+        assert!(!out.stderr.contains("secret"), "{name}: {out:#?}");
+    }
+    drop(listener);
+}
+
+/// A dataset whose load did not finish is refused, as by the Rust binaries.
+#[test]
+fn an_incomplete_dataset_is_refused() {
+    let _ = testkit::shared();
+    let rust = rust_baseline();
+    // The Rust fault test makes the same database; one of them is enough.
+    testkit::faults::incomplete_dataset(&rust);
+    let url = testkit::shared().url.with_database("dbio_incomplete");
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.env("DATABASE_URL", url.expose());
+        let out = spawn_command(cmd).finish();
+        assert_eq!(out.code, Some(1), "{name}: {out:#?}");
+        assert!(out.stderr.contains("dbio load --force"), "{name}: {out:#?}");
+    }
+}
+
+/// A reader that went away ends a script quietly, with no traceback.
+#[test]
+fn a_closed_stdout_is_quiet() {
+    let url = &testkit::shared().url;
+    for name in SCRIPTS {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = script(name)
+            .env("DATABASE_URL", url.expose())
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert!(err.is_empty(), "{name}: {err}");
     }
 }

@@ -73,6 +73,11 @@ pub fn spawn_command(mut cmd: Command) -> Running {
 }
 
 impl Running {
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the exit, killing the binary and failing the test at the deadline.
     pub fn finish(self) -> Outcome {
         let until = self.started + DEADLINE;
@@ -246,6 +251,187 @@ pub fn bad_budget(bin: &Path) {
     assert_clean_failure(&zero, &["--connections", "at least 1"]);
     let nan = run(bin, &url_args(url, &["--connections", "many"]));
     assert_clean_failure(&nan, &["invalid value", "many"]);
+}
+
+/// Counts, waits and budgets beyond what a run can hold are refused before
+/// anything is built (`--count 4294967295` once asked for 206 GB).
+pub fn bad_counts(bin: &Path) {
+    let url = &shared().url;
+    let sleep = |extra: &[&str]| {
+        let mut args = vec!["--workload", "sleep"];
+        args.extend_from_slice(extra);
+        run(bin, &url_args(url, &args))
+    };
+    assert_clean_failure(
+        &sleep(&["--count", "4294967295"]),
+        &["--count", "at most 1000000"],
+    );
+    assert_clean_failure(
+        &sleep(&["--sleep-ms", "3600001"]),
+        &["--sleep-ms", "at most"],
+    );
+    let many = run(bin, &url_args(url, &["--connections", "100001"]));
+    assert_clean_failure(&many, &["--connections", "at most"]);
+}
+
+/// A dataset whose load did not finish (`_dbio_meta` says `loading`, as
+/// after a disk that filled up): the run is refused with the command that
+/// repairs it, instead of reporting the empty tables' rows.
+pub fn incomplete_dataset(bin: &Path) {
+    let db = "dbio_incomplete";
+    let mut conn = admin(&shared().url);
+    for sql in [
+        format!("CREATE DATABASE IF NOT EXISTS {db}"),
+        format!("CREATE TABLE IF NOT EXISTS {db}._dbio_meta (k VARCHAR(64) PRIMARY KEY, v TEXT)"),
+        format!("REPLACE INTO {db}._dbio_meta VALUES ('status', 'loading')"),
+        format!("CREATE TABLE IF NOT EXISTS {db}.employees LIKE employees.employees"),
+    ] {
+        conn.query_drop(sql).expect("an incomplete dataset");
+    }
+    let url = shared().url.with_database(db);
+    for workload in ["report", "point"] {
+        let out = run(bin, &url_args(&url, &["--workload", workload]));
+        assert_clean_failure(&out, &["incomplete", "`loading`", "dbio load --force"]);
+    }
+}
+
+/// The exit after a signal never blocks on a pipe: the binary is blocked
+/// writing its report to a stdout nobody reads, and its stderr is full
+/// too, when SIGTERM comes; it exits with 143 all the same.
+pub fn full_pipes_do_not_block_the_exit(bin: &Path) {
+    use std::io::Write;
+    let (_stdout_reader, stdout) = std::io::pipe().expect("pipe");
+    let (_stderr_reader, mut stderr) = std::io::pipe().expect("pipe");
+    // A pipe holds 64 KiB: fill stderr's.
+    stderr
+        .write_all(&vec![b'.'; 64 << 10])
+        .expect("fill the pipe");
+    let mut cmd = Command::new(bin);
+    cmd.args(url_args(
+        &shared().url,
+        &["--workload", "point", "--count", "20000"],
+    ));
+    crate::scrub(&mut cmd);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    poll(
+        "the binary to block writing its report",
+        Duration::from_secs(60),
+        || {
+            std::fs::read_to_string(format!("/proc/{pid}/wchan"))
+                .ok()
+                .filter(|w| w.contains("pipe_write"))
+        },
+    );
+    let signalled = Instant::now();
+    send(pid, libc::SIGTERM);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(2) {
+            let _ = child.kill();
+            panic!("still running 2 s after SIGTERM, blocked on a full pipe");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(143), "{status:?}");
+}
+
+/// A reader that went away (`| head -1`) ends the binary quietly.
+pub fn closed_stdout_is_quiet(bin: &Path) {
+    let (reader, stdout) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut cmd = Command::new(bin);
+    cmd.args(url_args(&shared().url, &[]));
+    crate::scrub(&mut cmd);
+    let out = cmd
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+/// A server user whose `MAX_USER_CONNECTIONS` equals the budget: the run
+/// holds every connection it may have, so a `KILL QUERY` on a connection
+/// of its own is refused. An idle connection of the pool carries it.
+pub fn interrupted_at_the_user_limit(bin: &Path) {
+    let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin");
+    let marker = format!("lim-{name}-{}", std::process::id());
+    let user = format!("dbio_lim_{}", name.trim_start_matches("test_"));
+    let mut conn = admin(&shared().url);
+    conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+        .expect("drop user");
+    conn.query_drop(format!(
+        "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS 5"
+    ))
+    .expect("create user");
+    conn.query_drop(format!(
+        "GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"
+    ))
+    .expect("grant");
+    // The PROCESS privilege lets KILL QUERY reach every connection of the
+    // user's own anyway; none is needed.
+    let url = shared().url.with_credentials(&user, "limit-pw");
+    // X, Y and Z sleep; the others end at once and leave their
+    // connections idle in the pool.
+    let template = Template::new(
+        &marker,
+        &format!(
+            "SELECT '{{}}' AS q, SLEEP(IF('{{}}' IN ('X', 'Y', 'Z'), 60, 0)) AS slept, '{marker}' AS marker"
+        ),
+    );
+    let _alone = crate::exclusive();
+    let running = spawn(
+        bin,
+        &url_args(&url, &["--connections", "5", "--queries", &template.arg()]),
+    );
+    // (all of the run's queries, and those of them that sleep)
+    let listed = |conn: &mut mysql::Conn| -> (usize, usize) {
+        conn.exec_first(
+            "SELECT COUNT(*), COALESCE(SUM(INFO LIKE '%''X'' AS q%' OR INFO LIKE '%''Y'' AS q%' \
+             OR INFO LIKE '%''Z'' AS q%'), 0) FROM information_schema.PROCESSLIST \
+             WHERE ID <> CONNECTION_ID() AND INFO LIKE ?",
+            (format!("%{marker}%"),),
+        )
+        .expect("process list")
+        .unwrap_or((0, 0))
+    };
+    // test_single has one connection: X sleeps, Y and Z wait for it.
+    let want = if name == "test_single" { 1 } else { 3 };
+    poll(
+        "only the sleeps to be left running",
+        Duration::from_secs(30),
+        || (listed(&mut conn) == (want, want)).then_some(()),
+    );
+    let pid = running.child.id();
+    send(pid, libc::SIGINT);
+    let out = running.finish_within(Duration::from_secs(3));
+    assert_eq!(out.code, Some(130), "{out:#?}");
+    assert!(out.stderr.contains("cancelled"), "{out:#?}");
+    poll("the sleeps to end", Duration::from_secs(2), || {
+        (listed(&mut conn).0 == 0).then_some(())
+    });
+    conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+        .expect("drop user");
+}
+
+fn send(pid: u32, signal: i32) {
+    let pid = libc::pid_t::try_from(pid).expect("pid");
+    // SAFETY: kill has no memory-safety preconditions.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(pid, signal);
+    }
 }
 
 /// A template whose query for `M` fails on the server while the others run.
@@ -557,6 +743,34 @@ macro_rules! fault_tests {
         #[test]
         fn sigterm_cancels_the_running_queries() {
             $crate::faults::interrupted(bin(), 15);
+        }
+        #[test]
+        fn sighup_cancels_the_running_queries() {
+            $crate::faults::interrupted(bin(), 1);
+        }
+        #[test]
+        fn interrupted_at_the_user_limit() {
+            $crate::faults::interrupted_at_the_user_limit(bin());
+        }
+        #[test]
+        fn full_pipes_do_not_block_the_exit() {
+            let _alongside = $crate::alongside();
+            $crate::faults::full_pipes_do_not_block_the_exit(bin());
+        }
+        #[test]
+        fn closed_stdout_is_quiet() {
+            let _alongside = $crate::alongside();
+            $crate::faults::closed_stdout_is_quiet(bin());
+        }
+        #[test]
+        fn bad_counts() {
+            let _alongside = $crate::alongside();
+            $crate::faults::bad_counts(bin());
+        }
+        #[test]
+        fn incomplete_dataset() {
+            let _alongside = $crate::alongside();
+            $crate::faults::incomplete_dataset(bin());
         }
     };
 }

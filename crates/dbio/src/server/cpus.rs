@@ -24,10 +24,35 @@ fn clock_ticks_per_second() -> f64 {
     if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
-/// The CPUs `settings` give the server, or `None` for all.
-pub(super) fn cpus_for(settings: &ServerSettings) -> Option<Vec<usize>> {
-    let n = settings.server_cpus? as usize;
-    Some(allowed_cpus().into_iter().take(n).collect())
+/// The CPUs `settings` give the server: the first N this process may use,
+/// or, unpinned, every CPU of the machine (not this process's set: a dbio
+/// started under `taskset` must not pin an "unpinned" server).
+pub(super) fn cpus_for(settings: &ServerSettings) -> Vec<usize> {
+    match settings.server_cpus {
+        Some(n) => allowed_cpus().into_iter().take(n as usize).collect(),
+        None => machine_cpus(),
+    }
+}
+
+/// Every online CPU of the machine (`/sys/devices/system/cpu/online`,
+/// e.g. `0-15`); the kernel keeps a cgroup's limits on top.
+pub(super) fn machine_cpus() -> Vec<usize> {
+    let listed = fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .and_then(|text| parse_cpu_list(text.trim()));
+    listed.unwrap_or_else(allowed_cpus)
+}
+
+/// `0-3,8,10-11` as a list of CPUs.
+fn parse_cpu_list(text: &str) -> Option<Vec<usize>> {
+    let mut cpus = Vec::new();
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => cpus.extend(a.parse::<usize>().ok()?..=b.parse::<usize>().ok()?),
+            None => cpus.push(part.parse().ok()?),
+        }
+    }
+    (!cpus.is_empty()).then_some(cpus)
 }
 
 /// The CPUs this process may run on, in order.
@@ -110,4 +135,20 @@ fn cpus_allowed(status: &str) -> Option<String> {
         .lines()
         .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
         .map(|l| l.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cpu_list;
+
+    #[test]
+    fn cpu_lists_are_read_as_the_kernel_writes_them() {
+        assert_eq!(
+            parse_cpu_list("0-3,8,10-11"),
+            Some(vec![0, 1, 2, 3, 8, 10, 11])
+        );
+        assert_eq!(parse_cpu_list("0"), Some(vec![0]));
+        assert_eq!(parse_cpu_list(""), None);
+        assert_eq!(parse_cpu_list("x"), None);
+    }
 }

@@ -389,7 +389,7 @@ impl Server {
                 ..ServerSettings::default()
             });
             if let Some(pid) = self.running_pid() {
-                pin_process(pid, &cpus_for(&settings).unwrap_or_else(allowed_cpus))?;
+                pin_process(pid, &cpus_for(&settings))?;
             }
             self.save_settings(&settings)?;
         }
@@ -539,7 +539,7 @@ impl Server {
         if let Some(owner) = owner {
             owner.chown_tree(&self.data_dir())?;
         }
-        let mut child = self.spawn_and_wait(binary, Mode::Bootstrap, None)?;
+        let mut child = self.spawn_and_wait(binary, Mode::Bootstrap, cpus::machine_cpus())?;
         progress("securing the accounts (the server is not on the network yet)");
         let password = generate_password()?;
         let path = ServerState::password_path(&self.home);
@@ -622,7 +622,7 @@ impl Server {
         &self,
         binary: &Path,
         mode: Mode,
-        cpus: Option<Vec<usize>>,
+        cpus: Vec<usize>,
     ) -> Result<std::process::Child> {
         let log = self.error_log();
         let out = home::open_log(&log, false)?;
@@ -634,21 +634,20 @@ impl Server {
             .stderr(err)
             // Its own process group: a Ctrl-C meant for dbio does not stop it.
             .process_group(0);
-        if let Some(cpus) = cpus {
-            // Pinned before exec, so that every thread the server starts
-            // inherits the set.
-            let set = cpu_set(&cpus);
-            // SAFETY: the closure only calls sched_setaffinity, which is
-            // async-signal-safe, on a set built before the fork.
-            #[allow(unsafe_code)]
-            unsafe {
-                cmd.pre_exec(move || {
-                    if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
+        // Pinned before exec, so that every thread the server starts
+        // inherits the set; unpinned means every CPU of the machine,
+        // whatever set dbio itself was started with.
+        let set = cpu_set(&cpus);
+        // SAFETY: the closure only calls sched_setaffinity, which is
+        // async-signal-safe, on a set built before the fork.
+        #[allow(unsafe_code)]
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
         }
         let mut child = cmd.spawn().ctx("cannot start the server", binary)?;
         let deadline = Instant::now() + START_DEADLINE;
