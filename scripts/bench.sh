@@ -182,16 +182,42 @@ n=2
 while [ -e "$dir" ]; do dir="$base-$n"; n=$((n + 1)); done
 mkdir -p "$dir"
 
+# Whatever ends the run early (an error, Ctrl-C, `kill`, a closed
+# terminal) removes the partial results folder and stops what runs for it:
+# the timed child's whole process group (hyperfine and the approach it
+# runs, which cancels its queries on the signal) and the latency proxy.
+finished=0 child="" proxy_pid=""
+cleanup() {
+  if [ -n "$child" ]; then kill -TERM -- "-$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
+  if [ -n "$proxy_pid" ]; then kill "$proxy_pid" 2>/dev/null || true; fi
+  if [ "$finished" != 1 ]; then rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'say "== interrupted: removing $dir"; exit 130' INT
+trap 'say "== terminated: removing $dir"; exit 143' TERM
+trap 'exit 129' HUP
+# Runs a command in a process group of its own and waits for it, so that
+# a signal to bench.sh is handled at once (bash runs a trap only after a
+# foreground child ends) and reaches everything the command started.
+in_group() {
+  set -m
+  "$@" &
+  child=$!
+  set +m
+  local rc=0
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
+
 # The latency proxy: every approach, Rust and Python, connects through it.
-proxy_pid=""
 if [ -n "$latency" ]; then
-  [ "$managed" = 1 ] || { rm -rf "$dir"; die "--latency-ms needs the managed server (unset DATABASE_URL)"; }
+  [ "$managed" = 1 ] || die "--latency-ms needs the managed server (unset DATABASE_URL)"
   port_file=$dir/proxy.port
   "$BIN/dbio" proxy --latency-ms "$latency" --port-file "$port_file" 2>"$dir/proxy.log" &
   proxy_pid=$!
-  trap 'kill "$proxy_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 100); do [ -s "$port_file" ] && break; kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
-  [ -s "$port_file" ] || { rm -rf "$dir"; die "the latency proxy did not start: $(cat "$dir/proxy.log" 2>/dev/null)"; }
+  [ -s "$port_file" ] || die "the latency proxy did not start: $(cat "$dir/proxy.log" 2>/dev/null)"
   proxy_port=$(cat "$port_file")
   rm -f "$port_file"
   DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E "s#@127\.0\.0\.1:[0-9]+/#@127.0.0.1:$proxy_port/#")
@@ -219,9 +245,8 @@ say "== profile run of each approach (untimed: checks it works, records peak mem
 for a in "${selected[@]}"; do
   # shellcheck disable=SC2046 # the command is words by design
   command_of "$a"
-  if ! "${COMMAND[@]}" --json >"$cell/profiles/$a.json" 2>"$cell/profiles/$a.err"; then
+  if ! in_group "${COMMAND[@]}" --json >"$cell/profiles/$a.json" 2>"$cell/profiles/$a.err"; then
     err=$(head -n 1 "$cell/profiles/$a.err")
-    rm -rf "$dir"
     die "$a failed: ${err#error: }"
   fi
   rm -f "$cell/profiles/$a.err"
@@ -229,7 +254,7 @@ done
 
 # The facts of the run as it starts: machine, server, dataset (verified), git.
 facts=$(mktemp)
-"$BIN/dbio" facts >"$facts" || { rm -f "$facts"; rm -rf "$dir"; die "cannot read the server's facts (dbio facts failed above)"; }
+"$BIN/dbio" facts >"$facts" || { rm -f "$facts"; die "cannot read the server's facts (dbio facts failed above)"; }
 host_args=(host --out "$cell/host.json" --facts "$facts" --bench-command "scripts/bench.sh $original_args"
   --budget "$cell_budget" --runs "$runs" --warmup "$warmup" --approaches "$(IFS=,; echo "${selected[*]}")"
   --hyperfine "$HYPERFINE" --workload "$workload" --sleep-ms "$sleep_ms")
@@ -266,9 +291,9 @@ for ((round = 1; round <= runs; round++)); do
   eta=""
   if [ "$done_rounds" -gt 0 ]; then eta=", about $((elapsed * (total_rounds - done_rounds) / done_rounds))s to go"; fi
   say "== [${elapsed}s$eta] ${cell_label}round $round of $runs: $n_approaches approaches$([ "$round" = 1 ] && [ "$warmup" -gt 0 ] && echo ", $warmup warm-up run(s) each"), $workload, scale $scale, budget $cell_budget${latency:+, $latency ms latency}"
-  if ! "$HYPERFINE" "${cmd[@]}"; then
-    rm -rf "$dir"
-    die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $BIN/test_single"
+  if ! in_group "$HYPERFINE" "${cmd[@]}"; then
+    command_of "${selected[0]}"
+    die "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. $(quoted "${COMMAND[@]}")"
   fi
 done
 
@@ -288,6 +313,7 @@ else
   "$BIN/bench-report" sweep --dir "$dir"
 fi
 
+finished=1
 say "== writing $dir"
 "$BIN/bench-report" index --results "$out"
 cat "$dir/table.md"

@@ -20,7 +20,12 @@ if [ "$(id -u)" = 0 ] && [ -z "${DBIO_TEST_DIR:-}" ]; then
   mkdir -p target
   if ! runuser -u "$server_user" -- test -x "$ROOT/target" 2>/dev/null; then
     DBIO_TEST_DIR=/var/tmp/dbio-tests-$(printf %s "$ROOT" | cksum | cut -d' ' -f1)
-    mkdir -p "$DBIO_TEST_DIR" && chmod 755 "$DBIO_TEST_DIR"
+    mkdir -p "$DBIO_TEST_DIR"
+    # /var/tmp is everyone's: a directory (or symlink) someone else made
+    # there first is not ours to trust, nor to chmod.
+    [ ! -L "$DBIO_TEST_DIR" ] && [ "$(stat -c %u "$DBIO_TEST_DIR")" = 0 ] ||
+      die "$DBIO_TEST_DIR belongs to another user or is a symlink; remove it, or set DBIO_TEST_DIR to a directory of root's"
+    chmod 755 "$DBIO_TEST_DIR"
     export DBIO_TEST_DIR
     say "== $server_user cannot enter $ROOT/target: test servers live in $DBIO_TEST_DIR"
   fi

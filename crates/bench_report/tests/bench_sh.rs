@@ -364,3 +364,84 @@ impl Svg {
             .count()
     }
 }
+
+/// `kill` (or Ctrl-C) during a timed round: bench.sh stops at once, stops
+/// what it runs (the approach cancels its queries on the server), leaves no
+/// partial results folder, and blames no approach.
+#[test]
+fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
+    use mysql::prelude::Queryable;
+    use std::time::{Duration, Instant};
+    let shared = testkit::shared();
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-killed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.display().to_string();
+    for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
+        let mut cmd = Command::new("bash");
+        cmd.arg(root().join("scripts/bench.sh"))
+            .args(["--quick", "--runs", "3", "--warmup", "0"])
+            .args(["--approaches", "test_threadpool", "--out", &out_arg])
+            .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "3000"])
+            .current_dir(root())
+            .env("DBIO_HOME", shared.server.home())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        testkit::scrub(&mut cmd);
+        let mut child = cmd.spawn().expect("bench.sh");
+        // In a timed round: the first timed run's --prepare has recorded.
+        testkit::poll("a timed round", Duration::from_secs(300), || {
+            std::fs::read_dir(&out_dir)
+                .ok()?
+                .flatten()
+                .find(|run| run.path().join("server-cpu.tsv").exists())
+                .map(|_| ())
+        });
+        let mut admin = testkit::admin(&shared.url);
+        let sleeping = |admin: &mut mysql::Conn| -> usize {
+            admin
+                .query_first(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                     WHERE INFO LIKE 'SELECT SLEEP(3.000)%' AND ID <> CONNECTION_ID()",
+                )
+                .expect("process list")
+                .unwrap_or(0)
+        };
+        testkit::poll("the timed run's queries", Duration::from_secs(30), || {
+            (sleeping(&mut admin) > 0).then_some(())
+        });
+        let signalled = Instant::now();
+        let _ = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                signalled.elapsed() < Duration::from_secs(10),
+                "bench.sh still runs 10 s after {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+            .expect("stderr");
+        assert_eq!(status.code(), Some(code), "{signal}: {err}");
+        assert!(!err.contains("an approach failed"), "{signal}: {err}");
+        let left: Vec<_> = std::fs::read_dir(&out_dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{signal} left {left:?}: {err}");
+        testkit::poll(
+            "the cancelled queries to end",
+            Duration::from_secs(3),
+            || (sleeping(&mut admin) == 0).then_some(()),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

@@ -54,16 +54,62 @@ pub fn workspace_root() -> PathBuf {
 /// sets itself: a developer's exported `DBIO_WORKLOAD=point` (which the
 /// README documents) must not change what a test runs.
 pub fn scrub(cmd: &mut Command) -> &mut Command {
+    scrub_from(cmd, std::env::vars_os().map(|(name, _)| name))
+}
+
+/// [`scrub`] against the variable names `present`.
+fn scrub_from(
+    cmd: &mut Command,
+    present: impl Iterator<Item = std::ffi::OsString>,
+) -> &mut Command {
     let ours = |name: &str| {
         name.starts_with("DBIO_") || name.starts_with("DATABASE_URL") || name == "RUST_BACKTRACE"
     };
     let set: Vec<std::ffi::OsString> = cmd.get_envs().map(|(k, _)| k.to_owned()).collect();
-    for (name, _) in std::env::vars_os() {
+    for name in present {
         if name.to_str().is_some_and(ours) && !set.contains(&name) {
             cmd.env_remove(&name);
         }
     }
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dbio_variable_is_kept_from_a_child_unless_it_sets_it() {
+        let mut cmd = Command::new("true");
+        cmd.env("DBIO_CONNECTIONS", "3");
+        let present = [
+            "DBIO_WORKLOAD",
+            "DBIO_SLEEP_MS",
+            "DATABASE_URL",
+            "DBIO_CONNECTIONS",
+            "HOME",
+            "PATH",
+        ]
+        .map(std::ffi::OsString::from);
+        scrub_from(&mut cmd, present.into_iter());
+        let envs: Vec<(String, Option<String>)> = cmd
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        for removed in ["DBIO_WORKLOAD", "DBIO_SLEEP_MS", "DATABASE_URL"] {
+            assert!(
+                envs.contains(&(removed.to_owned(), None)),
+                "{removed}: {envs:?}"
+            );
+        }
+        assert!(envs.contains(&("DBIO_CONNECTIONS".to_owned(), Some("3".to_owned()))));
+        assert!(!envs.iter().any(|(k, _)| k == "HOME" || k == "PATH"));
+    }
 }
 
 /// The shared test server.
