@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use dbio::{Server, ServerSettings, no_progress};
-use testkit::hostile::{NOBODY, Playground, as_nobody, as_nobody_ok, is_root, owner};
+use testkit::hostile::{NOBODY, Playground, as_nobody, as_nobody_ok, can_attack, is_root, owner};
 
 fn dbio(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbio"));
@@ -35,8 +35,7 @@ fn refused(home: &Path) -> String {
 /// before it writes anything; a home of root's own there is fine.
 #[test]
 fn a_home_that_another_user_controls_is_refused() {
-    if !is_root() {
-        eprintln!("not root: the attacks need a second account; nothing to show");
+    if !can_attack("a planted home") {
         return;
     }
     let tmp = Playground::new("tmp", 0o1777);
@@ -100,8 +99,7 @@ fn a_home_that_another_user_controls_is_refused() {
 /// rounds here, and on the 9th `server start` in the report.)
 #[test]
 fn handing_over_never_follows_a_directory_swapped_for_a_symlink() {
-    if !is_root() {
-        eprintln!("not root: chown needs root; nothing to show");
+    if !can_attack("the chown race") {
         return;
     }
     let play = Playground::new("chown", 0o755);

@@ -132,9 +132,9 @@ fn every_python_approach_returns_the_rust_digests() {
 }
 
 #[test]
-fn sigint_and_sigterm_cancel_the_running_queries() {
+fn sigint_sigterm_and_sighup_cancel_the_running_queries() {
     for name in SCRIPTS {
-        for signal in [2, 15] {
+        for signal in [2, 15, 1] {
             interrupted_run(&format!("py_{name}"), signal, |url, template| {
                 let mut cmd = script(name);
                 cmd.args(["--queries", &template.arg()])
@@ -142,18 +142,6 @@ fn sigint_and_sigterm_cancel_the_running_queries() {
                 spawn_command(cmd)
             });
         }
-    }
-}
-
-#[test]
-fn sighup_cancels_the_running_queries() {
-    for name in SCRIPTS {
-        interrupted_run(&format!("py_{name}"), 1, |url, template| {
-            let mut cmd = script(name);
-            cmd.args(["--queries", &template.arg()])
-                .env("DATABASE_URL", url.expose());
-            spawn_command(cmd)
-        });
     }
 }
 

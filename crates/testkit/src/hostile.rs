@@ -15,6 +15,15 @@ pub fn is_root() -> bool {
     common::files::effective_uid() == 0
 }
 
+/// Whether the attack can be shown here: as root, yes; otherwise the test
+/// says why it shows nothing (a second account needs root) and passes.
+pub fn can_attack(test: &str) -> bool {
+    if !is_root() {
+        eprintln!("{test}: not root, so no second account to attack with; nothing shown");
+    }
+    is_root()
+}
+
 /// Runs `sh -c script` as `nobody` and returns what it did.
 pub fn as_nobody(script: &str) -> Output {
     Command::new("sh")
