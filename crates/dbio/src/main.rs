@@ -223,7 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Up { data, server: args } => up(&home.say(&progress)?, &data, &args, &progress)?,
         Command::Server { action } => return server_action(&home, action, &progress),
-        Command::Url { reveal } => url(&home.server()?, reveal)?,
+        Command::Url { reveal } => url(&home.say(&progress)?, reveal)?,
         Command::Load {
             data,
             from_test_db,
