@@ -104,7 +104,9 @@ pub fn main<A: crate::Approach>() -> ExitCode {
     }
     match outcome {
         Ok(report) => {
-            let mut out = std::io::stdout().lock();
+            // One buffer, flushed once: a write per line (stdout's line
+            // buffering) would be a system call per query.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let written = if args.json {
                 report.write_json(&mut out)
             } else {

@@ -1,0 +1,20 @@
+//! What every approach returns and prints: per query the row count, digest,
+//! first row and timing; per run the wall time, the peak number of
+//! connections in use, and the process's own CPU time and peak memory.
+//!
+//! The text output is what the blog's scripts printed (each query's first row
+//! and row count) plus a summary line; `--json` prints the [`Report`] instead.
+//!
+//! - [`execution`]: the clock, the gauge of connections in use, and the
+//!   steps every driver takes around one query;
+//! - [`report`]: one query's result, the run's [`Report`] and its printing;
+//! - [`collect`]: joining workers and picking the error that explains a
+//!   failed run.
+
+mod collect;
+mod execution;
+mod report;
+
+pub use collect::{Started, collect_results, join_all, panicked};
+pub use execution::{Clock, Execution, Gauge, GaugeGuard, Sent, begin_query, end_query};
+pub use report::{QueryResult, Report, ResourceUsage, RowSink};
