@@ -16,6 +16,7 @@
 //! - [`files`]: writing and reading files without following a symlink;
 //! - [`approach`]: the trait every approach crate implements (prepare once,
 //!   execute many times);
+//! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
 //! - [`cli`]: the `main` that every approach binary calls.
 //!
 //! This crate measures nothing by itself and starts no server.
@@ -31,6 +32,7 @@ pub mod outcome;
 pub mod pool;
 pub mod queries;
 pub mod settings;
+pub mod threads;
 pub mod workload;
 
 pub use approach::Approach;

@@ -206,6 +206,13 @@ pub trait Schedule {
         budget
     }
 
+    /// The threads the schedule starts at once for `queries` queries
+    /// (checked against the machine's limits before the clock starts).
+    fn threads(queries: usize) -> usize {
+        let _ = queries;
+        0
+    }
+
     /// Runs every query once ([`Run::query`]); results in any order.
     fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error>;
 }
@@ -260,6 +267,10 @@ impl<S: Schedule> Approach for Threads<S> {
     }
 
     fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+        let threads = S::threads(cfg.queries.len());
+        if threads > 0 {
+            common::threads::Limits::read().check(threads)?;
+        }
         let exec = Execution::start();
         let run = Run {
             runner: &self.0,

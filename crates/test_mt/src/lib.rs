@@ -4,6 +4,7 @@
 //! The approach is `driver_mysql::Threads<ThreadPerQuery>`.
 
 use common::outcome::join_all;
+use common::threads::query_thread;
 use common::{Error, QueryResult};
 use driver_mysql::{Run, Schedule};
 
@@ -14,11 +15,15 @@ pub struct ThreadPerQuery;
 impl Schedule for ThreadPerQuery {
     fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
         std::thread::scope(|s| {
-            let spawn = |q| std::thread::Builder::new().spawn_scoped(s, move || run.query(q));
+            let spawn = |q| query_thread().spawn_scoped(s, move || run.query(q));
             let threads = run.queries.iter().map(|q| (q, spawn(q)));
             join_all(threads.collect())
         })
     }
 
     const NAME: &'static str = "test_mt";
+
+    fn threads(queries: usize) -> usize {
+        queries
+    }
 }

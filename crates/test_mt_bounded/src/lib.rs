@@ -7,6 +7,7 @@
 use std::sync::{Condvar, Mutex};
 
 use common::outcome::join_all;
+use common::threads::query_thread;
 use common::{Error, QueryResult};
 use driver_mysql::{Run, Schedule};
 
@@ -56,7 +57,7 @@ impl Schedule for Gated {
         let gate = Semaphore::new(run.budget);
         std::thread::scope(|s| {
             let threads = run.queries.iter().map(|q| {
-                let thread = std::thread::Builder::new().spawn_scoped(s, || {
+                let thread = query_thread().spawn_scoped(s, || {
                     let submitted = run.now_us();
                     let _permit = gate.acquire();
                     run.query_from(q, submitted)
@@ -68,4 +69,8 @@ impl Schedule for Gated {
     }
 
     const NAME: &'static str = "test_mt_bounded";
+
+    fn threads(queries: usize) -> usize {
+        queries
+    }
 }

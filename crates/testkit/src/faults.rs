@@ -425,6 +425,47 @@ pub fn interrupted_at_the_user_limit(bin: &Path) {
         .expect("drop user");
 }
 
+/// A thread-per-query approach asked for more threads than the machine
+/// allows refuses before the run with one line naming the limit, and runs
+/// at a count that fits; it never aborts (50,000 threads once ended in
+/// SIGABRT on `vm.max_map_count`).
+pub fn too_many_threads(bin: &Path) {
+    let url = &shared().url;
+    let point = |count: &str, address_space_kib: Option<u64>| {
+        let mut args = url_args(url, &["--workload", "point", "--count", count]);
+        let cmd = match address_space_kib {
+            Some(kib) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+                    .arg(bin)
+                    .args(args.drain(..));
+                c
+            }
+            None => {
+                let mut c = Command::new(bin);
+                c.args(args);
+                c
+            }
+        };
+        spawn_command(cmd).finish()
+    };
+    // 2 GiB of address space: about 7,000 threads of 260 KiB, fewer than
+    // 20,000; 200 fit.
+    let limited = point("20000", Some(2 << 20));
+    assert_clean_failure(&limited, &["RLIMIT_AS", "20000 threads", "fit"]);
+    let fits = point("200", Some(2 << 20));
+    assert_eq!(fits.code, Some(0), "{fits:#?}");
+    // Whatever this machine's vm.max_map_count: done, or refused in one
+    // line; never a signal.
+    let many = point("50000", None);
+    match many.code {
+        Some(0) => {}
+        Some(1) => assert_clean_failure(&many, &["50000 threads", "fit"]),
+        other => panic!("50,000 threads ended with {other:?}: {many:#?}"),
+    }
+}
+
 fn send(pid: u32, signal: i32) {
     let pid = libc::pid_t::try_from(pid).expect("pid");
     // SAFETY: kill has no memory-safety preconditions.
