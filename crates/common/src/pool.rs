@@ -60,6 +60,10 @@ struct State<C> {
     cancelled: bool,
     /// Set when a connection could not be opened: the waiters stop.
     failed: bool,
+    /// Threads waiting on [`Pool::returned`] (only a cancellation does):
+    /// a connection that comes back wakes them only when there are some,
+    /// so that no query pays a wake-up call that nobody hears.
+    watching: usize,
 }
 
 /// See the module docs.
@@ -117,8 +121,11 @@ impl<C> Drop for Lease<'_, C> {
             Grant::Open
         };
         self.pool.hand_on(&mut state, grant);
+        let watched = state.watching > 0;
         drop(state);
-        self.pool.returned.notify_all();
+        if watched {
+            self.pool.returned.notify_all();
+        }
     }
 }
 
@@ -139,6 +146,7 @@ impl<C> Pool<C> {
                 in_use: BTreeSet::new(),
                 cancelled: false,
                 failed: false,
+                watching: 0,
             }),
             returned: Condvar::new(),
         }
@@ -293,18 +301,26 @@ impl<C: Send> InFlight for Pool<C> {
     }
 
     fn wait_returned(&self, timeout: Duration) {
-        let state = self.lock();
+        let mut state = self.lock();
         if state.in_use.is_empty() {
             return;
         }
-        let _ = self.returned.wait_timeout(state, timeout);
+        state.watching += 1;
+        let (mut state, _) = self
+            .returned
+            .wait_timeout(state, timeout)
+            .unwrap_or_else(|p| p.into_inner());
+        state.watching -= 1;
     }
 
     fn wait_for(&self, id: u64, timeout: Duration) {
-        let state = self.lock();
-        let _ = self
+        let mut state = self.lock();
+        state.watching += 1;
+        let (mut state, _) = self
             .returned
-            .wait_timeout_while(state, timeout, |state| state.in_use.contains(&id));
+            .wait_timeout_while(state, timeout, |state| state.in_use.contains(&id))
+            .unwrap_or_else(|p| p.into_inner());
+        state.watching -= 1;
     }
 }
 
