@@ -82,7 +82,10 @@ fn a_home_that_another_user_controls_is_refused() {
     std::fs::create_dir(&ours).expect("ours");
     Server::open(&ours).expect("root's home in a sticky directory");
     // ...unless someone else may write to it, or to a non-sticky parent.
+    // Group root may write (a umask of 002), another group may not.
     std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o775)).expect("chmod");
+    Server::open(&ours).expect("group root may write");
+    std::os::unix::fs::chown(&ours, None, Some(NOBODY)).expect("chgrp");
     assert!(refused(&ours).contains("other users can write"));
     let open = Playground::new("open", 0o777);
     assert!(refused(&open.path("home")).contains("other users can write"));

@@ -11,8 +11,8 @@
 //! - it is named by its canonical path (symlinks and `..` resolved), so
 //!   that one server is never reached as two homes;
 //! - every directory above it is owned by root or by this user and
-//!   writable by no one else, except sticky ones such as `/tmp`, whose
-//!   entries only their owner can rename or remove;
+//!   writable by no one else (group `root` aside), except sticky ones such
+//!   as `/tmp`, whose entries only their owner can rename or remove;
 //! - the home itself is a directory of this user, writable by no one else.
 //!
 //! Inside it dbio creates files under private names and renames them into
@@ -120,7 +120,10 @@ pub fn check_owners(home: &Path) -> Result<()> {
                 meta.uid()
             ));
         }
-        let others_write = meta.mode() & 0o022 != 0;
+        // Group `root` writing is root writing (a umask of 002 makes such
+        // directories); any other group is other users.
+        let others_write =
+            meta.mode() & 0o002 != 0 || (meta.mode() & 0o020 != 0 && meta.gid() != 0);
         let sticky = meta.mode() & 0o1000 != 0;
         if others_write && (is_home || !sticky) {
             return refuse(format!(
