@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$ROOT"
 ensure_rust
 ensure_server
-# The Python approaches are tested against the Rust ones (testkit/tests/python.rs).
+# The Python approaches are tested against the Rust ones (suite/tests/python.rs).
 ensure_python_venv >/dev/null
 
 # Started by root, the test servers run as an unprivileged OS user (dbio

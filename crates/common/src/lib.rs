@@ -14,6 +14,9 @@
 //! - [`outcome`]: results, the peak-connection gauge, the printed output;
 //! - [`managed`]: how a client finds the server that `dbio up` started;
 //! - [`files`]: writing and reading files without following a symlink;
+//! - [`facts`]: what a result depends on (server settings, the verified
+//!   dataset), as `dbio facts` prints them and `bench-report` records them;
+//! - [`calendar`]: civil dates as day counts;
 //! - [`approach`]: the trait every approach crate implements (prepare once,
 //!   execute many times);
 //! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
@@ -22,9 +25,11 @@
 //! This crate measures nothing by itself and starts no server.
 
 pub mod approach;
+pub mod calendar;
 pub mod cli;
 pub mod digest;
 pub mod error;
+pub mod facts;
 pub mod files;
 pub mod interrupt;
 pub mod managed;

@@ -3,48 +3,13 @@
 //! them as JSON; `bench-report host` records them in `host.json` (it reads,
 //! it does not connect).
 
-use std::collections::BTreeMap;
-
 use mysql::prelude::Queryable;
-use serde::{Deserialize, Serialize};
 
 use common::DbUrl;
+pub use common::facts::{DatasetFacts, Facts, ServerFacts, TableSum};
 
 use crate::dataset::{self, TableCheck};
 use crate::error::{Result, SqlContext};
-
-/// The server's version and the settings that change a query's cost.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ServerFacts {
-    /// Password redacted.
-    pub url: String,
-    pub version: String,
-    pub optimizer_switch: String,
-    pub innodb_buffer_pool_size: u64,
-    pub max_connections: u64,
-}
-
-/// The dataset, as verified on the server.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DatasetFacts {
-    /// dbio's `_dbio_meta`: source, scale, seed, generator, status, loaded_at.
-    pub meta: BTreeMap<String, String>,
-    /// Per table: rows and checksum, recomputed on the server.
-    pub tables: BTreeMap<String, TableSum>,
-    pub verified: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TableSum {
-    pub rows: u64,
-    pub crc_sum: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Facts {
-    pub server: ServerFacts,
-    pub dataset: DatasetFacts,
-}
 
 /// Reads the facts of the server and dataset at `url`.
 pub fn collect(url: &DbUrl) -> Result<Facts> {

@@ -79,3 +79,29 @@ fn each_async_approach_turns_on_only_its_sqlx_runtime() {
         );
     }
 }
+
+/// The renderer reads files and connects to nothing: `bench_report` links
+/// no driver and not `dbio`, also for its own tests (the facts it records
+/// are `common::facts` types; the tests that run `bench.sh` live here).
+#[test]
+fn the_renderer_links_no_driver() {
+    let tree = tree("bench_report", "normal,dev");
+    let names: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for banned in [
+        "mysql",
+        "sqlx",
+        "dbio",
+        "driver_mysql",
+        "driver_sqlx",
+        "testkit",
+    ] {
+        assert!(
+            !names.contains(&banned),
+            "bench_report links {banned}:\n{tree}"
+        );
+    }
+    assert!(names.contains(&"common"), "{tree}");
+}
