@@ -540,11 +540,17 @@ class Output:
     for digests; bench.sh's profile runs do not."""
 
     def __init__(self, name, budget, expected, digests=False):
+        import resource
+
         self.name, self.budget, self.expected, self.digests = name, budget, expected, digests
-        self.started = time.perf_counter()
         self.results = {}
         self.lock = threading.Lock()
         self.wall_us = None
+        # The process's CPU time at the clock's two points, as in Rust: the
+        # client's cost of the work itself, without start-up and output.
+        self.usage = lambda: resource.getrusage(resource.RUSAGE_SELF)
+        self.ru_started, self.ru_done = self.usage(), None
+        self.started = time.perf_counter()
 
     def now_us(self):
         return int((time.perf_counter() - self.started) * 1e6)
@@ -560,6 +566,7 @@ class Output:
             self.results[label] = (len(rows), first, hashed, submitted_us, fetched)
             if len(self.results) == self.expected:
                 self.wall_us = self.now_us()
+                self.ru_done = self.usage()
 
     def print(self, as_json=False):
         if len(self.results) != self.expected:
@@ -588,6 +595,8 @@ class Output:
                 "queries": [query(label) for label in sorted(self.results)],
                 "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
                 "max_rss_kib": ru.ru_maxrss,
+                "run_cpu_user_us": int((self.ru_done.ru_utime - self.ru_started.ru_utime) * 1e6),
+                "run_cpu_sys_us": int((self.ru_done.ru_stime - self.ru_started.ru_stime) * 1e6),
             }, indent=2))
             return
         total = 0

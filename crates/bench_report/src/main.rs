@@ -188,6 +188,8 @@ fn write_table(dir: &Path) -> Result<()> {
             .bench
             .server_cpus
             .map_or(host.cores, |n| (n as usize).min(host.cores)),
+        machine_cores: host.cores,
+        same_machine: host.server.managed,
         workload: host.bench.workload.clone(),
         sleep_ms: host.bench.sleep_ms,
         latency_ms: host.bench.latency_ms,

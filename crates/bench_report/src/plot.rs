@@ -250,18 +250,21 @@ pub fn speedup(series: &[Series], bound: &[(f64, f64)], path: &Path) -> Result<(
     let log = |(b, y): (f64, f64)| (b.log2(), y);
     let budgets = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let widest = budgets().fold(2.0, f64::max).log2();
-    let top = series
+    // One scale for the measured curves and the ideal (up to the widest
+    // budget); a bound far above both is drawn along the top, not allowed
+    // to squash them to the bottom (a bound of 281× over curves of 16×).
+    let measured = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
-        .chain(bound.iter().map(|p| p.1))
-        .fold(1.0, f64::max)
-        * 1.15;
+        .fold(1.0, f64::max);
+    let top = measured.max(widest.exp2()) * 1.15;
+    let bound: Vec<(f64, f64)> = bound.iter().map(|&(b, y)| (b, y.min(top))).collect();
     let grey = RGBColor(120, 120, 120);
     // The legend: (name, colour, dashed, width).
     let mut legend = vec![
         ("ideal (the budget)".to_owned(), BLACK, false, 1),
         (
-            "bound (server CPU / min(budget, cores))".to_owned(),
+            "bound (each cell's most limiting term)".to_owned(),
             grey,
             false,
             5,

@@ -65,6 +65,12 @@ pub struct Profile {
     /// ...and their [`Latency`], computed before the queries were dropped.
     #[serde(default)]
     pub latency: Option<Latency>,
+    /// The process's CPU time during the run itself (between the wall
+    /// clock's two points); absent from runs recorded before it was.
+    #[serde(default)]
+    pub run_cpu_user_us: Option<u64>,
+    #[serde(default)]
+    pub run_cpu_sys_us: Option<u64>,
 }
 
 /// One query of a profile: its row count and, where the approach recorded
@@ -136,6 +142,11 @@ impl Latency {
 }
 
 impl Profile {
+    /// The process's user + sys CPU time during the run itself, where recorded.
+    pub fn run_cpu_us(&self) -> Option<u64> {
+        Some(self.run_cpu_user_us? + self.run_cpu_sys_us?)
+    }
+
     /// How many queries ran.
     pub fn len(&self) -> usize {
         self.count.unwrap_or(self.queries.len())
@@ -209,7 +220,14 @@ pub fn disagreeing(profiles: &BTreeMap<String, Profile>, order: &[String]) -> Ve
 #[derive(Debug, Clone)]
 pub struct Setting {
     pub budget: usize,
+    /// The cores the server may use (all of the machine's, or those it was
+    /// pinned to).
     pub cores: usize,
+    /// Every core of the machine.
+    pub machine_cores: usize,
+    /// The client (and the latency proxy) run on the server's machine (the
+    /// managed server): their CPU competes with the server's.
+    pub same_machine: bool,
     pub workload: String,
     /// Each sleep query's wait, for the sleep workload.
     pub sleep_ms: Option<u32>,
@@ -217,21 +235,71 @@ pub struct Setting {
     pub latency_ms: Option<u64>,
 }
 
+/// What one run cost, per run, in CPU seconds (where it was measured).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Costs {
+    pub server_cpu: Option<f64>,
+    /// The client process's user + sys time (hyperfine's).
+    pub client_cpu: Option<f64>,
+    pub proxy_cpu: Option<f64>,
+}
+
+/// The term that sets a run's lower bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Limit {
+    /// The server's CPU over the cores it can use at that concurrency.
+    ServerCpu,
+    /// Server, client and proxy CPU over the machine's cores, when they
+    /// share it.
+    MachineCpu,
+    /// Server-side waits over the connections.
+    Waits,
+    /// Network round trips over the connections.
+    RoundTrips,
+}
+
+impl Limit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::ServerCpu => "server CPU",
+            Limit::MachineCpu => "machine CPU",
+            Limit::Waits => "waits",
+            Limit::RoundTrips => "round trips",
+        }
+    }
+}
+
 impl Setting {
-    /// The lower bound on a run's wall time: the most limiting of the
-    /// server's CPU spread over the cores it can use, the waits spread over
-    /// the connections, and the network round trips spread over the
-    /// connections.
-    fn bound(&self, concurrency: usize, queries: usize, server_cpu: Option<f64>) -> Option<f64> {
+    /// The lower bound on a run's wall time and the term that sets it: the
+    /// most limiting of the server's CPU spread over the cores it can use,
+    /// all CPU spent on the machine (server, client, proxy) over its cores
+    /// when they share it, the waits spread over the connections, and the
+    /// network round trips spread over the connections.
+    pub fn bound(&self, concurrency: usize, queries: usize, costs: &Costs) -> Option<(f64, Limit)> {
         let lanes = concurrency.min(queries).max(1) as f64;
-        let cpu = server_cpu.map(|c| c / concurrency.min(self.cores).max(1) as f64);
+        let server = costs.server_cpu.map(|c| {
+            (
+                c / concurrency.min(self.cores).max(1) as f64,
+                Limit::ServerCpu,
+            )
+        });
+        let machine = costs.server_cpu.filter(|_| self.same_machine).map(|s| {
+            let total = s + costs.client_cpu.unwrap_or(0.0) + costs.proxy_cpu.unwrap_or(0.0);
+            (total / self.machine_cores.max(1) as f64, Limit::MachineCpu)
+        });
         let waits = self
             .sleep_ms
-            .map(|ms| queries as f64 * ms as f64 / 1000.0 / lanes);
-        let network = self
-            .latency_ms
-            .map(|ms| queries as f64 * 2.0 * ms as f64 / 1000.0 / lanes);
-        [cpu, waits, network].into_iter().flatten().reduce(f64::max)
+            .map(|ms| (queries as f64 * ms as f64 / 1000.0 / lanes, Limit::Waits));
+        let network = self.latency_ms.map(|ms| {
+            (
+                queries as f64 * 2.0 * ms as f64 / 1000.0 / lanes,
+                Limit::RoundTrips,
+            )
+        });
+        [server, machine, waits, network]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| if b.0 > a.0 { b } else { a })
     }
 }
 
@@ -266,13 +334,14 @@ pub fn render(
         "peak RSS [MiB]",
         "queries/s",
         "client CPU / query [µs]",
+        "in run [µs]",
         "speedup vs single",
         "server CPU [s/run]",
     ];
     if proxy_cpu.is_some() {
         columns.push("proxy CPU [s/run]");
     }
-    columns.extend(["bound [s]", "bound / mean"]);
+    columns.extend(["bound [s]", "bound / mean", "limit"]);
     if report {
         columns.push("blog speedup");
     }
@@ -287,11 +356,16 @@ pub fn render(
         };
         let queries = profiles.get(&b.command).map_or(26, Profile::len);
         let cpu = per_run(server_cpu, &b.command);
-        let bound = setting.bound(concurrency, queries, cpu);
+        let costs = Costs {
+            server_cpu: cpu,
+            client_cpu: Some(b.user + b.system),
+            proxy_cpu: per_run(proxy_cpu, &b.command),
+        };
+        let bound = setting.bound(concurrency, queries, &costs);
         let speedup = mean_of(baseline(&b.command)).map(|base| base / b.mean);
         let _ = write!(
             out,
-            "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} |",
+            "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} | {} |",
             b.command,
             b.mean,
             b.stddev.map_or("—".into(), |s| format!("{s:.3}")),
@@ -320,6 +394,13 @@ pub fn render(
             )),
             queries as f64 / b.mean,
             (b.user + b.system) * 1e6 / queries as f64,
+            profiles
+                .get(&b.command)
+                .and_then(Profile::run_cpu_us)
+                .map_or("—".into(), |us| format!(
+                    "{:.0}",
+                    us as f64 / queries as f64
+                )),
             speedup.map_or("—".into(), |s| format!("{s:.2}×")),
             cpu.map_or("—".into(), |c| format!("{c:.2}")),
         );
@@ -329,9 +410,10 @@ pub fn render(
         }
         let _ = write!(
             out,
-            " {} | {} |",
-            bound.map_or("—".into(), |c| format!("{c:.2}")),
-            bound.map_or("—".into(), |c| format!("{:.0}%", 100.0 * c / b.mean)),
+            " {} | {} | {} |",
+            bound.map_or("—".into(), |(c, _)| format!("{c:.2}")),
+            bound.map_or("—".into(), |(c, _)| format!("{:.0}%", 100.0 * c / b.mean)),
+            bound.map_or("—", |(_, limit)| limit.name()),
         );
         if report {
             let blog = blog_speedup(&b.command).map_or("—".into(), |s| format!("{s:.2}×"));
@@ -345,11 +427,15 @@ pub fn render(
          From the same run, per query: queue wait (submitted to connected and sent), first row \
          (sent to first row) and latency (submitted to last row), nearest-rank percentiles. \
          queries/s: queries per run / mean. client CPU / query: the process's user + sys time \
-         per run (hyperfine, start-up included) / queries. speedup: the single-connection mean of \
+         per run (hyperfine, start-up included) / queries; in run: the same during the run itself \
+         (first query scheduled to last result, from the profile run), without start-up and \
+         output. speedup: the single-connection mean of \
          the same language (Rust `test_single`, Python `py_test_single`) divided by this mean. \
-         bound: the most limiting of server CPU per run / min(connections that run at once, cores), \
-         for sleep queries × wait / connections, and with added latency queries × round trip / \
-         connections; bound / mean near 100% means that limit, not the client, sets the pace. \
+         bound: the most limiting of server CPU per run / min(connections that run at once, \
+         server cores), with a client on the server's machine (server + client + proxy CPU per \
+         run) / the machine's cores, for sleep queries × wait / connections, and with added \
+         latency queries × round trip / connections; limit names it. bound / mean near 100% \
+         means that limit sets the pace. \
          peak RSS: the process's own maximum resident memory, from one untimed run.",
     );
     if report {
@@ -597,20 +683,86 @@ mod tests {
         let mut setting = Setting {
             budget: 5,
             cores: 2,
+            machine_cores: 2,
+            same_machine: false,
             workload: "sleep".into(),
             sleep_ms: Some(50),
             latency_ms: None,
         };
+        let server = |cpu: f64| Costs {
+            server_cpu: Some(cpu),
+            ..Costs::default()
+        };
         // 100 waits of 50 ms over 5 connections, or over 1.
-        assert_eq!(setting.bound(5, 100, Some(0.1)), Some(1.0));
-        assert_eq!(setting.bound(1, 100, None), Some(5.0));
+        assert_eq!(
+            setting.bound(5, 100, &server(0.1)),
+            Some((1.0, Limit::Waits))
+        );
+        assert_eq!(
+            setting.bound(1, 100, &Costs::default()),
+            Some((5.0, Limit::Waits))
+        );
         // Fewer queries than connections: each waits once.
-        assert_eq!(setting.bound(5, 2, None), Some(0.05));
+        assert_eq!(
+            setting.bound(5, 2, &Costs::default()),
+            Some((0.05, Limit::Waits))
+        );
         setting.sleep_ms = None;
         setting.latency_ms = Some(10);
         // 1,000 round trips of 20 ms over 5 connections, unless the server's CPU is slower.
-        assert_eq!(setting.bound(5, 1000, Some(1.0)), Some(4.0));
-        assert_eq!(setting.bound(5, 1000, Some(10.0)), Some(5.0));
+        assert_eq!(
+            setting.bound(5, 1000, &server(1.0)),
+            Some((4.0, Limit::RoundTrips))
+        );
+        assert_eq!(
+            setting.bound(5, 1000, &server(10.0)),
+            Some((5.0, Limit::ServerCpu))
+        );
+    }
+
+    /// The point run that showed a bound of 65% of the mean while the
+    /// machine was full: server 0.49 s + client 0.23 s over 2 cores.
+    #[test]
+    fn a_client_on_the_servers_machine_counts_in_the_bound() {
+        let mut setting = Setting {
+            budget: 5,
+            cores: 2,
+            machine_cores: 2,
+            same_machine: true,
+            workload: "point".into(),
+            sleep_ms: None,
+            latency_ms: None,
+        };
+        let costs = Costs {
+            server_cpu: Some(0.49),
+            client_cpu: Some(0.23),
+            proxy_cpu: None,
+        };
+        let (bound, limit) = setting.bound(5, 10_000, &costs).expect("bound");
+        assert_eq!(limit, Limit::MachineCpu);
+        assert!((bound - 0.36).abs() < 1e-9, "{bound}");
+        // A server of its own (someone else's machine): its CPU alone.
+        setting.same_machine = false;
+        assert_eq!(
+            setting.bound(5, 10_000, &costs),
+            Some((0.245, Limit::ServerCpu))
+        );
+        // Pinned to one core, the server is the limit again.
+        setting.same_machine = true;
+        setting.cores = 1;
+        assert_eq!(
+            setting.bound(5, 10_000, &costs),
+            Some((0.49, Limit::ServerCpu))
+        );
+        // And the proxy's CPU counts with the client's.
+        setting.cores = 2;
+        let with_proxy = Costs {
+            proxy_cpu: Some(0.2),
+            ..costs
+        };
+        let (bound, limit) = setting.bound(5, 10_000, &with_proxy).expect("bound");
+        assert_eq!(limit, Limit::MachineCpu);
+        assert!((bound - 0.46).abs() < 1e-9, "{bound}");
     }
 
     #[test]
@@ -633,6 +785,8 @@ mod tests {
             count: None,
             rows_fingerprint: None,
             latency: None,
+            run_cpu_user_us: Some(2_000),
+            run_cpu_sys_us: Some(600),
             queries: vec![ProfileQuery {
                 label: "A".into(),
                 rows,
@@ -650,6 +804,8 @@ mod tests {
         let setting = Setting {
             budget: 5,
             cores: 2,
+            machine_cores: 2,
+            same_machine: false,
             workload: "report".into(),
             sleep_ms: None,
             latency_ms: None,
@@ -664,21 +820,27 @@ mod tests {
         };
         assert!(row("test_single").contains("| 1.00× |"));
         assert!(
-            row("test_single").contains("| 19.00 | 19.00 | 95% |"),
+            row("test_single").contains("| 19.00 | 19.00 | 95% | server CPU |"),
             "{}",
             row("test_single")
         );
         // budget 5 on 2 cores: the bound is 19 / 2.
         assert!(
-            row("test_asyncio").contains("| 2.00× | 19.00 | 9.50 | 95% | 2.32× |"),
+            row("test_asyncio").contains("| 2.00× | 19.00 | 9.50 | 95% | server CPU | 2.32× |"),
             "{}",
             row("test_asyncio")
         );
         assert!(
-            row("py_test_cft").contains("| 2.00× | — | — | — | 2.27× |"),
+            row("py_test_cft").contains("| 2.00× | — | — | — | — | 2.27× |"),
             "{}",
             row("py_test_cft")
         );
         assert!(row("test_single").contains("| 8.0 |"));
+        // In run: (2000 + 600) µs of CPU for its one query.
+        assert!(
+            row("test_single").contains("| 2600 |"),
+            "{}",
+            row("test_single")
+        );
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::report::{QueryResult, Report, RowSink};
+use super::report::{QueryResult, Report, ResourceUsage, RowSink};
 use crate::error::Error;
 use crate::queries::Query;
 
@@ -84,13 +84,17 @@ pub fn end_query<C>(
 pub struct Execution {
     pub clock: Clock,
     pub gauge: Gauge,
+    /// The process's CPU time when the clock started.
+    started: ResourceUsage,
 }
 
 impl Execution {
     pub fn start() -> Execution {
+        let started = ResourceUsage::of_self();
         Execution {
             clock: Clock::start(),
             gauge: Gauge::default(),
+            started,
         }
     }
 
@@ -101,7 +105,7 @@ impl Execution {
         cfg: &crate::RunConfig,
         results: Vec<QueryResult>,
     ) -> Result<Report, Error> {
-        Report::assemble(approach, cfg, results, self.clock, &self.gauge)
+        Report::assemble(approach, cfg, results, self, self.started)
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::execution::{Clock, Execution, Gauge, Sent};
+use super::execution::{Clock, Execution, Sent};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -107,6 +107,10 @@ pub struct Report {
     pub cpu_user_us: u64,
     pub cpu_sys_us: u64,
     pub max_rss_kib: u64,
+    /// The process's CPU time between the wall clock's two points: the
+    /// client's cost of the work itself, without start-up and output.
+    pub run_cpu_user_us: u64,
+    pub run_cpu_sys_us: u64,
 }
 
 impl Report {
@@ -116,10 +120,11 @@ impl Report {
         approach: &str,
         cfg: &crate::RunConfig,
         mut results: Vec<QueryResult>,
-        clock: Clock,
-        gauge: &Gauge,
+        exec: &Execution,
+        started: ResourceUsage,
     ) -> Result<Report, Error> {
-        let wall_us = clock.offset_us();
+        let wall_us = exec.clock.offset_us();
+        let usage = ResourceUsage::of_self();
         let queries = &cfg.queries;
         if results.len() != queries.len() {
             return Err(Error::Internal(format!(
@@ -142,7 +147,6 @@ impl Report {
                 )));
             }
         }
-        let usage = ResourceUsage::of_self();
         Ok(Report {
             approach: approach.to_owned(),
             workload: cfg.workload,
@@ -150,10 +154,12 @@ impl Report {
             server: cfg.conn.url.to_string(),
             queries: results,
             wall_us,
-            peak_connections: gauge.peak(),
+            peak_connections: exec.gauge.peak(),
             cpu_user_us: usage.user_us,
             cpu_sys_us: usage.sys_us,
             max_rss_kib: usage.max_rss_kib,
+            run_cpu_user_us: usage.user_us.saturating_sub(started.user_us),
+            run_cpu_sys_us: usage.sys_us.saturating_sub(started.sys_us),
         })
     }
 
