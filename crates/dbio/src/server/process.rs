@@ -70,7 +70,12 @@ pub(super) fn inspect(pid: u32, id: &Identity) -> PidState {
     {
         return PidState::Ours;
     }
-    if is_server && fs::read_link(proc.join("cwd")).is_ok_and(|cwd| cwd == id.data) {
+    // An empty command line is a process whose memory is gone: on its way
+    // out, though its working directory may still show for a moment.
+    if is_server
+        && !cmdline.is_empty()
+        && fs::read_link(proc.join("cwd")).is_ok_and(|cwd| cwd == id.data)
+    {
         return PidState::Ours;
     }
     if cmdline.is_empty() && is_server {
