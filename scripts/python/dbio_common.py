@@ -589,7 +589,7 @@ class Output:
                     "connection_id": f.connection_id,
                 }
 
-            print(json.dumps({
+            sys.stdout.write(json.dumps({
                 "approach": self.name, "workload": os.environ.get("DBIO_WORKLOAD", "report"),
                 "budget": self.budget, "wall_us": self.wall_us,
                 "queries": [query(label) for label in sorted(self.results)],
@@ -597,16 +597,19 @@ class Output:
                 "max_rss_kib": ru.ru_maxrss,
                 "run_cpu_user_us": int((self.ru_done.ru_utime - self.ru_started.ru_utime) * 1e6),
                 "run_cpu_sys_us": int((self.ru_done.ru_stime - self.ru_started.ru_stime) * 1e6),
-            }, indent=2))
+            }, indent=2) + "\n")
             return
-        total = 0
+        # One write for the whole output, as the Rust binaries' one buffer:
+        # print() per line is two system calls each with PYTHONUNBUFFERED.
+        total, lines = 0, []
         for label in sorted(self.results):
             count, first = self.results[label][:2]
             total += count
             shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
-            print(f"{label}: {count:>5} rows  first {shown}")
-        print(f"{self.name}: {self.expected} queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
-              f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
+            lines.append(f"{label}: {count:>5} rows  first {shown}")
+        lines.append(f"{self.name}: {self.expected} queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
+                     f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 # What the SQLAlchemy-based scripts import, before the run's clock starts.
