@@ -1,0 +1,88 @@
+//! The lower bound on a run's wall time, and the term that sets it.
+
+/// What a run's bounds depend on.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub budget: usize,
+    /// The cores the server may use (all of the machine's, or those it was
+    /// pinned to).
+    pub cores: usize,
+    /// Every core of the machine.
+    pub machine_cores: usize,
+    /// The client (and the latency proxy) run on the server's machine (the
+    /// managed server): their CPU competes with the server's.
+    pub same_machine: bool,
+    pub workload: String,
+    /// Each sleep query's wait, for the sleep workload.
+    pub sleep_ms: Option<u32>,
+    /// One-way latency the proxy added.
+    pub latency_ms: Option<u64>,
+}
+
+/// What one run cost, per run, in CPU seconds (where it was measured).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Costs {
+    pub server_cpu: Option<f64>,
+    /// The client process's user + sys time (hyperfine's).
+    pub client_cpu: Option<f64>,
+    pub proxy_cpu: Option<f64>,
+}
+
+/// The term that sets a run's lower bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Limit {
+    /// The server's CPU over the cores it can use at that concurrency.
+    ServerCpu,
+    /// Server, client and proxy CPU over the machine's cores, when they
+    /// share it.
+    MachineCpu,
+    /// Server-side waits over the connections.
+    Waits,
+    /// Network round trips over the connections.
+    RoundTrips,
+}
+
+impl Limit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::ServerCpu => "server CPU",
+            Limit::MachineCpu => "machine CPU",
+            Limit::Waits => "waits",
+            Limit::RoundTrips => "round trips",
+        }
+    }
+}
+
+impl Setting {
+    /// The lower bound on a run's wall time and the term that sets it: the
+    /// most limiting of the server's CPU spread over the cores it can use,
+    /// all CPU spent on the machine (server, client, proxy) over its cores
+    /// when they share it, the waits spread over the connections, and the
+    /// network round trips spread over the connections.
+    pub fn bound(&self, concurrency: usize, queries: usize, costs: &Costs) -> Option<(f64, Limit)> {
+        let lanes = concurrency.min(queries).max(1) as f64;
+        let server = costs.server_cpu.map(|c| {
+            (
+                c / concurrency.min(self.cores).max(1) as f64,
+                Limit::ServerCpu,
+            )
+        });
+        let machine = costs.server_cpu.filter(|_| self.same_machine).map(|s| {
+            let total = s + costs.client_cpu.unwrap_or(0.0) + costs.proxy_cpu.unwrap_or(0.0);
+            (total / self.machine_cores.max(1) as f64, Limit::MachineCpu)
+        });
+        let waits = self
+            .sleep_ms
+            .map(|ms| (queries as f64 * ms as f64 / 1000.0 / lanes, Limit::Waits));
+        let network = self.latency_ms.map(|ms| {
+            (
+                queries as f64 * 2.0 * ms as f64 / 1000.0 / lanes,
+                Limit::RoundTrips,
+            )
+        });
+        [server, machine, waits, network]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| if b.0 > a.0 { b } else { a })
+    }
+}

@@ -1,0 +1,61 @@
+//! The results table: each approach's time, CPU, memory and speedup, the
+//! server's CPU per run and the lower bound on wall time it implies, and the
+//! blog's published speedups beside ours.
+//!
+//! Absolute times from different machines are not comparable; ratios are.
+//! The bound is the most limiting of the work's costs over what can run at
+//! once: the server's CPU over the cores it may use at that concurrency,
+//! all CPU on the machine over its cores when the client shares it, the
+//! waits and the round trips over the connections ([`bound`]).
+//!
+//! - [`profile`]: what each approach reported of its own untimed run, and
+//!   the check that every approach returned the same rows;
+//! - [`latency`]: per-query percentiles from the profiles' timestamps;
+//! - [`bound`]: the lower bound on a run's wall time and what sets it;
+//! - [`render`]: the Markdown table;
+//! - [`verdicts`]: which differences are real, with confidence intervals.
+
+mod bound;
+mod latency;
+mod profile;
+mod render;
+mod verdicts;
+
+#[cfg(test)]
+mod tests;
+
+pub use bound::{Costs, Limit, Setting};
+pub use latency::Latency;
+#[cfg(test)]
+use latency::percentile;
+pub use profile::{CONDENSE_ABOVE, Profile, ProfileQuery, Stamps, condense, disagreeing};
+pub use render::render;
+pub use verdicts::{asyncio_not_beaten, verdicts};
+
+use crate::BLOG_MEANS;
+
+/// Python commands are named `py_<script>`; the blog's ThreadPool script is
+/// `test_cft.py`, which our `test_threadpool` mirrors.
+pub fn blog_name(command: &str) -> &str {
+    match command.strip_prefix("py_").unwrap_or(command) {
+        "test_cft" => "test_threadpool",
+        other => other,
+    }
+}
+
+/// The single-connection baseline of a command's language.
+fn baseline(command: &str) -> &'static str {
+    if command.starts_with("py_") {
+        "py_test_single"
+    } else {
+        "test_single"
+    }
+}
+
+fn blog_speedup(command: &str) -> Option<f64> {
+    let single = BLOG_MEANS[0].1;
+    BLOG_MEANS
+        .iter()
+        .find(|(name, _)| *name == blog_name(command))
+        .map(|(_, mean)| single / mean)
+}

@@ -1,0 +1,104 @@
+//! Which differences between approaches are real: ratios of means with
+//! bootstrap intervals, and the blog's asyncio verdict tested.
+
+use std::fmt::Write;
+
+use crate::hyperfine::Export;
+
+/// The Rust approach that mirrors a Python script, and back.
+fn counterpart(command: &str) -> Option<String> {
+    match command.strip_prefix("py_") {
+        Some("test_cft") => Some("test_threadpool".into()),
+        Some(rust) => Some(rust.to_owned()),
+        None if command == "test_threadpool" => Some("py_test_cft".into()),
+        None => Some(format!("py_{command}")),
+    }
+}
+
+/// The blog's "asyncio was the clear winner", tested: the other Python
+/// approaches that `py_test_asyncio` is not measurably faster than (the
+/// upper end of the ratio's interval not below 1.0); empty when it beats
+/// them all. `None` without `py_test_asyncio` or another Python approach.
+pub fn asyncio_not_beaten(export: &Export) -> Option<Vec<String>> {
+    let asyncio = export
+        .results
+        .iter()
+        .find(|b| b.command == "py_test_asyncio")?;
+    let others: Vec<_> = export
+        .results
+        .iter()
+        .filter(|b| b.command.starts_with("py_") && b.command != asyncio.command)
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    Some(
+        others
+            .iter()
+            .filter(|o| {
+                !crate::stats::ratio_of_means(&asyncio.times, &o.times)
+                    .is_some_and(|r| r.high < 1.0)
+            })
+            .map(|o| o.command.clone())
+            .collect(),
+    )
+}
+
+/// Which differences are real: each approach against the fastest of its
+/// language and each Rust approach against its Python counterpart, as a
+/// ratio of means with a 95% bootstrap interval ([`crate::stats`]); and
+/// whether the blog's "asyncio was the clear winner" holds in this run.
+pub fn verdicts(export: &Export) -> String {
+    let by_name = |name: &str| export.results.iter().find(|b| b.command == name);
+    let fastest = |python: bool| {
+        export
+            .results
+            .iter()
+            .filter(|b| b.command.starts_with("py_") == python)
+            .min_by(|a, b| a.mean.total_cmp(&b.mean))
+    };
+    let cell = |r: Option<crate::stats::Ratio>| r.map_or("—".to_owned(), |r| r.to_string());
+    let mut out = String::from(
+        "\n### Verdicts\n\nRatio of mean times (above 1: slower) with its 95% bootstrap interval; \
+         an interval that contains 1.0 is no measurable difference.\n\n\
+         | approach | vs the fastest of its language | Rust vs Python counterpart |\n|---|---|---|\n",
+    );
+    for b in &export.results {
+        let python = b.command.starts_with("py_");
+        let best = fastest(python).filter(|f| f.command != b.command);
+        let vs_best = match best {
+            Some(f) => format!(
+                "{} vs {}",
+                cell(crate::stats::ratio_of_means(&b.times, &f.times)),
+                f.command
+            ),
+            None => "fastest".to_owned(),
+        };
+        let vs_python = if python {
+            "—".to_owned()
+        } else {
+            counterpart(&b.command)
+                .and_then(|p| by_name(&p))
+                .map_or("—".to_owned(), |p| {
+                    cell(crate::stats::ratio_of_means(&b.times, &p.times))
+                })
+        };
+        let _ = writeln!(out, "| {} | {vs_best} | {vs_python} |", b.command);
+    }
+    if let Some(not_beaten) = asyncio_not_beaten(export) {
+        let verdict = if not_beaten.is_empty() {
+            "holds here: py_test_asyncio is measurably faster than every other Python approach"
+                .to_owned()
+        } else {
+            format!(
+                "does not hold here: py_test_asyncio is not measurably faster than {}",
+                not_beaten.join(", ")
+            )
+        };
+        let _ = writeln!(
+            out,
+            "\nThe blog's \"asyncio was the clear winner\" {verdict}."
+        );
+    }
+    out
+}
