@@ -8,12 +8,12 @@
 //! all CPU on the machine over its cores when the client shares it, the
 //! waits and the round trips over the connections ([`bound`]).
 //!
-//! - [`profile`]: what each approach reported of its own untimed run, and
+//! - `profile`: what each approach reported of its own untimed run, and
 //!   the check that every approach returned the same rows;
-//! - [`latency`]: per-query percentiles from the profiles' timestamps;
-//! - [`bound`]: the lower bound on a run's wall time and what sets it;
-//! - [`render`]: the Markdown table;
-//! - [`verdicts`]: which differences are real, with confidence intervals.
+//! - `latency`: per-query percentiles from the profiles' timestamps;
+//! - `bound`: the lower bound on a run's wall time and what sets it;
+//! - `render`: the Markdown table;
+//! - `verdicts`: which differences are real, with confidence intervals.
 
 mod bound;
 mod latency;

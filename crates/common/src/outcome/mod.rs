@@ -5,10 +5,10 @@
 //! The text output is what the blog's scripts printed (each query's first row
 //! and row count) plus a summary line; `--json` prints the [`Report`] instead.
 //!
-//! - [`execution`]: the clock, the gauge of connections in use, and the
+//! - `execution`: the clock, the gauge of connections in use, and the
 //!   steps every driver takes around one query;
-//! - [`report`]: one query's result, the run's [`Report`] and its printing;
-//! - [`collect`]: joining workers and picking the error that explains a
+//! - `report`: one query's result, the run's [`Report`] and its printing;
+//! - `collect`: joining workers and picking the error that explains a
 //!   failed run.
 
 mod collect;
