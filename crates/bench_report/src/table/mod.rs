@@ -6,7 +6,7 @@
 //! The bound is the most limiting of the work's costs over what can run at
 //! once: the server's CPU over the cores it may use at that concurrency,
 //! all CPU on the machine over its cores when the client shares it, the
-//! waits and the round trips over the connections ([`bound`]).
+//! waits and the round trips over the connections ([`Setting::bound`]).
 //!
 //! - `profile`: what each approach reported of its own untimed run, and
 //!   the check that every approach returned the same rows;
