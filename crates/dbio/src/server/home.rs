@@ -213,7 +213,7 @@ fn refuse_link(e: std::io::Error, path: &Path) -> DbioError {
 }
 
 /// Takes the home's lock (`lock`, mode 0600, so that no other user can
-/// hold it), waiting up to [`LOCK_WAIT`] while another dbio command works
+/// hold it), waiting up to 5 min (`DBIO_LOCK_WAIT` seconds) while another dbio command works
 /// here, and saying which process holds it.
 pub fn lock(home: &Path, progress: &Progress) -> Result<File> {
     lock_within(home, lock_wait(), progress)
