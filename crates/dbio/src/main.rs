@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand};
 use common::cli::{emit, emit_line};
 use common::error::chain;
 use common::managed::HomeSource;
-use common::settings::ConnectionArgs;
 use dbio::dataset::generate::DEFAULT_SEED;
 use dbio::dataset::{self, LoadOutcome, Spec};
 use dbio::{DbioError, Progress, Result, Server, ServerSettings, stderr_progress};
@@ -58,12 +57,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         from_test_db: Option<PathBuf>,
         #[command(flatten)]
-        conn: ConnectionArgs,
+        target: TargetArgs,
     },
     /// Check the loaded dataset's row counts and checksums.
     Verify {
         #[command(flatten)]
-        conn: ConnectionArgs,
+        target: TargetArgs,
         /// Print the checks as JSON.
         #[arg(long)]
         json: bool,
@@ -72,7 +71,7 @@ enum Command {
     /// version and settings and the dataset as verified now.
     Facts {
         #[command(flatten)]
-        conn: ConnectionArgs,
+        target: TargetArgs,
     },
     /// Relay TCP connections to the server with a fixed one-way latency in
     /// each direction (a network on one machine); runs until killed.
@@ -139,6 +138,17 @@ enum ServerAction {
               value_parser = clap::value_parser!(u64).range(0..=3600))]
         wait: u64,
     },
+}
+
+/// The server a dataset command works on: only what it uses (its
+/// connections open within dbio's own deadline, and the managed server's
+/// home is `--home`).
+#[derive(Debug, Args)]
+struct TargetArgs {
+    /// Server URL, mysql://USER:PASSWORD@HOST:PORT/DATABASE (default: the
+    /// managed server).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -227,10 +237,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Load {
             data,
             from_test_db,
-            conn,
-        } => load(&home, &data, from_test_db, conn, &progress)?,
-        Command::Verify { conn, json } => verify(&home, conn, json)?,
-        Command::Facts { conn } => facts(&home, conn)?,
+            target,
+        } => load(&home, &data, from_test_db, &target, &progress)?,
+        Command::Verify { target, json } => verify(&home, &target, json)?,
+        Command::Facts { target } => facts(&home, &target)?,
         Command::Proxy {
             latency_ms,
             upstream,
@@ -279,12 +289,12 @@ impl Home {
     }
 }
 
-/// Connection settings that default to the managed server of `home`.
-fn checked(home: &Home, mut conn: ConnectionArgs) -> Result<common::ConnConfig> {
-    if conn.dbio_home.is_none() && conn.database_url.is_none() {
-        conn.dbio_home = Some(home.server()?.home().to_owned());
+/// The URL `target` names, or the managed server's of `home`.
+fn target_url(home: &Home, target: &TargetArgs) -> Result<common::DbUrl> {
+    match &target.database_url {
+        Some(url) => Ok(common::DbUrl::parse(url)?),
+        None => home.server()?.url(),
     }
-    Ok(conn.validate()?)
 }
 
 fn up(server: &Server, data: &DataArgs, args: &ServerArgs, progress: &Progress) -> Result<()> {
@@ -374,13 +384,13 @@ fn load(
     home: &Home,
     data: &DataArgs,
     from_test_db: Option<PathBuf>,
-    conn: ConnectionArgs,
+    target: &TargetArgs,
     progress: &Progress,
 ) -> Result<()> {
-    let conn = checked(home, conn)?;
+    let url = target_url(home, target)?;
     let outcome = match from_test_db {
-        Some(dir) => dataset::test_db::load_from_test_db(&conn.url, &dir, data.force, progress)?,
-        None => dataset::load(&conn.url, data.spec()?, data.force, progress)?,
+        Some(dir) => dataset::test_db::load_from_test_db(&url, &dir, data.force, progress)?,
+        None => dataset::load(&url, data.spec()?, data.force, progress)?,
     };
     if outcome == LoadOutcome::AlreadyLoaded {
         progress("already loaded; nothing to do (--force reloads)");
@@ -388,9 +398,8 @@ fn load(
     Ok(())
 }
 
-fn verify(home: &Home, conn: ConnectionArgs, json: bool) -> Result<()> {
-    let conn = checked(home, conn)?;
-    let (meta, checks) = dataset::verify(&conn.url)?;
+fn verify(home: &Home, target: &TargetArgs, json: bool) -> Result<()> {
+    let (meta, checks) = dataset::verify(&target_url(home, target)?)?;
     let ok = checks.iter().all(dataset::TableCheck::ok);
     if json {
         emit_line(to_json(
@@ -407,9 +416,8 @@ fn verify(home: &Home, conn: ConnectionArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn facts(home: &Home, conn: ConnectionArgs) -> Result<()> {
-    let conn = checked(home, conn)?;
-    emit_line(to_json(&dbio::facts::collect(&conn.url)?));
+fn facts(home: &Home, target: &TargetArgs) -> Result<()> {
+    emit_line(to_json(&dbio::facts::collect(&target_url(home, target)?)?));
     Ok(())
 }
 

@@ -48,3 +48,22 @@ fn a_wait_beyond_an_hour_is_refused() {
     assert!(err.contains("0..=3600"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The dataset commands take only what they use: a connection budget or a
+/// second home option would be accepted and ignored.
+#[test]
+fn dataset_commands_accept_nothing_they_would_ignore() {
+    for (command, flag) in [
+        ("load", "--connections=3"),
+        ("verify", "--dbio-home=/tmp/x"),
+        ("facts", "--connect-timeout=3"),
+    ] {
+        let out = dbio().args([command, flag]).output().expect("dbio");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command} {flag}: {err}");
+        assert!(
+            err.contains("unexpected argument"),
+            "{command} {flag}: {err}"
+        );
+    }
+}
