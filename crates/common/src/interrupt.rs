@@ -70,8 +70,10 @@ pub fn killer(
 /// What a killer (by number) reports back to the cancelling thread.
 #[derive(Debug)]
 enum Event {
-    Sending(u64, u64),
-    Killed(u64, u64),
+    /// Killer `killer` takes connection `id` off the queue.
+    Sending { killer: u64, id: u64 },
+    /// The server answered killer `killer`'s `KILL QUERY id`.
+    Killed { killer: u64, id: u64 },
     /// A killer that stopped at an error (the `KILL` it had in flight, if
     /// any, is no longer waited for).
     Failed(u64, String),
@@ -127,7 +129,10 @@ impl Pace {
                 return None;
             }
             if let Some(id) = queue.ids.pop_front() {
-                self.shared.tell(Event::Sending(self.killer, id));
+                self.shared.tell(Event::Sending {
+                    killer: self.killer,
+                    id,
+                });
                 return Some(id);
             }
             queue = self
@@ -143,7 +148,10 @@ impl Pace {
     /// back. Blocks the calling thread (a killer's runtime runs nothing
     /// else).
     pub fn killed(&self, id: u64) {
-        self.shared.tell(Event::Killed(self.killer, id));
+        self.shared.tell(Event::Killed {
+            killer: self.killer,
+            id,
+        });
         self.shared.pool.wait_for(id, PACE);
     }
 }
@@ -359,11 +367,11 @@ impl Victims {
     fn take(&mut self, events: &mpsc::Receiver<Event>, now: Instant) {
         for event in events.try_iter() {
             match event {
-                Event::Sending(killer, id) => {
+                Event::Sending { killer, id } => {
                     self.sent.insert(id);
                     self.in_flight.insert(killer, (id, now));
                 }
-                Event::Killed(killer, id) => {
+                Event::Killed { killer, id } => {
                     self.in_flight.remove(&killer);
                     self.settled.insert(id, now);
                     self.confirmed = true;
@@ -445,12 +453,12 @@ mod tests {
         let t0 = Instant::now();
         let mut victims = Victims::default();
         assert!(victims.due(7, t0), "never sent: due");
-        heard(&mut victims, t0, vec![Event::Sending(1, 7)]);
+        heard(&mut victims, t0, vec![Event::Sending { killer: 1, id: 7 }]);
         assert!(
             !victims.due(7, t0 + STUCK * 4),
             "unanswered: a second KILL would queue behind it"
         );
-        heard(&mut victims, t0, vec![Event::Killed(1, 7)]);
+        heard(&mut victims, t0, vec![Event::Killed { killer: 1, id: 7 }]);
         assert!(!victims.due(7, t0 + RESEND / 2), "answered just now");
         assert!(
             victims.due(7, t0 + RESEND),
@@ -460,7 +468,10 @@ mod tests {
         heard(
             &mut victims,
             t0,
-            vec![Event::Sending(1, 8), Event::Failed(1, "gone".into())],
+            vec![
+                Event::Sending { killer: 1, id: 8 },
+                Event::Failed(1, "gone".into()),
+            ],
         );
         assert!(victims.due(8, t0 + RESEND), "a failed KILL is tried again");
         assert_eq!(victims.failure.as_deref(), Some("gone"));
@@ -473,7 +484,7 @@ mod tests {
         assert!(victims.replace_killer(t0), "none started yet");
         victims.killer = Some(KillerState::started(1, t0));
         assert!(!victims.replace_killer(t0 + STUCK * 2), "idle, not stuck");
-        heard(&mut victims, t0, vec![Event::Sending(1, 7)]);
+        heard(&mut victims, t0, vec![Event::Sending { killer: 1, id: 7 }]);
         assert!(
             !victims.replace_killer(t0 + STUCK / 2),
             "a round trip, not a stall"

@@ -22,7 +22,8 @@
 //! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
 //! - [`cli`]: the `main` that every approach binary calls.
 //!
-//! This crate measures nothing by itself and starts no server.
+//! This crate links no database driver and starts no server; it times a
+//! run (`outcome::Execution`) but leaves the running to the drivers.
 
 pub mod approach;
 pub mod calendar;

@@ -14,10 +14,11 @@ pub const REPORT_TEMPLATE: &str = include_str!("../../../queries/report.sql");
 /// The placeholder the template's `LIKE` prefix is written as.
 pub const PLACEHOLDER: &str = "{}";
 
-/// One query of the list, labelled by its prefix.
+/// One query of a workload's list, and its label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
-    /// `A`..`Z`.
+    /// The report's `LIKE` prefix, `A`..`Z`; `p00001`.. for point lookups,
+    /// `s001`.. for sleeps ([`crate::workload`]).
     pub label: String,
     pub sql: String,
 }

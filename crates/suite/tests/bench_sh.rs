@@ -216,35 +216,6 @@ fn quick_run_writes_parsable_results_without_secrets() {
     let _ = std::fs::remove_dir_all(&out_dir);
 }
 
-/// The Python scripts parse DATABASE_URL before importing any driver, so
-/// this needs only python3. A URL that does not parse as intended has its
-/// password where no redaction looks: it is never quoted.
-#[test]
-fn python_scripts_never_echo_a_malformed_url() {
-    for url in [
-        "root:hunter2@db.example.com:3306/employees",
-        "mysql:dbio:hunter2@127.0.0.1:23312/employees",
-        "mysql:///dbio:hunter2@127.0.0.1:23312/employees",
-        "mysql://dbio:hunter2@127.0.0.1:99999/employees",
-    ] {
-        let out = Command::new("python3")
-            .arg(root().join("scripts/python/test_single.py"))
-            .env("DATABASE_URL", url)
-            .output()
-            .expect("python3");
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
-        assert!(
-            err.starts_with("error: DATABASE_URL") && err.lines().count() == 1,
-            "{url}: {err}"
-        );
-        assert!(
-            !err.contains("hunter2") && !err.contains("dbio:"),
-            "{url}: {err}"
-        );
-    }
-}
-
 /// A budget sweep writes one cell per budget, each a parseable run with
 /// every approach, and a summary with the bound per budget.
 #[test]

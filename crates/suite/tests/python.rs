@@ -319,3 +319,31 @@ fn a_closed_stdout_is_quiet() {
         assert!(err.is_empty(), "{name}: {err}");
     }
 }
+
+/// The Python scripts parse DATABASE_URL before they connect. A URL that
+/// does not parse as intended has its password where no redaction looks:
+/// it is never quoted.
+#[test]
+fn python_scripts_never_echo_a_malformed_url() {
+    for url in [
+        "root:hunter2@db.example.com:3306/employees",
+        "mysql:dbio:hunter2@127.0.0.1:23312/employees",
+        "mysql:///dbio:hunter2@127.0.0.1:23312/employees",
+        "mysql://dbio:hunter2@127.0.0.1:99999/employees",
+    ] {
+        let out = script("test_single")
+            .env("DATABASE_URL", url)
+            .output()
+            .expect("python");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(
+            err.starts_with("error: DATABASE_URL") && err.lines().count() == 1,
+            "{url}: {err}"
+        );
+        assert!(
+            !err.contains("hunter2") && !err.contains("dbio:"),
+            "{url}: {err}"
+        );
+    }
+}

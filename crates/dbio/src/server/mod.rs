@@ -119,7 +119,8 @@ pub enum Flavor {
     MySql,
 }
 
-/// A managed server's home directory and the binary that serves it.
+/// A managed server, known by its canonical home directory (the binary
+/// that serves it is found at each start).
 #[derive(Debug, Clone)]
 pub struct Server {
     home: PathBuf,
