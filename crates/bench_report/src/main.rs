@@ -181,19 +181,7 @@ fn write_table(dir: &Path) -> Result<()> {
             dir: dir.join("profiles"),
         });
     }
-    let setting = table::Setting {
-        budget: host.bench.budget,
-        // The server's cores: the machine's, or those it was pinned to.
-        cores: host
-            .bench
-            .server_cpus
-            .map_or(host.cores, |n| (n as usize).min(host.cores)),
-        machine_cores: host.cores,
-        same_machine: host.server.managed,
-        workload: host.bench.workload.clone(),
-        sleep_ms: host.bench.sleep_ms,
-        latency_ms: host.bench.latency_ms,
-    };
+    let setting = table::Setting::of(&host, host.bench.budget);
     let table = table::render(
         &export,
         cpu.as_ref(),

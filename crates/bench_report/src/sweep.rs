@@ -100,19 +100,7 @@ fn speedup_at(c: &Cell, name: &str) -> Option<f64> {
 /// mean over the mean of the concurrent runs' bounds, each the most
 /// limiting term of its row in the cell's own table ([`Setting::bound`]).
 fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
-    let host = &c.host;
-    let setting = Setting {
-        budget: c.budget,
-        cores: host
-            .bench
-            .server_cpus
-            .map_or(host.cores, |n| (n as usize).min(host.cores)),
-        machine_cores: host.cores,
-        same_machine: host.server.managed,
-        workload: host.bench.workload.clone(),
-        sleep_ms: host.bench.sleep_ms,
-        latency_ms: host.bench.latency_ms,
-    };
+    let setting = Setting::of(&c.host, c.budget);
     let queries = c.queries?;
     let bounds: Vec<(f64, Limit)> = c
         .export

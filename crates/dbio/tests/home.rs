@@ -19,6 +19,11 @@ fn dbio(args: &[&str]) -> Command {
     cmd
 }
 
+/// `dbio --home HOME server ACTION`.
+fn server_at(home: &Path, action: &str) -> Command {
+    dbio(&["--home", home.to_str().expect("utf-8"), "server", action])
+}
+
 fn run(mut cmd: Command) -> (Output, String) {
     let out = cmd.output().expect("run dbio");
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -49,12 +54,7 @@ fn a_home_that_another_user_controls_is_refused() {
     ));
     let why = refused(&home);
     assert!(why.contains("belongs to another user"), "{why}");
-    let (out, err) = run(dbio(&[
-        "--home",
-        home.to_str().expect("utf-8"),
-        "server",
-        "start",
-    ]));
+    let (out, err) = run(server_at(&home, "start"));
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("refusing the home"), "{err}");
     assert_eq!(
@@ -219,12 +219,7 @@ fn a_home_reached_by_two_paths_is_one_server() {
         );
         assert_eq!(std::fs::read(home.join("my.cnf")).expect("my.cnf"), cnf);
         // The binary, through the other path, says the same.
-        let (out, err) = run(dbio(&[
-            "--home",
-            path.to_str().expect("utf-8"),
-            "server",
-            "status",
-        ]));
+        let (out, err) = run(server_at(path, "status"));
         assert!(out.status.success(), "{err}");
         assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("yes (pid {pid})")));
     }
@@ -336,7 +331,7 @@ fn the_home_lock_is_private_and_waited_for_with_a_deadline() {
         .read_line(&mut line)
         .expect("held");
     let started = Instant::now();
-    let mut stop = dbio(&["--home", home.to_str().expect("utf-8"), "server", "stop"]);
+    let mut stop = server_at(&home, "stop");
     stop.env("DBIO_LOCK_WAIT", "2");
     let (out, err) = run(stop);
     let took = started.elapsed();
@@ -357,12 +352,7 @@ fn a_home_path_the_server_tools_cannot_carry_is_refused() {
     let play = Playground::new("chars", 0o755);
     for name in ["with space", "new\nskip-grant-tables"] {
         let home = play.path(name);
-        let (out, err) = run(dbio(&[
-            "--home",
-            home.to_str().expect("utf-8"),
-            "server",
-            "start",
-        ]));
+        let (out, err) = run(server_at(&home, "start"));
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains("cannot carry"), "{err}");
         assert!(!home.exists(), "{} was created", home.display());

@@ -54,6 +54,24 @@ impl Limit {
 }
 
 impl Setting {
+    /// The setting of a run at `budget` recorded in `host`: the server's
+    /// cores are the machine's or those it was pinned to, and the client
+    /// shares the machine with a managed server.
+    pub fn of(host: &crate::host::Host, budget: usize) -> Setting {
+        Setting {
+            budget,
+            cores: host
+                .bench
+                .server_cpus
+                .map_or(host.cores, |n| (n as usize).min(host.cores)),
+            machine_cores: host.cores,
+            same_machine: host.server.managed,
+            workload: host.bench.workload.clone(),
+            sleep_ms: host.bench.sleep_ms,
+            latency_ms: host.bench.latency_ms,
+        }
+    }
+
     /// The lower bound on a run's wall time and the term that sets it: the
     /// most limiting of the server's CPU spread over the cores it can use,
     /// all CPU spent on the machine (server, client, proxy) over its cores
