@@ -58,19 +58,8 @@ fn svg(
 /// One colour per way of scheduling, shared by a Rust approach and the
 /// Python script it mirrors (the language is told by the line and marker).
 fn color(command: &str) -> RGBColor {
-    const KINDS: [(&str, RGBColor); 6] = [
-        ("test_single", RGBColor(127, 127, 127)),
-        ("test_mt", RGBColor(214, 39, 40)),
-        ("test_mt_bounded", RGBColor(255, 127, 14)),
-        ("test_threadpool", RGBColor(44, 160, 44)),
-        ("test_asyncio", RGBColor(31, 119, 180)),
-        ("test_async_std", RGBColor(148, 103, 189)),
-    ];
-    let kind = crate::table::blog_name(command);
-    KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(RGBColor(23, 190, 207), |(_, c)| *c)
+    let (r, g, b) = common::registry::find(command).map_or((23, 190, 207), |a| a.colour);
+    RGBColor(r, g, b)
 }
 
 /// `walltimes.svg`: one row per approach, each timed run a point, the mean

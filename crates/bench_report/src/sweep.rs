@@ -76,11 +76,7 @@ pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
 }
 
 fn serial(command: &str) -> &'static str {
-    if command.starts_with("py_") {
-        "py_test_single"
-    } else {
-        "test_single"
-    }
+    common::registry::baseline(common::registry::language_of(command))
 }
 
 fn mean_at(c: &Cell, name: &str) -> Option<f64> {
@@ -106,7 +102,7 @@ fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
         .export
         .results
         .iter()
-        .filter(|b| !b.command.ends_with("test_single"))
+        .filter(|b| !common::registry::is_serial(&b.command))
         .filter_map(|b| {
             let costs = Costs {
                 server_cpu: c.server_cpu.get(&b.command).and_then(|v| mean(v)),
@@ -124,7 +120,7 @@ fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
         .chunk_by(|a, b| a == b)
         .max_by_key(|run| run.len())
         .map(|run| run[0])?;
-    Some((mean_at(c, "test_single")? / seconds, limit))
+    Some((mean_at(c, serial("test_single"))? / seconds, limit))
 }
 
 /// The approaches, in the first cell's order.

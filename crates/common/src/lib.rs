@@ -17,6 +17,8 @@
 //! - [`facts`]: what a result depends on (server settings, the verified
 //!   dataset), as `dbio facts` prints them and `bench-report` records them;
 //! - [`calendar`]: civil dates as day counts;
+//! - [`registry`]: every approach by name (language, the blog script it
+//!   mirrors, the blog's mean, its colour);
 //! - [`approach`]: the trait every approach crate implements (prepare once,
 //!   execute many times);
 //! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
@@ -37,6 +39,7 @@ pub mod managed;
 pub mod outcome;
 pub mod pool;
 pub mod queries;
+pub mod registry;
 pub mod settings;
 pub mod threads;
 pub mod workload;

@@ -32,30 +32,16 @@ pub use profile::{CONDENSE_ABOVE, Profile, ProfileQuery, Stamps, condense, disag
 pub use render::render;
 pub use verdicts::{asyncio_not_beaten, verdicts};
 
-use crate::BLOG_MEANS;
-
-/// Python commands are named `py_<script>`; the blog's ThreadPool script is
-/// `test_cft.py`, which our `test_threadpool` mirrors.
-pub fn blog_name(command: &str) -> &str {
-    match command.strip_prefix("py_").unwrap_or(command) {
-        "test_cft" => "test_threadpool",
-        other => other,
-    }
-}
+use common::registry;
 
 /// The single-connection baseline of a command's language.
 fn baseline(command: &str) -> &'static str {
-    if command.starts_with("py_") {
-        "py_test_single"
-    } else {
-        "test_single"
-    }
+    registry::baseline(registry::language_of(command))
 }
 
+/// The blog's speedup of the scheduling a command mirrors, over its serial
+/// script.
 fn blog_speedup(command: &str) -> Option<f64> {
-    let single = BLOG_MEANS[0].1;
-    BLOG_MEANS
-        .iter()
-        .find(|(name, _)| *name == blog_name(command))
-        .map(|(_, mean)| single / mean)
+    let serial = registry::find(registry::baseline(registry::Language::Rust))?.blog_mean()?;
+    Some(serial / registry::find(command)?.blog_mean()?)
 }

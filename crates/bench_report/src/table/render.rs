@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::bound::{Costs, Setting};
 use super::profile::Profile;
-use super::{baseline, blog_name, blog_speedup};
+use super::{baseline, blog_speedup};
 use crate::hyperfine::Export;
 use crate::server_cpu::mean;
 
@@ -55,7 +55,7 @@ pub fn render(
     out.push_str(&"---:|".repeat(columns.len()));
     out.push('\n');
     for b in &export.results {
-        let concurrency = if blog_name(&b.command) == "test_single" {
+        let concurrency = if common::registry::is_serial(&b.command) {
             1
         } else {
             setting.budget

@@ -5,14 +5,11 @@ use std::fmt::Write;
 
 use crate::hyperfine::Export;
 
-/// The Rust approach that mirrors a Python script, and back.
-fn counterpart(command: &str) -> Option<String> {
-    match command.strip_prefix("py_") {
-        Some("test_cft") => Some("test_threadpool".into()),
-        Some(rust) => Some(rust.to_owned()),
-        None if command == "test_threadpool" => Some("py_test_cft".into()),
-        None => Some(format!("py_{command}")),
-    }
+/// The approach of the same scheduling in the other language.
+fn counterpart(command: &str) -> Option<&'static str> {
+    common::registry::find(command)?
+        .counterpart()
+        .map(|a| a.name)
 }
 
 /// The blog's "asyncio was the clear winner", tested: the other Python
@@ -78,7 +75,7 @@ pub fn verdicts(export: &Export) -> String {
             "—".to_owned()
         } else {
             counterpart(&b.command)
-                .and_then(|p| by_name(&p))
+                .and_then(by_name)
                 .map_or("—".to_owned(), |p| {
                     cell(crate::stats::ratio_of_means(&b.times, &p.times))
                 })
