@@ -82,7 +82,13 @@ fn every_python_approach_returns_the_rust_digests() {
         let want: Vec<(String, u64, String)> = rust
             .queries
             .iter()
-            .map(|q| (q.label.clone(), q.rows, q.digest.clone()))
+            .map(|q| {
+                (
+                    q.label.clone(),
+                    q.rows,
+                    q.digest.clone().unwrap_or_default(),
+                )
+            })
             .collect();
         for name in SCRIPTS {
             let mut cmd = script(name);

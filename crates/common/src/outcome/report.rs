@@ -2,17 +2,22 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::execution::{Clock, Execution, Sent};
 use crate::error::Error;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One query's result, as every approach (Rust and Python) reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct QueryResult {
     pub label: String,
     pub rows: u64,
     /// See [`crate::digest`]: equal for equal row sets, whatever their order.
-    pub digest: String,
+    /// Always computed by the Rust approaches; `None` from a Python script
+    /// run without `--digests` (pure-Python hashing is too slow for timed
+    /// runs).
+    pub digest: Option<String>,
     /// The first row in text form (`None` for SQL NULL); empty result: `None`.
     pub first_row: Option<Vec<Option<String>>>,
     /// Offsets from the execution's start, in microseconds, the same in
@@ -78,7 +83,7 @@ impl RowSink {
         QueryResult {
             label: label.to_owned(),
             rows: self.rows,
-            digest: self.digest.hex(),
+            digest: Some(self.digest.hex()),
             first_row: self.first_row,
             submitted_us: sent.submitted_us,
             connected_us: sent.connected_us,
@@ -89,8 +94,10 @@ impl RowSink {
     }
 }
 
-/// One run of one approach.
-#[derive(Debug, Clone, Serialize)]
+/// One run of one approach: what `--json` prints, in every approach, Rust
+/// and Python, and what the renderer reads back (the same type both ways).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Report {
     pub approach: String,
     /// `report`, `point` or `sleep`.
@@ -101,8 +108,10 @@ pub struct Report {
     /// In query order.
     pub queries: Vec<QueryResult>,
     pub wall_us: u64,
-    /// The most connections the run had in use at once, counted by the client.
-    pub peak_connections: usize,
+    /// The most connections the run had in use at once, counted by the
+    /// client's pool: every Rust approach; `None` from the Python scripts,
+    /// whose drivers do not count (the budget test counts on the server).
+    pub peak_connections: Option<usize>,
     /// The whole process's CPU time and peak resident memory at the end.
     pub cpu_user_us: u64,
     pub cpu_sys_us: u64,
@@ -154,7 +163,7 @@ impl Report {
             server: cfg.conn.url.to_string(),
             queries: results,
             wall_us,
-            peak_connections: exec.gauge.peak(),
+            peak_connections: Some(exec.gauge.peak()),
             cpu_user_us: usage.user_us,
             cpu_sys_us: usage.sys_us,
             max_rss_kib: usage.max_rss_kib,
@@ -181,7 +190,10 @@ impl Report {
             writeln!(
                 out,
                 "{}: {:>5} rows  digest {}  first {}",
-                q.label, q.rows, q.digest, first
+                q.label,
+                q.rows,
+                q.digest.as_deref().unwrap_or("-"),
+                first
             )?;
         }
         writeln!(
@@ -192,7 +204,7 @@ impl Report {
             self.total_rows(),
             self.wall_us as f64 / 1e6,
             self.budget,
-            self.peak_connections,
+            self.peak_connections.map_or("?".into(), |n| n.to_string()),
             self.cpu_user_us as f64 / 1e6,
             self.cpu_sys_us as f64 / 1e6,
             self.max_rss_kib,
