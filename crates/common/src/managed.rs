@@ -116,3 +116,32 @@ impl ServerState {
         ))
     }
 }
+
+/// The URL of the managed server at `home` (password included: hand it
+/// only to drivers): the one way every client finds it.
+pub fn url(home: &Path) -> Result<crate::DbUrl, crate::Error> {
+    use crate::Error;
+    let missing = || {
+        Error::Config(format!(
+            "no DATABASE_URL given and no managed server at {}: run `cargo run -p dbio -- up` \
+             (or set DATABASE_URL to your server, mysql://USER@HOST:PORT/employees with USER:PASSWORD for a password)",
+            home.display()
+        ))
+    };
+    let state = ServerState::read(home)
+        .map_err(|e| {
+            Error::Config(format!(
+                "cannot read {}: {e}",
+                ServerState::path(home).display()
+            ))
+        })?
+        .ok_or_else(missing)?;
+    let url = state.url(home).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => missing(),
+        _ => Error::Config(format!(
+            "cannot read the managed server's password {}: {e} (it belongs to the user who ran `dbio up`: run as that user, or set DATABASE_URL)",
+            ServerState::password_path(home).display()
+        )),
+    })?;
+    crate::DbUrl::parse(&url)
+}

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::managed::{self, ServerState};
+use crate::managed;
 
 /// The connection budget when none is given: SQLAlchemy's default pool size,
 /// which the blog's bounded approaches ran with.
@@ -93,30 +93,7 @@ impl ConnectionArgs {
     }
 
     fn managed_url(&self) -> Result<DbUrl, Error> {
-        let home = self.home()?;
-        let missing = || {
-            Error::Config(format!(
-                "no DATABASE_URL given and no managed server at {}: run `cargo run -p dbio -- up` \
-                 (or set DATABASE_URL to your server, mysql://USER@HOST:PORT/employees with USER:PASSWORD for a password)",
-                home.display()
-            ))
-        };
-        let state = ServerState::read(&home)
-            .map_err(|e| {
-                Error::Config(format!(
-                    "cannot read {}: {e}",
-                    ServerState::path(&home).display()
-                ))
-            })?
-            .ok_or_else(missing)?;
-        let url = state.url(&home).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => missing(),
-            _ => Error::Config(format!(
-                "cannot read the managed server's password {}: {e} (it belongs to the user who ran `dbio up`: run as that user, or set DATABASE_URL)",
-                ServerState::password_path(&home).display()
-            )),
-        })?;
-        DbUrl::parse(&url)
+        managed::url(&self.home()?)
     }
 }
 
@@ -263,6 +240,7 @@ pub fn redact(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::managed::ServerState;
 
     fn args(url: Option<&str>, connections: u32) -> ConnectionArgs {
         ConnectionArgs {

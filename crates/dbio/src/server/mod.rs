@@ -793,22 +793,12 @@ impl Server {
         status
     }
 
-    /// The URL of the managed server's dataset (password included).
+    /// The URL of the managed server's dataset (password included), found
+    /// as every client finds it ([`managed::url`]), after checking that the
+    /// password file is safe to read.
     pub fn url(&self) -> Result<common::DbUrl> {
-        let state = ServerState::read(&self.home)
-            .ctx("cannot read", ServerState::path(&self.home))?
-            .ok_or_else(|| {
-                DbioError::Usage(format!(
-                    "no managed server at {}: run `dbio up` first",
-                    self.home.display()
-                ))
-            })?;
         self.password()?;
-        let url = state.url(&self.home).ctx(
-            "cannot read the managed server's password",
-            ServerState::password_path(&self.home),
-        )?;
-        Ok(common::DbUrl::parse(&url)?)
+        Ok(managed::url(&self.home)?)
     }
 }
 
