@@ -50,3 +50,17 @@ ensure_python_venv() {
   fi
   printf '%s\n' "$venv/bin/python"
 }
+
+# hyperfine (>= 1.19: --conclude and memory figures), in target/tools when
+# none is on PATH; the driver finds it there.
+HYPERFINE_VERSION=1.20.0
+ensure_hyperfine() {
+  local h
+  for h in "$ROOT/target/tools/bin/hyperfine" "$(command -v hyperfine || true)"; do
+    [ -n "$h" ] && [ -x "$h" ] &&
+      "$h" --version 2>/dev/null | awk '{split($2,v,"."); exit !(v[1]>1 || (v[1]==1 && v[2]>=19))}' && return 0
+  done
+  say "== installing hyperfine $HYPERFINE_VERSION into target/tools"
+  cargo install hyperfine --version "$HYPERFINE_VERSION" --locked --root "$ROOT/target/tools" >&2 ||
+    die "could not install hyperfine; run: cargo install hyperfine --version $HYPERFINE_VERSION --locked"
+}

@@ -84,15 +84,19 @@ pub struct Git {
     pub dirty: bool,
 }
 
+/// What ran the benchmark: the compiler that built the binaries (recorded
+/// when they were built: a bundle runs without a toolchain), and the
+/// timer and Python interpreter as found at run time.
+#[derive(Debug, Clone, Default)]
+pub struct Toolchain<'a> {
+    pub rustc: &'a str,
+    pub hyperfine: Option<&'a Path>,
+    pub python: Option<&'a Path>,
+}
+
 /// The facts of this machine, with those of the server and dataset that
 /// `dbio facts` recorded (this crate connects to nothing).
-pub fn collect(
-    facts: Facts,
-    managed: bool,
-    bench: Bench,
-    hyperfine: Option<&Path>,
-    python: Option<&Path>,
-) -> Host {
+pub fn collect(facts: Facts, managed: bool, bench: Bench, tools: &Toolchain<'_>, git: Git) -> Host {
     Host {
         date: utc_now(),
         hostname: first_line(&read_or("/proc/sys/kernel/hostname", "unknown")),
@@ -101,21 +105,35 @@ pub fn collect(
         memory_bytes: mem_total(),
         os: os_name(),
         kernel: first_line(&read_or("/proc/sys/kernel/osrelease", "unknown")),
-        rustc: command_line("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
-        hyperfine: hyperfine.and_then(|h| command_line(&h.display().to_string(), &["--version"])),
-        python: python.and_then(|p| command_line(&p.display().to_string(), &["--version"])),
+        rustc: tools.rustc.to_owned(),
+        hyperfine: tools
+            .hyperfine
+            .and_then(|h| command_line(&h.display().to_string(), &["--version"])),
+        python: tools
+            .python
+            .and_then(|p| command_line(&p.display().to_string(), &["--version"])),
         server: Server {
             managed,
             facts: facts.server,
         },
         dataset: facts.dataset,
         bench,
-        git: Git {
-            revision: command_line("git", &["rev-parse", "HEAD"])
-                .unwrap_or_else(|| "unknown".into()),
-            dirty: command_line("git", &["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty()),
-        },
+        git,
+    }
+}
+
+impl Git {
+    /// The checkout `dir` is in, from git; `None` outside a checkout or
+    /// without git (a bundle records its revision when packed).
+    pub fn of(dir: &Path) -> Option<Git> {
+        let dir = dir.display().to_string();
+        let revision = command_line("git", &["-C", &dir, "rev-parse", "HEAD"])?;
+        let dirty = command_line(
+            "git",
+            &["-C", &dir, "status", "--porcelain", "--untracked-files=no"],
+        )
+        .is_some_and(|s| !s.is_empty());
+        Some(Git { revision, dirty })
     }
 }
 

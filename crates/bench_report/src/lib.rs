@@ -19,20 +19,11 @@ pub mod host;
 pub mod hyperfine;
 pub mod index;
 pub mod plot;
+pub mod run_dir;
 pub mod server_cpu;
 pub mod stats;
 pub mod sweep;
 pub mod table;
-
-/// The blog's published means (10 runs each, on the author's machine), by
-/// the name of the approach that mirrors them.
-pub const BLOG_MEANS: [(&str, f64); 5] = [
-    ("test_single", 17.746),
-    ("test_mt", 8.054),
-    ("test_mt_bounded", 8.275),
-    ("test_threadpool", 7.806),
-    ("test_asyncio", 7.642),
-];
 
 /// Errors while reading a run.
 #[derive(Debug, thiserror::Error)]

@@ -58,11 +58,17 @@ fn parse_as<T: Parser>(command: clap::Command) -> Result<T, ExitCode> {
             Err(ExitCode::SUCCESS)
         }
         Err(e) => {
+            // The first line, and clap's list of the values it accepts
+            // when it gives one: its usage tips are noise here.
             let text = redact(&e.to_string());
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
-            );
+            let mut lines = text.lines();
+            let first = lines.next().unwrap_or("error: invalid arguments");
+            match lines.next().map(str::trim) {
+                Some(values) if values.starts_with("[possible values") => {
+                    eprintln!("{first} {values}");
+                }
+                _ => eprintln!("{first}"),
+            }
             Err(ExitCode::from(2))
         }
     }

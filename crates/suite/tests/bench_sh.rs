@@ -25,37 +25,49 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Every bad argument ends the run with one `error:` line from the
+/// driver's own checks (clap's, and the registry's), exit 2, before
+/// anything is installed or started.
 #[test]
 fn arguments_are_checked_before_any_work() {
     let help = bench(&["--help"], None);
-    assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).contains("--approaches LIST"));
+    assert!(help.status.success(), "{}", stderr(&help));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("--approaches <LIST>"), "{text}");
+    assert!(
+        text.starts_with("Times each approach"),
+        "the driver's help: {text}"
+    );
 
-    for (args, code, needle) in [
-        (&["--bogus"][..], 2, "unknown option --bogus"),
-        (&["--runs", "0"][..], 1, "--runs must be"),
-        (&["--runs"][..], 1, "--runs needs a value"),
-        (&["--warmup", "-1"][..], 1, "--warmup must be"),
-        (&["--connections", "0"][..], 1, "--connections must be"),
-        (&["--scale", "big"][..], 1, "--scale must be"),
+    for (args, needle) in [
+        (&["--bogus"][..], "unexpected argument '--bogus'"),
+        (&["--runs", "0"][..], "'--runs <N>'"),
+        (&["--runs"][..], "a value is required for '--runs <N>'"),
+        (&["--warmup", "-1"][..], "'-1'"),
+        (&["--connections", "0"][..], "'--connections <N[,N...]>'"),
+        (&["--connections", "1,x"][..], "'--connections <N[,N...]>'"),
+        (&["--scale", "big"][..], "'--scale <S>'"),
+        (&["--scale", "0"][..], "'--scale <S>'"),
         (
             &["--approaches", "test_nope"][..],
-            1,
             "unknown approach 'test_nope'",
         ),
-        (&["--approaches", "py_test_mt"][..], 1, "add --python"),
-        (&["--workload", "bogus"][..], 1, "--workload must be"),
-        (&["--count", "10"][..], 1, "--count applies to"),
+        (&["--approaches", "py_test_mt"][..], "add --python"),
+        (&["--approaches", "test_mt,test_mt"][..], "listed twice"),
+        (
+            &["--workload", "bogus"][..],
+            "possible values: report, point, sleep",
+        ),
+        (&["--count", "10"][..], "--count applies to"),
         (
             &["--workload", "sleep", "--sleep-ms", "0"][..],
-            1,
             "--sleep-ms must be",
         ),
-        (&["--latency-ms", "x"][..], 1, "--latency-ms must be"),
-        (&["--server-cpus", "0"][..], 1, "--server-cpus must be"),
+        (&["--latency-ms", "x"][..], "'--latency-ms <MS>'"),
+        (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
     ] {
         let out = bench(args, None);
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(
@@ -63,6 +75,19 @@ fn arguments_are_checked_before_any_work() {
             "{args:?}: {err}"
         );
     }
+    // Settings of the managed server, with the user's own.
+    let mut own = Command::new("bash");
+    own.arg(root().join("scripts/bench.sh"))
+        .args(["--server-cpus", "1"])
+        .current_dir(root());
+    testkit::scrub(&mut own);
+    let out = own
+        .env("DATABASE_URL", "mysql://u:secret@127.0.0.1:1/employees")
+        .output()
+        .expect("bench.sh");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--server-cpus applies to the managed server"));
+    assert!(!stderr(&out).contains("secret"));
 }
 
 /// `bench.sh --quick`, one run of test_single and test_asyncio against the

@@ -80,28 +80,32 @@ fn each_async_approach_turns_on_only_its_sqlx_runtime() {
     }
 }
 
-/// The renderer reads files and connects to nothing: `bench_report` links
-/// no driver and not `dbio`, also for its own tests (the facts it records
-/// are `common::facts` types; the tests that run `bench.sh` live here).
+/// The renderer reads files and connects to nothing, and the driver
+/// (`bench`) runs the `dbio` binary and the approaches as programs: neither
+/// links a driver nor `dbio`, also for their own tests (the facts they
+/// record are `common::facts` types; the tests that run `bench.sh` live
+/// here).
 #[test]
-fn the_renderer_links_no_driver() {
-    let tree = tree("bench_report", "normal,dev");
-    let names: Vec<&str> = tree
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    for banned in [
-        "mysql",
-        "sqlx",
-        "dbio",
-        "driver_mysql",
-        "driver_sqlx",
-        "testkit",
-    ] {
-        assert!(
-            !names.contains(&banned),
-            "bench_report links {banned}:\n{tree}"
-        );
+fn the_renderer_and_the_driver_link_no_driver() {
+    for package in ["bench_report", "bench"] {
+        let tree = tree(package, "normal,dev");
+        let names: Vec<&str> = tree
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        for banned in [
+            "mysql",
+            "sqlx",
+            "dbio",
+            "driver_mysql",
+            "driver_sqlx",
+            "testkit",
+        ] {
+            assert!(
+                !names.contains(&banned),
+                "{package} links {banned}:\n{tree}"
+            );
+        }
+        assert!(names.contains(&"common"), "{tree}");
     }
-    assert!(names.contains(&"common"), "{tree}");
 }

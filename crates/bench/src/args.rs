@@ -1,0 +1,288 @@
+//! The command line, parsed (clap) into [`Args`], then checked into a
+//! [`Config`] before any work: after [`Args::check`], nothing about the
+//! input can fail.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use common::registry::{self, Language};
+use common::settings::MAX_BUDGET;
+use common::workload::{Workload, WorkloadArgs};
+
+use crate::error::Error;
+
+/// Times each approach with hyperfine against the employees dataset on a
+/// private MariaDB server (or DATABASE_URL), writes results/<date>-<host>/
+/// and updates results/README.md.
+#[derive(Debug, Parser)]
+#[command(name = "bench", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Timed runs per approach, in N rounds of rotating order.
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
+
+    /// Warm-up runs per approach (before the first round).
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup: u32,
+
+    /// Dataset scale, 1.0 = test_db's size [default: 1.0; 0.01 with --quick].
+    #[arg(long, value_name = "S", value_parser = parse_scale)]
+    pub scale: Option<String>,
+
+    /// Dataset seed.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+
+    /// Connection budget of every approach; a list sweeps: every approach at
+    /// every budget, one folder per budget, and a speedup-against-budget table.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', default_value = "5",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_BUDGET)))]
+    pub connections: Vec<u32>,
+
+    /// Comma-separated subset of the approaches (default: every Rust one,
+    /// and with --python every Python one).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub approaches: Vec<String>,
+
+    /// Also run the blog's five Python approaches.
+    #[arg(long)]
+    pub python: bool,
+
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+
+    /// Pin the managed server to N CPUs (a small server's regime on a big
+    /// machine; default: all).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub server_cpus: Option<u32>,
+
+    /// Put dbio's latency proxy between every approach and the managed
+    /// server: MS more each way (a round trip gains 2 x MS).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub latency_ms: Option<u64>,
+
+    /// The managed server's optimizer_switch, e.g. split_materialized=off
+    /// (default: the server's own).
+    #[arg(long, value_name = "FLAGS")]
+    pub optimizer_switch: Option<String>,
+
+    /// A first look (under a minute once built): --scale 0.01.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Results directory [default: results/ beside the scripts].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// git-commit the run's files and the index.
+    #[arg(long)]
+    pub commit: bool,
+
+    /// Your own server instead of the managed one (the dataset is loaded
+    /// there if missing).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Home of the managed server.
+    #[arg(long, env = "DBIO_HOME", value_name = "DIR")]
+    pub dbio_home: Option<PathBuf>,
+
+    /// The hyperfine to time with (found beside this binary, in
+    /// target/tools/bin or on PATH otherwise).
+    #[arg(long, env = "DBIO_HYPERFINE", value_name = "PATH")]
+    pub hyperfine: Option<PathBuf>,
+
+    /// The Python interpreter with the drivers installed, for --python.
+    #[arg(long, env = "DBIO_PYTHON", value_name = "PATH")]
+    pub python_interpreter: Option<PathBuf>,
+
+    /// Check the arguments, print what the run needs (`need: server`,
+    /// `need: python`, `build: PACKAGE`), one per line, and exit: for
+    /// scripts/bench.sh, which installs and builds that.
+    #[arg(long, hide = true)]
+    pub needs: bool,
+}
+
+const AFTER_HELP: &str = "\
+Environment: DATABASE_URL to use your own server instead of the managed one;
+DBIO_HOME for the managed server's home. scripts/bench.sh installs what is
+missing (MariaDB, hyperfine, the Python drivers), builds, and runs this.";
+
+/// `--scale`: a plain decimal (`1.0`, `0.01`), passed to `dbio` as written.
+fn parse_scale(text: &str) -> Result<String, String> {
+    let digits = text.replace('.', "");
+    let well_formed = text.matches('.').count() <= 1
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !text.ends_with('.');
+    match text.parse::<f64>() {
+        Ok(s) if well_formed && s > 0.0 => Ok(text.to_owned()),
+        _ => Err("must be a number above 0 such as 1.0 or 0.01".into()),
+    }
+}
+
+/// Where the run's server is.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// dbio's managed server in this home.
+    Managed {
+        home: PathBuf,
+        optimizer_switch: Option<String>,
+        server_cpus: Option<u32>,
+        latency_ms: Option<u64>,
+    },
+    /// The user's own server.
+    Own(common::DbUrl),
+}
+
+/// A checked run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub runs: u32,
+    pub warmup: u32,
+    pub scale: String,
+    pub seed: u64,
+    pub budgets: Vec<u32>,
+    pub approaches: Vec<&'static registry::Approach>,
+    pub workload: Workload,
+    pub count: Option<u32>,
+    pub sleep_ms: u32,
+    pub target: Target,
+    pub out: Option<PathBuf>,
+    pub commit: bool,
+    pub hyperfine: Option<PathBuf>,
+    pub python: Option<Option<PathBuf>>,
+    /// The command line as given, for `host.json` (redacted there).
+    pub command_line: String,
+}
+
+impl Config {
+    pub fn managed(&self) -> bool {
+        matches!(self.target, Target::Managed { .. })
+    }
+
+    pub fn latency_ms(&self) -> Option<u64> {
+        match self.target {
+            Target::Managed { latency_ms, .. } => latency_ms,
+            Target::Own(_) => None,
+        }
+    }
+
+    pub fn server_cpus(&self) -> Option<u32> {
+        match self.target {
+            Target::Managed { server_cpus, .. } => server_cpus,
+            Target::Own(_) => None,
+        }
+    }
+}
+
+impl Args {
+    /// Checks every setting against the others and the registry.
+    pub fn check(self, command_line: String) -> Result<Config, Error> {
+        self.workload
+            .validate()
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        if self.workload.queries.is_some() {
+            return Err(Error::Usage(
+                "--queries is not for bench: the Python approaches run the built-in template"
+                    .into(),
+            ));
+        }
+        let approaches = self.selected()?;
+        let target = match &self.database_url {
+            Some(url) => {
+                for (given, flag) in [
+                    (
+                        self.optimizer_switch.is_some(),
+                        "--optimizer-switch applies to the managed server; set it on your own server instead",
+                    ),
+                    (
+                        self.server_cpus.is_some(),
+                        "--server-cpus applies to the managed server",
+                    ),
+                    (
+                        self.latency_ms.is_some(),
+                        "--latency-ms needs the managed server (unset DATABASE_URL)",
+                    ),
+                ] {
+                    if given {
+                        return Err(Error::Usage(flag.into()));
+                    }
+                }
+                Target::Own(common::DbUrl::parse(url).map_err(|e| Error::Usage(e.to_string()))?)
+            }
+            None => Target::Managed {
+                home: match self.dbio_home {
+                    Some(home) if !home.as_os_str().is_empty() => home,
+                    _ => common::managed::default_home().map_err(Error::Usage)?.0,
+                },
+                optimizer_switch: self.optimizer_switch,
+                server_cpus: self.server_cpus,
+                latency_ms: self.latency_ms,
+            },
+        };
+        let python = self.python.then_some(self.python_interpreter);
+        Ok(Config {
+            runs: self.runs,
+            warmup: self.warmup,
+            scale: self
+                .scale
+                .unwrap_or_else(|| if self.quick { "0.01" } else { "1.0" }.into()),
+            seed: self.seed,
+            budgets: self.connections,
+            approaches,
+            workload: self.workload.workload,
+            count: self.workload.count,
+            sleep_ms: self.workload.sleep_ms,
+            target,
+            out: self.out,
+            commit: self.commit,
+            hyperfine: self.hyperfine,
+            python,
+            command_line,
+        })
+    }
+
+    /// The approaches to run, checked against the registry.
+    fn selected(&self) -> Result<Vec<&'static registry::Approach>, Error> {
+        let languages: &[Language] = if self.python {
+            &[Language::Rust, Language::Python]
+        } else {
+            &[Language::Rust]
+        };
+        if self.approaches.is_empty() {
+            return Ok(languages.iter().flat_map(|l| registry::of(*l)).collect());
+        }
+        let known: Vec<&str> = languages
+            .iter()
+            .flat_map(|l| registry::of(*l))
+            .map(|a| a.name)
+            .collect();
+        let mut chosen: Vec<&'static registry::Approach> = Vec::new();
+        for name in &self.approaches {
+            match registry::find(name) {
+                Some(a) if a.language == Language::Python && !self.python => {
+                    return Err(Error::Usage(format!(
+                        "{name} is a Python approach: add --python"
+                    )));
+                }
+                Some(a) if chosen.contains(&a) => {
+                    return Err(Error::Usage(format!(
+                        "{name} is listed twice in --approaches"
+                    )));
+                }
+                Some(a) => chosen.push(a),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "unknown approach '{name}'; known: {}",
+                        known.join(",")
+                    )));
+                }
+            }
+        }
+        Ok(chosen)
+    }
+}

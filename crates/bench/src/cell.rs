@@ -1,0 +1,210 @@
+//! One cell of a run: every selected approach at one budget, into its own
+//! folder: the untimed profile runs, `host.json`, the timed rounds, the
+//! table.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use bench_report::host::{self, Bench, Git, Toolchain};
+use common::registry::Approach;
+
+use crate::args::Config;
+use crate::child::{self, Group};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::schedule::{self, CpuProbe, Timed};
+use crate::server::{Proxy, Server};
+use crate::tools::Tools;
+
+/// What every cell of a run shares.
+#[derive(Debug)]
+pub struct Run<'a> {
+    pub config: &'a Config,
+    pub tools: &'a Tools,
+    pub server: &'a Server,
+    pub proxy: Option<&'a Proxy>,
+    pub git: Git,
+}
+
+impl Run<'_> {
+    /// The environment every approach reads its settings from (the Python
+    /// scripts too): the same workload and budget for all.
+    fn settings(&self, command: &mut Command, budget: u32) {
+        let c = self.config;
+        command
+            .env("DBIO_WORKLOAD", c.workload.name())
+            .env("DBIO_SLEEP_MS", c.sleep_ms.to_string())
+            .env("DBIO_CONNECTIONS", budget.to_string())
+            .env("DATABASE_URL", self.server.url.expose());
+        match c.count {
+            Some(n) => command.env("DBIO_COUNT", n.to_string()),
+            None => command.env_remove("DBIO_COUNT"),
+        };
+        if let Some(home) = &self.server.home {
+            command.env("DBIO_HOME", home);
+        }
+    }
+
+    fn command(&self, approach: &Approach, budget: u32) -> Result<(Vec<PathBuf>, Command)> {
+        let words = self.tools.command_of(approach)?;
+        let mut command = Command::new(&words[0]);
+        command.args(&words[1..]);
+        self.settings(&mut command, budget);
+        Ok((words, command))
+    }
+
+    /// Runs one cell into `dir`.
+    pub fn cell(
+        &self,
+        dir: &Path,
+        budget: u32,
+        label: &str,
+        progress: &mut Progress,
+    ) -> Result<()> {
+        std::fs::create_dir_all(dir.join("profiles"))
+            .map_err(Error::io(format!("cannot create {}", dir.display())))?;
+        self.profiles(dir, budget)?;
+        self.host_json(dir, budget)?;
+        self.rounds(dir, budget, label, progress)?;
+        bench_report::run_dir::write_table(dir)?;
+        Ok(())
+    }
+
+    /// Untimed profile runs: a failing approach stops the run here with its
+    /// own one-line error; each records its peak memory, row counts and
+    /// per-query timestamps (condensed when long: the fingerprint keeps
+    /// the rows check).
+    fn profiles(&self, dir: &Path, budget: u32) -> Result<()> {
+        crate::say(
+            "== profile run of each approach (untimed: checks it works, records peak memory and row counts)",
+        );
+        for approach in &self.config.approaches {
+            let (_, mut command) = self.command(approach, budget)?;
+            let json = dir.join("profiles").join(format!("{}.json", approach.name));
+            let err = dir.join("profiles").join(format!("{}.err", approach.name));
+            let create = |path: &Path| {
+                common::files::open_append(path, 0o644)
+                    .map_err(Error::io(format!("cannot create {}", path.display())))
+            };
+            command
+                .arg("--json")
+                .stdin(Stdio::null())
+                .stdout(create(&json)?)
+                .stderr(create(&err)?);
+            let status = Group::spawn(command)?.wait()?;
+            let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+            if !status.success() {
+                let first = stderr.lines().next().unwrap_or("no error message");
+                return Err(Error::Failed(format!(
+                    "{} failed: {}",
+                    approach.name,
+                    common::redact(first.strip_prefix("error: ").unwrap_or(first))
+                )));
+            }
+            let _ = std::fs::remove_file(&err);
+            let text = bench_report::read(&json)?;
+            let condensed = bench_report::table::condense(&text).map_err(|message| {
+                bench_report::ReportError::Parse {
+                    path: json.clone(),
+                    message,
+                }
+            })?;
+            if let Some(text) = condensed {
+                common::files::write_replace(&json, text.as_bytes(), 0o644)
+                    .map_err(Error::io(format!("cannot write {}", json.display())))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The facts of the run as it starts: machine, server, dataset
+    /// (verified), toolchain, git, and the run's own parameters.
+    fn host_json(&self, dir: &Path, budget: u32) -> Result<()> {
+        let c = self.config;
+        let facts = self.server.facts(self.tools)?;
+        let bench = Bench {
+            command: common::redact(&c.command_line),
+            budget: budget as usize,
+            runs: c.runs,
+            warmup: c.warmup,
+            approaches: c.approaches.iter().map(|a| a.name.to_owned()).collect(),
+            workload: c.workload.name().to_owned(),
+            count: c.count,
+            sleep_ms: (c.workload == common::workload::Workload::Sleep).then_some(c.sleep_ms),
+            latency_ms: c.latency_ms(),
+            server_cpus: c.server_cpus(),
+            budgets: Vec::new(),
+        };
+        let tools = Toolchain {
+            rustc: self.tools.rustc,
+            hyperfine: Some(&self.tools.hyperfine),
+            python: self.tools.python.as_deref(),
+        };
+        let host = host::collect(facts, c.managed(), bench, &tools, self.git.clone());
+        let path = dir.join("host.json");
+        common::files::write_replace(
+            &path,
+            bench_report::run_dir::to_json(&host).as_bytes(),
+            0o644,
+        )
+        .map_err(Error::io(format!("cannot write {}", path.display())))
+    }
+
+    /// The timed runs, in rounds of rotating order.
+    fn rounds(&self, dir: &Path, budget: u32, label: &str, progress: &mut Progress) -> Result<()> {
+        let c = self.config;
+        let timed = c
+            .approaches
+            .iter()
+            .map(|a| {
+                Ok(Timed {
+                    name: a.name,
+                    command: self.tools.command_of(a)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cpu = self.server.home.as_ref().map(|home| CpuProbe {
+            dbio: vec![self.tools.binary("dbio"), "--home".into(), home.clone()],
+            record: dir.join("server-cpu.tsv"),
+            proxy: self
+                .proxy
+                .and_then(Proxy::pid)
+                .map(|pid| (pid, dir.join("proxy-cpu.tsv"))),
+        });
+        for round in 1..=c.runs {
+            let warmup = if round == 1 { c.warmup } else { 0 };
+            let export = dir.join(format!("hyperfine-round-{round:03}.json"));
+            let order = schedule::rotation(&timed, round);
+            let args = schedule::round_args(&order, warmup, &export, cpu.as_ref());
+            crate::say(&format!(
+                "== {} {label}round {round} of {}: {} approaches{}, {}, scale {}, budget {budget}{}",
+                progress.stamp(),
+                c.runs,
+                timed.len(),
+                if warmup > 0 {
+                    format!(", {warmup} warm-up run(s) each")
+                } else {
+                    String::new()
+                },
+                c.workload.name(),
+                c.scale,
+                c.latency_ms()
+                    .map(|ms| format!(", {ms} ms latency"))
+                    .unwrap_or_default()
+            ));
+            let mut hyperfine = Command::new(&self.tools.hyperfine);
+            hyperfine.args(&args).stdin(Stdio::null());
+            self.settings(&mut hyperfine, budget);
+            let status = Group::spawn(hyperfine)?.wait()?;
+            if !status.success() {
+                child::check()?;
+                return Err(Error::Failed(format!(
+                    "hyperfine stopped: an approach failed (hyperfine names it above); run it alone to see its error, e.g. {}",
+                    timed[0].command[0].display()
+                )));
+            }
+            progress.round_done();
+        }
+        Ok(())
+    }
+}

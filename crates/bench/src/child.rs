@@ -1,0 +1,146 @@
+//! The processes a run starts. Each runs in a process group of its own, so
+//! that stopping it reaches everything under it (hyperfine and the
+//! approach it times, which cancels its queries on the signal), and is
+//! waited for by polling, so that a signal to `bench` is handled at once.
+//!
+//! A terminal's Ctrl-C reaches `bench` alone (its children are in other
+//! groups); `bench` then stops every group it started, removes the
+//! unfinished results folder and exits 128 + the signal.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process_group};
+
+use crate::error::{Error, Result};
+
+static SIGNAL: std::sync::OnceLock<Arc<AtomicUsize>> = std::sync::OnceLock::new();
+
+/// How long a stopped group may take to exit after SIGTERM before SIGKILL
+/// (an approach cancels its queries on the server first: 2 s at most).
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_millis(20);
+
+/// Turns SIGINT, SIGTERM and SIGHUP into a flag the waits below check.
+pub fn install() -> Result<()> {
+    let flag = SIGNAL.get_or_init(|| Arc::new(AtomicUsize::new(0)));
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        // Each signal stores itself; the run stops at the next check.
+        signal_hook::flag::register_usize(signal, Arc::clone(flag), signal as usize)
+            .map_err(Error::io("cannot install the signal handlers"))?;
+    }
+    Ok(())
+}
+
+/// The signal that asked the run to stop, if one did.
+pub fn signalled() -> Option<i32> {
+    let n = SIGNAL.get()?.load(Ordering::SeqCst);
+    (n != 0).then_some(n as i32)
+}
+
+/// Fails with [`Error::Interrupted`] once a signal arrived.
+pub fn check() -> Result<()> {
+    signalled().map_or(Ok(()), |s| Err(Error::Interrupted(s)))
+}
+
+/// A started process and its process group, stopped when dropped.
+#[derive(Debug)]
+pub struct Group {
+    child: Option<Child>,
+    pub program: PathBuf,
+}
+
+impl Group {
+    pub fn spawn(mut command: Command) -> Result<Group> {
+        use std::os::unix::process::CommandExt;
+        check()?;
+        let program = PathBuf::from(command.get_program());
+        command.process_group(0);
+        let child = command.spawn().map_err(|source| Error::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+        Ok(Group {
+            child: Some(child),
+            program,
+        })
+    }
+
+    pub fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Whether it has exited (reaping it if so).
+    pub fn exited(&mut self) -> bool {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(None)) => false,
+            Some(_) | None => true,
+        }
+    }
+
+    /// Waits for it to exit; a signal to `bench` meanwhile stops the
+    /// group and fails with [`Error::Interrupted`].
+    pub fn wait(mut self) -> Result<ExitStatus> {
+        let Some(child) = self.child.as_mut() else {
+            return Err(Error::Failed("waited twice".into()));
+        };
+        loop {
+            if let Some(status) = child.try_wait().map_err(Error::io(format!(
+                "cannot wait for {}",
+                self.program.display()
+            )))? {
+                self.child = None;
+                return Ok(status);
+            }
+            if let Some(signal) = signalled() {
+                self.stop();
+                return Err(Error::Interrupted(signal));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// SIGTERM to the group, then SIGKILL after [`STOP_GRACE`]; reaps it.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let group = Pid::from_child(&child);
+        let _ = kill_process_group(group, Signal::TERM);
+        let deadline = Instant::now() + STOP_GRACE;
+        while Instant::now() < deadline {
+            if !matches!(child.try_wait(), Ok(None)) {
+                // The leader is gone; the rest of its group follows the
+                // same signal (an approach under hyperfine).
+                let _ = kill_process_group(group, Signal::TERM);
+                return;
+            }
+            std::thread::sleep(POLL);
+        }
+        let _ = kill_process_group(group, Signal::KILL);
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs `command` to its end in a group of its own; fails unless it exits 0.
+pub fn run(command: Command, what: &str) -> Result<()> {
+    let status = Group::spawn(command)?.wait()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!("{what} failed ({status})")))
+    }
+}

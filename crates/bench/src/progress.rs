@@ -1,0 +1,50 @@
+//! Progress on stderr, one line per cell and round, between hyperfine's own
+//! outputs: the time so far and what remains at the pace of the rounds so
+//! far (the first includes the warm-up runs).
+
+use std::time::Instant;
+
+#[derive(Debug)]
+pub struct Progress {
+    started: Instant,
+    total_rounds: u32,
+    done_rounds: u32,
+}
+
+impl Progress {
+    pub fn new(total_rounds: u32) -> Progress {
+        Progress {
+            started: Instant::now(),
+            total_rounds,
+            done_rounds: 0,
+        }
+    }
+
+    /// `[12s, about 30s to go]`, for the line before the next round.
+    pub fn stamp(&self) -> String {
+        let elapsed = self.started.elapsed().as_secs();
+        match remaining(elapsed, self.done_rounds, self.total_rounds) {
+            Some(left) => format!("[{elapsed}s, about {left}s to go]"),
+            None => format!("[{elapsed}s]"),
+        }
+    }
+
+    pub fn round_done(&mut self) {
+        self.done_rounds += 1;
+    }
+}
+
+/// Seconds left at the pace so far; `None` before the first round ends.
+fn remaining(elapsed: u64, done: u32, total: u32) -> Option<u64> {
+    (done > 0).then(|| elapsed * u64::from(total.saturating_sub(done)) / u64::from(done))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_estimate_follows_the_pace() {
+        assert_eq!(super::remaining(10, 0, 4), None);
+        assert_eq!(super::remaining(10, 1, 4), Some(30));
+        assert_eq!(super::remaining(40, 4, 4), Some(0));
+    }
+}

@@ -1,0 +1,200 @@
+//! A whole run: the server, the results folder, one cell per budget, the
+//! sweep's summary, the index, the commit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bench_report::host::Git;
+
+use crate::args::Config;
+use crate::cell::Run;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::server::Server;
+use crate::tools::Tools;
+
+/// The results folder of a run that has not finished: removed when dropped
+/// unless [`Unfinished::finish`] was called (an error, Ctrl-C, SIGTERM or a
+/// closed terminal leaves no partial folder).
+#[derive(Debug)]
+struct Unfinished(Option<PathBuf>);
+
+impl Unfinished {
+    fn finish(mut self) -> PathBuf {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            crate::say(&format!("== removing the unfinished {}", dir.display()));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+pub fn run(config: &Config, tools: &Tools) -> Result<()> {
+    let mut server = Server::prepare(config, tools)?;
+    let out = config
+        .out
+        .clone()
+        .unwrap_or_else(|| tools.root.join("results"));
+    let unfinished = Unfinished(Some(new_run_dir(&out)?));
+    let dir = unfinished.0.clone().unwrap_or_default();
+    let proxy = match config.latency_ms() {
+        Some(ms) => Some(server.behind_proxy(tools, ms, &dir)?),
+        None => None,
+    };
+    // A bundle's own record first: unpacked inside some other checkout,
+    // git would name that one.
+    let git = packed_revision(&tools.root)
+        .or_else(|| Git::of(&tools.root))
+        .unwrap_or(Git {
+            revision: "unknown".into(),
+            dirty: false,
+        });
+    let run = Run {
+        config,
+        tools,
+        server: &server,
+        proxy: proxy.as_ref(),
+        git,
+    };
+    let budgets = &config.budgets;
+    let mut progress = Progress::new(config.runs * budgets.len() as u32);
+    if let [budget] = budgets[..] {
+        run.cell(&dir, budget, "", &mut progress)?;
+    } else {
+        for (k, budget) in budgets.iter().enumerate() {
+            let label = format!("budget {budget} ({} of {}), ", k + 1, budgets.len());
+            run.cell(
+                &dir.join(format!("budget-{budget}")),
+                *budget,
+                &label,
+                &mut progress,
+            )?;
+        }
+        bench_report::run_dir::write_sweep(&dir)?;
+    }
+    drop(proxy);
+    crate::child::check()?;
+    let dir = unfinished.finish();
+    crate::say(&format!("== writing {}", dir.display()));
+    bench_report::index::update(&out)?;
+    common::cli::emit(&bench_report::read(&dir.join("table.md"))?);
+    if config.commit {
+        commit(config, tools, &dir, &out)?;
+    }
+    crate::say(&format!("results: {}", dir.display()));
+    let mut pictures: Vec<String> = bench_report::list_dir(&dir)?
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    pictures.sort();
+    if !pictures.is_empty() {
+        crate::say(&format!(
+            "pictures (SVG, shown in its README.md): {}",
+            pictures.join(" ")
+        ));
+    }
+    if config.managed() {
+        crate::say(
+            "the managed server keeps running for the next run; stop it with: dbio server stop",
+        );
+    }
+    drop(server);
+    Ok(())
+}
+
+/// `<out>/<date>-<host>`, or `-2`, `-3`... when taken; created here, so that
+/// two runs never share one.
+fn new_run_dir(out: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(out).map_err(Error::io(format!("cannot create {}", out.display())))?;
+    let date = &bench_report::host::utc_now()[..10];
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".into());
+    let base = out.join(format!("{date}-{host}"));
+    for n in 1..10_000 {
+        let dir = if n == 1 {
+            base.clone()
+        } else {
+            PathBuf::from(format!("{}-{n}", base.display()))
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(format!("cannot create {}", dir.display()))(e)),
+        }
+    }
+    Err(Error::Failed(format!(
+        "no free run folder name under {}",
+        out.display()
+    )))
+}
+
+/// A bundle's revision, recorded by `scripts/pack.sh` in `REVISION`.
+fn packed_revision(root: &Path) -> Option<Git> {
+    let text = std::fs::read_to_string(root.join("REVISION")).ok()?;
+    let mut words = text.split_whitespace();
+    Some(Git {
+        revision: words.next()?.to_owned(),
+        dirty: words.next() == Some("dirty"),
+    })
+}
+
+fn commit(config: &Config, tools: &Tools, dir: &Path, out: &Path) -> Result<()> {
+    let index = out.join("README.md");
+    let git = |args: &[&std::ffi::OsStr]| -> Result<()> {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&tools.root)
+            .args(args)
+            .status()
+            .map_err(Error::io("cannot run git"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Failed(format!(
+                "git {} failed",
+                args[0].to_string_lossy()
+            )))
+        }
+    };
+    let budgets: Vec<String> = config.budgets.iter().map(ToString::to_string).collect();
+    let message = format!(
+        "results: {}: {}{}{}, scale {}, budget {}, {} approaches",
+        dir.file_name().unwrap_or_default().to_string_lossy(),
+        config.workload.name(),
+        config.count.map(|n| format!(" {n}")).unwrap_or_default(),
+        config
+            .latency_ms()
+            .map(|ms| format!(", {ms} ms latency"))
+            .unwrap_or_default(),
+        config.scale,
+        budgets.join(","),
+        config.approaches.len()
+    );
+    git(&[
+        "add".as_ref(),
+        "--".as_ref(),
+        dir.as_os_str(),
+        index.as_os_str(),
+    ])?;
+    git(&[
+        "commit".as_ref(),
+        "-q".as_ref(),
+        "-m".as_ref(),
+        message.as_ref(),
+        "--".as_ref(),
+        dir.as_os_str(),
+        index.as_os_str(),
+    ])?;
+    crate::say(&format!(
+        "== committed {}",
+        dir.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    Ok(())
+}

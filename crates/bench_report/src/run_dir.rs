@@ -1,0 +1,226 @@
+//! The files of one run directory, from what the driver recorded there:
+//! the merged hyperfine export, `table.md` with its verdicts, the
+//! pictures and the run's `README.md`; for a budget sweep, the summary of
+//! its cells. Reads the recorded files and never rewrites them.
+
+use std::path::{Path, PathBuf};
+
+use crate::host::Host;
+use crate::{ReportError, Result, hyperfine, list_dir, plot, read_json, server_cpu, table, write};
+
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// Writes `table.md`, the pictures and `README.md` of a run directory
+/// (`bench-report table`): merges the rounds, checks that every approach
+/// returned the same rows, and renders the table and the run's README.
+pub fn write_table(dir: &Path) -> Result<()> {
+    let host: Host = read_json(&dir.join("host.json"))?;
+    let export = merge_rounds(dir, &host.bench.approaches)?;
+    write(&dir.join("hyperfine.json"), &to_json(&export))?;
+    let readings = |file: &str| -> Result<Option<_>> {
+        let path = dir.join(file);
+        path.is_file()
+            .then(|| server_cpu::per_command(&path))
+            .transpose()
+    };
+    let cpu = readings("server-cpu.tsv")?;
+    let proxy_cpu = readings("proxy-cpu.tsv")?;
+    let profiles = read_profiles(dir, &host.bench.approaches)?;
+    let differ = table::disagreeing(&profiles, &host.bench.approaches);
+    if !differ.is_empty() {
+        return Err(ReportError::RowsDiffer {
+            baseline: host.bench.approaches.first().cloned().unwrap_or_default(),
+            differ,
+            dir: dir.join("profiles"),
+        });
+    }
+    let setting = table::Setting::of(&host, host.bench.budget);
+    let table = table::render(
+        &export,
+        cpu.as_ref(),
+        proxy_cpu.as_ref(),
+        &profiles,
+        &setting,
+    ) + &table::verdicts(&export);
+    write(&dir.join("table.md"), &table)?;
+    let mut pictures = vec![("walltimes.svg", "wall time of every run")];
+    plot::wall_times(&export, &dir.join(pictures[0].0))?;
+    if plot::timelines(
+        &profiles,
+        &host.bench.approaches,
+        &dir.join("timelines.svg"),
+    )? {
+        pictures.push(("timelines.svg", "timeline of each approach's profile run"));
+    }
+    write(
+        &dir.join("README.md"),
+        &run_readme(dir, &host, &table, &pictures),
+    )
+}
+
+/// Writes a budget sweep's summary at the top of its run directory
+/// (`bench-report sweep`).
+pub fn write_sweep(dir: &Path) -> Result<()> {
+    let cells = crate::sweep::cells(dir)?;
+    let mut host = cells[0].host.clone();
+    host.bench.budgets = cells.iter().map(|c| c.budget).collect();
+    write(&dir.join("host.json"), &to_json(&host))?;
+    let mut table = crate::sweep::render(&cells);
+    table.push_str("\nCells: ");
+    let links: Vec<String> = cells
+        .iter()
+        .map(|c| format!("[budget {0}](budget-{0}/README.md)", c.budget))
+        .collect();
+    table.push_str(&links.join(", "));
+    table.push('\n');
+    write(&dir.join("table.md"), &table)?;
+    let (series, bound) = crate::sweep::curves(&cells);
+    let picture = ("speedup.svg", "speedup against budget");
+    plot::speedup(&series, &bound, &dir.join(picture.0))?;
+    write(
+        &dir.join("README.md"),
+        &run_readme(dir, &host, &table, &[picture]),
+    )
+}
+
+/// The run's hyperfine exports (one per round) as one.
+fn merge_rounds(dir: &Path, order: &[String]) -> Result<hyperfine::Export> {
+    let mut rounds: Vec<PathBuf> = list_dir(dir)?
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("hyperfine-round-") && n.ends_with(".json"))
+        })
+        .collect();
+    rounds.sort();
+    if rounds.is_empty() {
+        return Err(ReportError::NoRounds(dir.to_owned()));
+    }
+    let rounds = rounds
+        .iter()
+        .map(|p| hyperfine::load(p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(hyperfine::merge(&rounds, order))
+}
+
+/// What each approach reported about itself in its untimed profile run,
+/// as the driver stored it (condensed when long: [`table::condense`]).
+fn read_profiles(
+    dir: &Path,
+    approaches: &[String],
+) -> Result<std::collections::BTreeMap<String, table::Profile>> {
+    let mut profiles = std::collections::BTreeMap::new();
+    for name in approaches {
+        let path = dir.join("profiles").join(format!("{name}.json"));
+        if path.is_file() {
+            profiles.insert(name.clone(), read_json(&path)?);
+        }
+    }
+    Ok(profiles)
+}
+
+/// A run's README: the command, what it ran on, the pictures, the table.
+fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -> String {
+    use std::fmt::Write;
+    let name = dir
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut out = format!("# {name}\n\n```\n{}\n```\n\n", host.bench.command);
+    let meta = |k: &str| host.dataset.meta.get(k).map_or("—", String::as_str);
+    let _ = writeln!(
+        out,
+        "- machine: {} ({} logical CPUs), {:.1} GiB, {}, kernel {}",
+        host.cpu_model,
+        host.cores,
+        host.memory_bytes as f64 / f64::from(1 << 30),
+        host.os,
+        host.kernel
+    );
+    let _ = writeln!(
+        out,
+        "- toolchain: {}; {}{}",
+        host.rustc,
+        host.hyperfine.as_deref().unwrap_or("hyperfine ?"),
+        host.python
+            .as_deref()
+            .map(|p| format!("; {p}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "- server: {} ({}), buffer pool {} MiB, max_connections {}",
+        host.server.version,
+        if host.server.managed {
+            "managed by dbio"
+        } else {
+            "user's own"
+        },
+        host.server.innodb_buffer_pool_size >> 20,
+        host.server.max_connections
+    );
+    if let Some(n) = host.bench.server_cpus {
+        let _ = writeln!(
+            out,
+            "- server pinned to {n} of the machine's {} CPUs",
+            host.cores
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- optimizer_switch: `{}`",
+        host.server.optimizer_switch
+    );
+    let _ = writeln!(
+        out,
+        "- dataset: {} scale {} seed {} (generator {}), verified: {}",
+        meta("source"),
+        meta("scale"),
+        meta("seed"),
+        meta("generator"),
+        host.dataset.verified
+    );
+    let _ = writeln!(
+        out,
+        "- workload: {}{}{}{}",
+        host.bench.workload,
+        host.bench
+            .count
+            .map(|n| format!(", {n} queries"))
+            .unwrap_or_default(),
+        host.bench
+            .sleep_ms
+            .map(|ms| format!(", {ms} ms each"))
+            .unwrap_or_default(),
+        host.bench
+            .latency_ms
+            .map(|ms| format!("; network latency {ms} ms each way (dbio proxy)"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "- {}; {} runs after {} warm-up runs; git `{}`{}",
+        if host.bench.budgets.is_empty() {
+            format!("budget {} connections", host.bench.budget)
+        } else {
+            let budgets: Vec<String> = host.bench.budgets.iter().map(ToString::to_string).collect();
+            format!("budgets {} connections, one cell each", budgets.join(", "))
+        },
+        host.bench.runs,
+        host.bench.warmup,
+        host.git.revision,
+        if host.git.dirty {
+            " (uncommitted changes)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(out, "- date: {}\n", host.date);
+    for (file, what) in pictures {
+        let _ = writeln!(out, "![{what}]({file})\n");
+    }
+    out.push_str(table);
+    out
+}
