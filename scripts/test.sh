@@ -41,6 +41,14 @@ say "== cargo fmt --check"
 cargo fmt --all -- --check
 say "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The end-to-end tests run bench.sh and the bundle as a user would: the
+# release binaries and hyperfine are built here, once, not inside a test.
+ensure_hyperfine
+say "== release binaries for the end-to-end tests"
+cargo build --release --locked -q -p bench -p dbio -p bench_report
+for package in $(target/release/bench --needs --database-url mysql://test@localhost/employees | sed -n 's/^build: //p'); do
+  cargo build --release --locked -q -p "$package"
+done
 say "== cargo test"
 # --no-fail-fast: one failing test binary does not hide the others.
 cargo test --workspace --locked --no-fail-fast "$@"
