@@ -109,3 +109,52 @@ fn the_renderer_and_the_driver_link_no_driver() {
         assert!(names.contains(&"common"), "{tree}");
     }
 }
+
+/// Only the driver times: no other crate and no script builds a hyperfine
+/// run (an `--export-json` is what every timed run writes); the scripts
+/// only install hyperfine and hand over to `bench`.
+#[test]
+fn only_the_driver_starts_timed_runs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("crates"), root.join("scripts")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "rs" || e == "sh" || e == "py")
+            {
+                files.push(path);
+            }
+        }
+    }
+    let timing: Vec<String> = files
+        .iter()
+        .filter(|p| !p.starts_with(root.join("crates/bench/")))
+        .filter(|p| !p.ends_with("layering.rs"))
+        .filter(|p| {
+            // As an argument: a string literal in Rust, a word in a script.
+            let needle = if p.extension().is_some_and(|e| e == "rs") {
+                "\"--export-json\""
+            } else {
+                "--export-json"
+            };
+            std::fs::read_to_string(p).is_ok_and(|t| t.contains(needle))
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(files.len() > 50, "found only {} sources", files.len());
+    assert!(
+        timing.is_empty(),
+        "timed hyperfine runs outside crates/bench: {timing:?}"
+    );
+    let driver =
+        std::fs::read_to_string(root.join("crates/bench/src/schedule.rs")).expect("schedule");
+    assert!(
+        driver.contains("\"--export-json\""),
+        "the driver no longer times?"
+    );
+}
