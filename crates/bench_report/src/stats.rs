@@ -50,7 +50,7 @@ pub fn ratio_of_means(a: &[f64], b: &[f64]) -> Option<Ratio> {
     if mb <= 0.0 || ma <= 0.0 {
         return None;
     }
-    let mut rng = SplitMix(0x5eed_b007);
+    let mut rng = SplitMix(common::splitmix::SplitMix64(0x5eed_b007));
     let mut resample = |x: &[f64]| {
         let n = x.len();
         (0..n).map(|_| x[rng.below(n)]).sum::<f64>() / n as f64
@@ -70,16 +70,12 @@ pub fn ratio_of_means(a: &[f64], b: &[f64]) -> Option<Ratio> {
     })
 }
 
-/// SplitMix64: a fixed, tiny generator (the same intervals forever).
-struct SplitMix(u64);
+/// The bootstrap's draws: a fixed sequence, so the same intervals forever.
+struct SplitMix(common::splitmix::SplitMix64);
 
 impl SplitMix {
     fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % n as u64) as usize
+        (self.0.next_u64() % n as u64) as usize
     }
 }
 

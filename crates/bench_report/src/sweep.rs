@@ -75,10 +75,6 @@ pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
     Ok(cells)
 }
 
-fn serial(command: &str) -> &'static str {
-    common::registry::baseline(common::registry::language_of(command))
-}
-
 fn mean_at(c: &Cell, name: &str) -> Option<f64> {
     c.export
         .results
@@ -89,7 +85,7 @@ fn mean_at(c: &Cell, name: &str) -> Option<f64> {
 
 /// An approach's speedup over the serial run of its language in a cell.
 fn speedup_at(c: &Cell, name: &str) -> Option<f64> {
-    Some(mean_at(c, serial(name))? / mean_at(c, name)?)
+    Some(mean_at(c, common::registry::baseline_of(name))? / mean_at(c, name)?)
 }
 
 /// The speedup a cell's bound allows, and the term that sets it: the serial
@@ -120,7 +116,13 @@ fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
         .chunk_by(|a, b| a == b)
         .max_by_key(|run| run.len())
         .map(|run| run[0])?;
-    Some((mean_at(c, serial("test_single"))? / seconds, limit))
+    Some((
+        mean_at(
+            c,
+            common::registry::baseline(common::registry::Language::Rust),
+        )? / seconds,
+        limit,
+    ))
 }
 
 /// The approaches, in the first cell's order.

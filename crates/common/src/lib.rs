@@ -41,6 +41,7 @@ pub mod pool;
 pub mod queries;
 pub mod registry;
 pub mod settings;
+pub mod splitmix;
 pub mod threads;
 pub mod workload;
 

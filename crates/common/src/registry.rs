@@ -180,6 +180,11 @@ pub fn language_of(name: &str) -> Language {
     )
 }
 
+/// The serial baseline a result's command is compared with.
+pub fn baseline_of(name: &str) -> &'static str {
+    baseline(language_of(name))
+}
+
 /// Whether a command runs its queries one at a time.
 pub fn is_serial(name: &str) -> bool {
     find(name).is_some_and(|a| a.scheduling == baseline(Language::Rust))

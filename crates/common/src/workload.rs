@@ -194,15 +194,10 @@ fn label(prefix: char, i: u32, count: u32) -> String {
 /// and in the Python scripts.
 pub fn point(count: u32, lo: u64, hi: u64) -> Vec<Query> {
     let span = hi - lo + 1;
-    let mut state: u64 = 0x5eed_d810;
+    let mut rng = crate::splitmix::SplitMix64(0x5eed_d810);
     (0..count)
         .map(|i| {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            let key = lo + z % span;
+            let key = lo + rng.next_u64() % span;
             Query {
                 label: label('p', i, count),
                 sql: format!(

@@ -34,11 +34,6 @@ pub use verdicts::{asyncio_not_beaten, verdicts};
 
 use common::registry;
 
-/// The single-connection baseline of a command's language.
-fn baseline(command: &str) -> &'static str {
-    registry::baseline(registry::language_of(command))
-}
-
 /// The blog's speedup of the scheduling a command mirrors, over its serial
 /// script.
 fn blog_speedup(command: &str) -> Option<f64> {

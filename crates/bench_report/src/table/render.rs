@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::blog_speedup;
 use super::bound::{Costs, Setting};
 use super::profile::Profile;
-use super::{baseline, blog_speedup};
 use crate::hyperfine::Export;
 use crate::server_cpu::mean;
 
@@ -68,7 +68,7 @@ pub fn render(
             proxy_cpu: per_run(proxy_cpu, &b.command),
         };
         let bound = setting.bound(concurrency, queries, &costs);
-        let speedup = mean_of(baseline(&b.command)).map(|base| base / b.mean);
+        let speedup = mean_of(common::registry::baseline_of(&b.command)).map(|base| base / b.mean);
         let _ = write!(
             out,
             "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} | {} |",

@@ -188,23 +188,21 @@ impl Rows {
     }
 }
 
-/// SplitMix64: tiny, fast, and fixed forever (unlike a crate's default RNG).
+/// One stream of [`common::splitmix::SplitMix64`].
 #[derive(Debug, Clone)]
-struct Rng(u64);
+struct Rng(common::splitmix::SplitMix64);
 
 impl Rng {
     fn new(seed: u64, stream: u64) -> Rng {
-        let mut r = Rng(seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut r = Rng(common::splitmix::SplitMix64(
+            seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        ));
         r.next();
         r
     }
 
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (n > 0).
