@@ -6,6 +6,7 @@
 //! benches build their runtime outside the measured loop, and it makes the
 //! timed region the same in every approach ([`crate::outcome::Execution`]).
 
+use crate::workload::Work;
 use crate::{ConnConfig, Error, Report, RunConfig};
 
 /// One way of scheduling the queries.
@@ -15,10 +16,12 @@ pub trait Approach: Sized {
 
     /// Builds what executions share: a pool capped at the budget (no
     /// connection is opened yet) and, for the async approaches, a runtime.
+    /// The prepared approach keeps `conn`: every execution runs under the
+    /// same settings and reports them.
     fn prepare(conn: &ConnConfig) -> Result<Self, Error>;
 
-    /// Runs every query of `cfg` once and reports.
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error>;
+    /// Runs every query of `work` once and reports.
+    fn execute(&self, work: &Work) -> Result<Report, Error>;
 
     /// The first row of `sql`, on a connection of its own (not the pool's,
     /// which stays unopened until the timed run): for what a workload must
@@ -28,5 +31,5 @@ pub trait Approach: Sized {
 
 /// Prepares and executes once, for a list that is already built.
 pub fn run<A: Approach>(cfg: &RunConfig) -> Result<Report, Error> {
-    A::prepare(&cfg.conn)?.execute(cfg)
+    A::prepare(&cfg.conn)?.execute(&cfg.work)
 }

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+use crate::ConnConfig;
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
 use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
-use crate::{ConnConfig, RunConfig};
 
 /// Runs a query list (the blog's 26 report queries by default) against
 /// MySQL/MariaDB with one scheduling approach, and prints each query's first
@@ -96,12 +96,8 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         if workload != Workload::Sleep {
             check_dataset(|sql| prepared.probe(sql))?;
         }
-        let queries = plan.queries(|| prepared.probe(KEY_RANGE))?;
-        prepared.execute(&RunConfig {
-            conn,
-            workload,
-            queries,
-        })
+        let work = plan.queries(|| prepared.probe(KEY_RANGE))?;
+        prepared.execute(&work)
     });
     if crate::interrupt::signalled() {
         // The queries failed because the signal killed them: the signal

@@ -51,10 +51,10 @@ pub use outcome::{Clock, Execution, Gauge, QueryResult, Report};
 pub use queries::Query;
 pub use settings::{ConnConfig, ConnectionArgs, DbUrl, redact};
 
-/// A checked run: connection settings and the query list.
+/// A checked run: connection settings and the work (workload and its
+/// query list), for [`approach::run`].
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub conn: ConnConfig,
-    pub workload: workload::Workload,
-    pub queries: Vec<Query>,
+    pub work: workload::Work,
 }

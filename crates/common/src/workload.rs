@@ -59,11 +59,45 @@ pub struct WorkloadArgs {
     pub queries: Option<PathBuf>,
 }
 
+/// A workload and its query list, built together so that they cannot
+/// disagree: what an approach executes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Work {
+    workload: Workload,
+    queries: Vec<Query>,
+}
+
+impl Work {
+    /// The report workload over `queries` (the blog's, or a template's).
+    pub fn report(queries: Vec<Query>) -> Work {
+        Work {
+            workload: Workload::Report,
+            queries,
+        }
+    }
+
+    pub fn workload(&self) -> Workload {
+        self.workload
+    }
+
+    pub fn queries(&self) -> &[Query] {
+        &self.queries
+    }
+
+    pub fn len(&self) -> usize {
+        self.queries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty()
+    }
+}
+
 /// A checked workload: its query list, or what is needed to build it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// The list is known.
-    Ready(Vec<Query>),
+    Ready(Work),
     /// Point lookups: the list needs the dataset's key range first
     /// ([`KEY_RANGE`], asked once before the timed run).
     Point { count: u32 },
@@ -132,7 +166,9 @@ impl WorkloadArgs {
                             .into(),
                     ));
                 }
-                Ok(Plan::Ready(queries::load(self.queries.as_deref())?))
+                Ok(Plan::Ready(Work::report(queries::load(
+                    self.queries.as_deref(),
+                )?)))
             }
             Workload::Point => Ok(Plan::Point {
                 count: count(DEFAULT_POINT_COUNT)?,
@@ -161,9 +197,9 @@ impl Plan {
     pub fn queries(
         self,
         key_range: impl FnOnce() -> Result<Vec<Option<String>>, Error>,
-    ) -> Result<Vec<Query>, Error> {
+    ) -> Result<Work, Error> {
         match self {
-            Plan::Ready(queries) => Ok(queries),
+            Plan::Ready(work) => Ok(work),
             Plan::Point { count } => {
                 let row = key_range()?;
                 let key = |i: usize| {
@@ -192,10 +228,10 @@ fn label(prefix: char, i: u32, count: u32) -> String {
 /// `count` primary-key lookups, keys drawn from `lo..=hi` by SplitMix64
 /// with a fixed seed: the same list for the same dataset, in every approach
 /// and in the Python scripts.
-pub fn point(count: u32, lo: u64, hi: u64) -> Vec<Query> {
+pub fn point(count: u32, lo: u64, hi: u64) -> Work {
     let span = hi - lo + 1;
     let mut rng = crate::splitmix::SplitMix64(0x5eed_d810);
-    (0..count)
+    let queries = (0..count)
         .map(|i| {
             let key = lo + rng.next_u64() % span;
             Query {
@@ -206,13 +242,17 @@ pub fn point(count: u32, lo: u64, hi: u64) -> Vec<Query> {
                 ),
             }
         })
-        .collect()
+        .collect();
+    Work {
+        workload: Workload::Point,
+        queries,
+    }
 }
 
 /// `count` queries that each wait `ms` on the server (`SLEEP()` uses no
 /// CPU) and return their own label.
-pub fn sleep(count: u32, ms: u32) -> Vec<Query> {
-    (0..count)
+pub fn sleep(count: u32, ms: u32) -> Work {
+    let queries = (0..count)
         .map(|i| {
             let label = label('s', i, count);
             Query {
@@ -224,7 +264,11 @@ pub fn sleep(count: u32, ms: u32) -> Vec<Query> {
                 label,
             }
         })
-        .collect()
+        .collect();
+    Work {
+        workload: Workload::Sleep,
+        queries,
+    }
 }
 
 #[cfg(test)]
@@ -233,8 +277,10 @@ mod tests {
 
     #[test]
     fn point_keys_are_deterministic_and_in_range() {
-        let a = point(1000, 10_001, 13_000);
-        assert_eq!(a, point(1000, 10_001, 13_000));
+        let work = point(1000, 10_001, 13_000);
+        assert_eq!(work, point(1000, 10_001, 13_000));
+        assert_eq!(work.workload(), Workload::Point);
+        let a = work.queries();
         assert_eq!(a.len(), 1000);
         assert_eq!(a[0].label, "p0001");
         assert_eq!(a[999].label, "p1000");
@@ -257,7 +303,9 @@ mod tests {
 
     #[test]
     fn sleep_queries_wait_and_name_themselves() {
-        let q = sleep(3, 1250);
+        let work = sleep(3, 1250);
+        assert_eq!(work.workload(), Workload::Sleep);
+        let q = work.queries();
         assert_eq!(q[2].label, "s3");
         assert_eq!(q[2].sql, "SELECT SLEEP(1.250) AS slept, 's3' AS q");
     }

@@ -21,7 +21,8 @@ use std::marker::PhantomData;
 use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
-use common::{Approach, ConnConfig, Report, RunConfig};
+use common::workload::Work;
+use common::{Approach, ConnConfig, Report};
 
 /// The protocol's largest packet: the client never refuses to send a query;
 /// the server's own limit is checked before sending instead (in both drivers).
@@ -245,12 +246,17 @@ impl Run<'_> {
     }
 }
 
-/// A thread-based approach: its pool, prepared once, and its schedule.
-pub struct Threads<S>(BlockingRunner, PhantomData<S>);
+/// A thread-based approach: its pool and settings, prepared once, and its
+/// schedule.
+pub struct Threads<S> {
+    runner: BlockingRunner,
+    conn: ConnConfig,
+    schedule: PhantomData<S>,
+}
 
 impl<S: Schedule> std::fmt::Debug for Threads<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple(S::NAME).field(&self.0).finish()
+        f.debug_tuple(S::NAME).field(&self.runner).finish()
     }
 }
 
@@ -259,27 +265,31 @@ impl<S: Schedule> Approach for Threads<S> {
 
     fn prepare(conn: &ConnConfig) -> Result<Self, Error> {
         let runner = BlockingRunner::new(conn, S::connections(conn.budget))?;
-        Ok(Threads(runner, PhantomData))
+        Ok(Threads {
+            runner,
+            conn: conn.clone(),
+            schedule: PhantomData,
+        })
     }
 
     fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
-        self.0.probe(sql)
+        self.runner.probe(sql)
     }
 
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
-        let threads = S::threads(cfg.queries.len());
+    fn execute(&self, work: &Work) -> Result<Report, Error> {
+        let threads = S::threads(work.len());
         if threads > 0 {
             common::threads::Limits::read().check(threads)?;
         }
         let exec = Execution::start();
         let run = Run {
-            runner: &self.0,
+            runner: &self.runner,
             exec: &exec,
-            queries: &cfg.queries,
-            budget: cfg.conn.budget,
+            queries: work.queries(),
+            budget: self.conn.budget,
         };
         let results = S::schedule(&run)?;
-        exec.finish(S::NAME, cfg, results)
+        exec.finish(S::NAME, &self.conn, work, results)
     }
 }
 

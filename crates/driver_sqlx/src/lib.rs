@@ -111,9 +111,9 @@ pub struct AsyncRunner {
 impl AsyncRunner {
     /// Creates the pool (no connection is opened yet) and registers it for
     /// cancellation on Ctrl-C (the killer runs through `block_on`).
-    pub fn new(conn: &ConnConfig, budget: usize, block_on: BlockOn) -> Result<AsyncRunner, Error> {
+    pub fn new(conn: &ConnConfig, block_on: BlockOn) -> Result<AsyncRunner, Error> {
         let opts = connect_options(conn)?;
-        let pool = Arc::new(Pool::new(budget));
+        let pool = Arc::new(Pool::new(conn.budget));
         let weak = Arc::downgrade(&pool);
         interrupt::register(weak, killer(opts.clone(), Arc::downgrade(&pool), block_on));
         Ok(AsyncRunner {

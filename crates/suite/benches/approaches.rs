@@ -23,7 +23,7 @@ fn bench<A: Approach>(group: &mut BenchmarkGroup<'_, WallTime>, cfg: &RunConfig)
     let fail = |e: common::Error| -> ! { panic!("{}: {}", A::NAME, common::error::chain(&e)) };
     let prepared = A::prepare(&cfg.conn).unwrap_or_else(|e| fail(e));
     group.bench_function(A::NAME, |b| {
-        b.iter(|| prepared.execute(cfg).unwrap_or_else(|e| fail(e)))
+        b.iter(|| prepared.execute(&cfg.work).unwrap_or_else(|e| fail(e)))
     });
 }
 

@@ -47,8 +47,7 @@ fn every_approach_returns_the_same_rows_as_single() {
 fn every_workload_returns_the_same_rows_in_every_approach() {
     for (workload, count) in [(Workload::Point, 600), (Workload::Sleep, 40)] {
         let mut cfg = run_config(&shared().url, 4);
-        cfg.workload = workload;
-        cfg.queries = workload_queries(workload, count, 10);
+        cfg.work = workload_queries(workload, count, 10);
         let (single, run_single) = APPROACHES[0];
         let baseline = run(single, run_single, &cfg);
         assert_eq!(baseline.queries.len(), count as usize);
@@ -75,8 +74,7 @@ fn every_workload_returns_the_same_rows_in_every_approach() {
 fn timestamps_show_queue_waits_and_server_time() {
     let wait_us = 30_000;
     let mut cfg = run_config(&shared().url, 2);
-    cfg.workload = Workload::Sleep;
-    cfg.queries = workload_queries(Workload::Sleep, 8, 30);
+    cfg.work = workload_queries(Workload::Sleep, 8, 30);
     for (name, f) in APPROACHES {
         let report = run(name, f, &cfg);
         for q in &report.queries {
@@ -135,7 +133,9 @@ fn every_query_runs_exactly_once_and_keeps_its_own_result() {
     // Each query returns its own label, so a result attached to the wrong
     // query, a lost query or a duplicate would show.
     let mut cfg = run_config(&shared().url, 3);
-    cfg.queries = common::queries::generate("SELECT '{}' AS label").expect("template");
+    cfg.work = common::workload::Work::report(
+        common::queries::generate("SELECT '{}' AS label").expect("template"),
+    );
     for (name, f) in APPROACHES {
         let report = run(name, f, &cfg);
         let labels: Vec<&str> = report.queries.iter().map(|q| q.label.as_str()).collect();
@@ -242,8 +242,7 @@ fn the_budget_holds_for_point_lookups_and_sleeps() {
     let (user, url) = limited_user("workloads", budget);
     for (workload, count) in [(Workload::Point, 600), (Workload::Sleep, 30)] {
         let mut cfg = run_config(&url, budget);
-        cfg.workload = workload;
-        cfg.queries = workload_queries(workload, count, 20);
+        cfg.work = workload_queries(workload, count, 20);
         for (name, f) in APPROACHES {
             let (outcome, seen_on_server) = run_sampled(f, &cfg, &user);
             let report = outcome
@@ -266,7 +265,9 @@ fn the_server_side_limit_would_catch_an_approach_over_budget() {
     // per-user limit, concurrent approaches do hit the limit.
     let (_, url) = limited_user("control", 1);
     let mut cfg = run_config(&url, 4);
-    cfg.queries = common::queries::generate("SELECT SLEEP(0.05), '{}'").expect("template");
+    cfg.work = common::workload::Work::report(
+        common::queries::generate("SELECT SLEEP(0.05), '{}'").expect("template"),
+    );
     for (name, f) in &APPROACHES[1..] {
         match f(&cfg) {
             Err(e) => {
@@ -362,8 +363,7 @@ fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it
     );
 
     let mut cfg = run_config(&through, 3);
-    cfg.workload = Workload::Sleep;
-    cfg.queries = workload_queries(Workload::Sleep, 12, 1);
+    cfg.work = workload_queries(Workload::Sleep, 12, 1);
     for (name, f) in APPROACHES {
         let report = run(name, f, &cfg);
         assert_eq!(report.queries.len(), 12, "{name}");

@@ -75,8 +75,7 @@ fn every_python_approach_returns_the_rust_digests() {
         (Workload::Sleep, 20),
     ] {
         let mut cfg = testkit::run_config(url, 5);
-        cfg.workload = workload;
-        cfg.queries = testkit::workload_queries(workload, count, 10);
+        cfg.work = testkit::workload_queries(workload, count, 10);
         let (name, run) = suite::APPROACHES[0];
         let rust = run(&cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)));
         let want: Vec<(String, u64, String)> = rust

@@ -6,12 +6,16 @@
 use std::sync::Arc;
 
 use common::outcome::collect_results;
-use common::{Approach, ConnConfig, Error, Execution, Query, Report, RunConfig};
+use common::workload::Work;
+use common::{Approach, ConnConfig, Error, Execution, Query, Report};
 use driver_sqlx::{AsyncRunner, BlockOn};
 
 /// See the crate docs.
 #[derive(Debug)]
-pub struct TestAsyncStd(Arc<AsyncRunner>);
+pub struct TestAsyncStd {
+    runner: Arc<AsyncRunner>,
+    conn: ConnConfig,
+}
 
 impl Approach for TestAsyncStd {
     const NAME: &'static str = "test_async_std";
@@ -19,22 +23,28 @@ impl Approach for TestAsyncStd {
     fn prepare(conn: &ConnConfig) -> Result<Self, Error> {
         // async-std's executor is global: nothing to build.
         let block_on: BlockOn = Arc::new(async_std::task::block_on);
-        let runner = AsyncRunner::new(conn, conn.budget, block_on)?;
-        Ok(TestAsyncStd(Arc::new(runner)))
+        let runner = AsyncRunner::new(conn, block_on)?;
+        Ok(TestAsyncStd {
+            runner: Arc::new(runner),
+            conn: conn.clone(),
+        })
     }
 
     fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
-        async_std::task::block_on(self.0.probe(sql))
+        async_std::task::block_on(self.runner.probe(sql))
     }
 
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+    fn execute(&self, work: &Work) -> Result<Report, Error> {
         async_std::task::block_on(async {
             let exec = Arc::new(Execution::start());
-            let queries: Arc<[Query]> = cfg.queries.clone().into();
+            let queries: Arc<[Query]> = work.queries().into();
             let tasks: Vec<_> = (0..queries.len())
                 .map(|i| {
-                    let (runner, exec, queries) =
-                        (Arc::clone(&self.0), Arc::clone(&exec), Arc::clone(&queries));
+                    let (runner, exec, queries) = (
+                        Arc::clone(&self.runner),
+                        Arc::clone(&exec),
+                        Arc::clone(&queries),
+                    );
                     let submitted = exec.clock.offset_us();
                     async_std::task::spawn(async move {
                         runner.run(&queries[i], &exec, submitted).await
@@ -45,7 +55,7 @@ impl Approach for TestAsyncStd {
             let results = collect_results(futures::future::join_all(tasks).await);
             // Connections stay open for the next execution, as in the
             // thread-based approaches; they close when the pool is dropped.
-            exec.finish(Self::NAME, cfg, results?)
+            exec.finish(Self::NAME, &self.conn, work, results?)
         })
     }
 }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use common::outcome::collect_results;
-use common::{Approach, ConnConfig, Error, Execution, Query, Report, RunConfig};
+use common::workload::Work;
+use common::{Approach, ConnConfig, Error, Execution, Query, Report};
 use driver_sqlx::{AsyncRunner, BlockOn};
 
 /// See the crate docs.
@@ -13,6 +14,7 @@ use driver_sqlx::{AsyncRunner, BlockOn};
 pub struct TestAsyncio {
     runtime: tokio::runtime::Runtime,
     runner: Arc<AsyncRunner>,
+    conn: ConnConfig,
 }
 
 impl Approach for TestAsyncio {
@@ -35,10 +37,11 @@ impl Approach for TestAsyncio {
                 .map_err(|e| format!("cannot start a tokio runtime: {e}"))?
                 .block_on(f)
         });
-        let runner = AsyncRunner::new(conn, conn.budget, block_on)?;
+        let runner = AsyncRunner::new(conn, block_on)?;
         Ok(TestAsyncio {
             runtime,
             runner: Arc::new(runner),
+            conn: conn.clone(),
         })
     }
 
@@ -46,10 +49,10 @@ impl Approach for TestAsyncio {
         self.runtime.block_on(self.runner.probe(sql))
     }
 
-    fn execute(&self, cfg: &RunConfig) -> Result<Report, Error> {
+    fn execute(&self, work: &Work) -> Result<Report, Error> {
         self.runtime.block_on(async {
             let exec = Arc::new(Execution::start());
-            let queries: Arc<[Query]> = cfg.queries.clone().into();
+            let queries: Arc<[Query]> = work.queries().into();
             let tasks: Vec<_> = (0..queries.len())
                 .map(|i| {
                     let (runner, exec, queries) = (
@@ -62,7 +65,7 @@ impl Approach for TestAsyncio {
                 })
                 .collect();
             let mut outcomes = Vec::with_capacity(tasks.len());
-            for (q, task) in cfg.queries.iter().zip(tasks) {
+            for (q, task) in work.queries().iter().zip(tasks) {
                 outcomes.push(task.await.unwrap_or_else(|join| {
                     Err(Error::Worker {
                         label: q.label.clone(),
@@ -73,7 +76,7 @@ impl Approach for TestAsyncio {
             let results = collect_results(outcomes);
             // Connections stay open for the next execution, as in the
             // thread-based approaches; they close when the pool is dropped.
-            exec.finish(Self::NAME, cfg, results?)
+            exec.finish(Self::NAME, &self.conn, work, results?)
         })
     }
 }

@@ -151,8 +151,9 @@ pub fn run_config(url: &DbUrl, budget: usize) -> RunConfig {
             budget,
             connect_timeout: Duration::from_secs(10),
         },
-        workload: common::workload::Workload::Report,
-        queries: common::queries::load(None).expect("built-in queries"),
+        work: common::workload::Work::report(
+            common::queries::load(None).expect("built-in queries"),
+        ),
     }
 }
 
@@ -162,10 +163,10 @@ pub fn workload_queries(
     workload: common::workload::Workload,
     count: u32,
     ms: u32,
-) -> Vec<common::Query> {
-    use common::workload::{self, Workload};
+) -> common::workload::Work {
+    use common::workload::{self, Work, Workload};
     match workload {
-        Workload::Report => common::queries::load(None).expect("built-in queries"),
+        Workload::Report => Work::report(common::queries::load(None).expect("built-in queries")),
         Workload::Sleep => workload::sleep(count, ms),
         Workload::Point => {
             let (lo, hi): (u64, u64) = admin(&shared().url)

@@ -102,10 +102,11 @@ impl Execution {
     pub fn finish(
         &self,
         approach: &str,
-        cfg: &crate::RunConfig,
+        conn: &crate::ConnConfig,
+        work: &crate::workload::Work,
         results: Vec<QueryResult>,
     ) -> Result<Report, Error> {
-        Report::assemble(approach, cfg, results, self, self.started)
+        Report::assemble(approach, conn, work, results, self, self.started)
     }
 }
 

@@ -127,14 +127,15 @@ impl Report {
     /// exactly once.
     pub fn assemble(
         approach: &str,
-        cfg: &crate::RunConfig,
+        conn: &crate::ConnConfig,
+        work: &crate::workload::Work,
         mut results: Vec<QueryResult>,
         exec: &Execution,
         started: ResourceUsage,
     ) -> Result<Report, Error> {
         let wall_us = exec.clock.offset_us();
         let usage = ResourceUsage::of_self();
-        let queries = &cfg.queries;
+        let queries = work.queries();
         if results.len() != queries.len() {
             return Err(Error::Internal(format!(
                 "{} results for {} queries",
@@ -158,9 +159,9 @@ impl Report {
         }
         Ok(Report {
             approach: approach.to_owned(),
-            workload: cfg.workload,
-            budget: cfg.conn.budget,
-            server: cfg.conn.url.to_string(),
+            workload: work.workload(),
+            budget: conn.budget,
+            server: conn.url.to_string(),
             queries: results,
             wall_us,
             peak_connections: Some(exec.gauge.peak()),
