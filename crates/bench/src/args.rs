@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use common::registry::{self, Language};
-use common::settings::MAX_BUDGET;
-use common::workload::{Workload, WorkloadArgs};
+use model::registry::{self, Language};
+use model::settings::MAX_BUDGET;
+use model::workload::{Workload, WorkloadArgs};
 
 use crate::error::Error;
 
@@ -135,7 +135,7 @@ pub enum Target {
         latency_ms: Option<u64>,
     },
     /// The user's own server.
-    Own(common::DbUrl),
+    Own(model::DbUrl),
 }
 
 /// A checked run.
@@ -212,12 +212,12 @@ impl Args {
                         return Err(Error::Usage(flag.into()));
                     }
                 }
-                Target::Own(common::DbUrl::parse(url).map_err(|e| Error::Usage(e.to_string()))?)
+                Target::Own(model::DbUrl::parse(url).map_err(|e| Error::Usage(e.to_string()))?)
             }
             None => Target::Managed {
                 home: match self.dbio_home {
                     Some(home) if !home.as_os_str().is_empty() => home,
-                    _ => common::managed::default_home().map_err(Error::Usage)?.0,
+                    _ => model::managed::default_home().map_err(Error::Usage)?.0,
                 },
                 optimizer_switch: self.optimizer_switch,
                 server_cpus: self.server_cpus,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use bench_report::host::{self, Bench, Git, Toolchain};
-use common::registry::Approach;
+use model::registry::Approach;
 
 use crate::args::Config;
 use crate::child::{self, Group};
@@ -83,7 +83,7 @@ impl Run<'_> {
             let json = dir.join("profiles").join(format!("{}.json", approach.name));
             let err = dir.join("profiles").join(format!("{}.err", approach.name));
             let create = |path: &Path| {
-                common::files::open_append(path, 0o644)
+                model::files::open_append(path, 0o644)
                     .map_err(Error::io(format!("cannot create {}", path.display())))
             };
             command
@@ -98,21 +98,23 @@ impl Run<'_> {
                 return Err(Error::Failed(format!(
                     "{} failed: {}",
                     approach.name,
-                    common::redact(first.strip_prefix("error: ").unwrap_or(first))
+                    model::redact(first.strip_prefix("error: ").unwrap_or(first))
                 )));
             }
             let _ = std::fs::remove_file(&err);
-            let text = bench_report::read(&json)?;
-            let condensed = bench_report::table::condense(&text).map_err(|message| {
-                bench_report::ReportError::Parse {
-                    path: json.clone(),
-                    message,
-                }
-            })?;
-            if let Some(text) = condensed {
-                common::files::write_replace(&json, text.as_bytes(), 0o644)
-                    .map_err(Error::io(format!("cannot write {}", json.display())))?;
-            }
+            // The approach's own report, read back as the one type, and
+            // stored condensed when long.
+            let report: model::Report =
+                serde_json::from_str(&bench_report::read(&json)?).map_err(|e| {
+                    Error::Failed(format!(
+                        "{} printed a report that does not read back: {e}",
+                        approach.name
+                    ))
+                })?;
+            let stored = bench_report::table::condense(report);
+            let text = bench_report::run_dir::to_json(&stored);
+            model::files::write_replace(&json, text.as_bytes(), 0o644)
+                .map_err(Error::io(format!("cannot write {}", json.display())))?;
         }
         Ok(())
     }
@@ -123,14 +125,14 @@ impl Run<'_> {
         let c = self.config;
         let facts = self.server.facts(self.tools)?;
         let bench = Bench {
-            command: common::redact(&c.command_line),
+            command: model::redact(&c.command_line),
             budget: budget as usize,
             runs: c.runs,
             warmup: c.warmup,
             approaches: c.approaches.iter().map(|a| a.name.to_owned()).collect(),
             workload: c.workload.name().to_owned(),
             count: c.count,
-            sleep_ms: (c.workload == common::workload::Workload::Sleep).then_some(c.sleep_ms),
+            sleep_ms: (c.workload == model::workload::Workload::Sleep).then_some(c.sleep_ms),
             latency_ms: c.latency_ms(),
             server_cpus: c.server_cpus(),
             budgets: Vec::new(),
@@ -142,7 +144,7 @@ impl Run<'_> {
         };
         let host = host::collect(facts, c.managed(), bench, &tools, self.git.clone());
         let path = dir.join("host.json");
-        common::files::write_replace(
+        model::files::write_replace(
             &path,
             bench_report::run_dir::to_json(&host).as_bytes(),
             0o644,

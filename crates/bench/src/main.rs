@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join(" ");
-    let args: Args = match common::cli::parse() {
+    let args: Args = match model::cli::parse() {
         Ok(args) => args,
         Err(code) => return code,
     };
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ Error::Interrupted(_)) => ExitCode::from(e.exit_code()),
         Err(e) => {
-            eprintln!("error: {}", common::redact(&common::error::chain(&e)));
+            eprintln!("error: {}", model::redact(&model::error::chain(&e)));
             ExitCode::from(e.exit_code())
         }
     }
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 
 /// `--needs`: what scripts/bench.sh must install and build for this run.
 fn print_needs(config: &args::Config) {
-    use common::registry::Language;
+    use model::registry::Language;
     let mut lines = Vec::new();
     if config.managed() {
         lines.push("need: server".to_owned());
@@ -77,5 +77,5 @@ fn print_needs(config: &args::Config) {
             lines.push(format!("build: {}", approach.name));
         }
     }
-    common::cli::emit(&(lines.join("\n") + "\n"));
+    model::cli::emit(&(lines.join("\n") + "\n"));
 }

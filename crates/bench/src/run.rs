@@ -82,7 +82,7 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     let dir = unfinished.finish();
     crate::say(&format!("== writing {}", dir.display()));
     bench_report::index::update(&out)?;
-    common::cli::emit(&bench_report::read(&dir.join("table.md"))?);
+    model::cli::emit(&bench_report::read(&dir.join("table.md"))?);
     if config.commit {
         commit(config, tools, &dir, &out)?;
     }

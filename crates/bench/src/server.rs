@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::DbUrl;
-use common::facts::Facts;
+use model::DbUrl;
+use model::facts::Facts;
 
 use crate::args::{Config, Target};
 use crate::child::{self, Group};
@@ -62,7 +62,7 @@ impl Server {
                 ])
                 .stdout(Stdio::null());
                 child::run(up, "dbio up")?;
-                let url = common::managed::url(home).map_err(|e| Error::Failed(e.to_string()))?;
+                let url = model::managed::url(home).map_err(|e| Error::Failed(e.to_string()))?;
                 Ok(Server {
                     url,
                     home: Some(home.clone()),
@@ -112,7 +112,7 @@ impl Server {
     /// The server's own URL (not the proxy's).
     fn upstream_url(&self) -> DbUrl {
         match &self.home {
-            Some(home) => common::managed::url(home).unwrap_or_else(|_| self.url.clone()),
+            Some(home) => model::managed::url(home).unwrap_or_else(|_| self.url.clone()),
             None => self.url.clone(),
         }
     }
@@ -121,7 +121,7 @@ impl Server {
     /// URL. Its log goes to `log`; it stops when the [`Proxy`] is dropped.
     pub fn behind_proxy(&mut self, tools: &Tools, latency_ms: u64, dir: &Path) -> Result<Proxy> {
         let port_file = dir.join("proxy.port");
-        let log = common::files::open_append(&dir.join("proxy.log"), 0o644)
+        let log = model::files::open_append(&dir.join("proxy.log"), 0o644)
             .map_err(Error::io("cannot create proxy.log"))?;
         let mut proxy = dbio(tools, self.home.as_deref());
         proxy
@@ -148,7 +148,7 @@ impl Server {
                 return Err(Error::Failed(format!(
                     "the latency proxy did not start within {}s: {}",
                     PROXY_START.as_secs(),
-                    common::redact(log.trim())
+                    model::redact(log.trim())
                 )));
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::registry::{Approach, Language};
+use model::registry::{Approach, Language};
 
 use crate::error::{Error, Result};
 

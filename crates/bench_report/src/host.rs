@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use common::facts::{DatasetFacts, Facts, ServerFacts};
+use model::facts::{DatasetFacts, Facts, ServerFacts};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Host {
@@ -190,7 +190,7 @@ pub fn utc_now() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let (y, m, d) = common::calendar::civil_from_days((secs / 86_400) as i32);
+    let (y, m, d) = model::calendar::civil_from_days((secs / 86_400) as i32);
     let rem = secs % 86_400;
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",

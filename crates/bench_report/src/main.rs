@@ -40,7 +40,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = match common::cli::parse() {
+    let cli: Cli = match model::cli::parse() {
         Ok(cli) => cli,
         Err(code) => return code,
     };
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", common::redact(&common::error::chain(&e)));
+            eprintln!("error: {}", model::redact(&model::error::chain(&e)));
             ExitCode::FAILURE
         }
     }

@@ -58,7 +58,7 @@ fn svg(
 /// One colour per way of scheduling, shared by a Rust approach and the
 /// Python script it mirrors (the language is told by the line and marker).
 fn color(command: &str) -> RGBColor {
-    let (r, g, b) = common::registry::find(command).map_or((23, 190, 207), |a| a.colour);
+    let (r, g, b) = model::registry::find(command).map_or((23, 190, 207), |a| a.colour);
     RGBColor(r, g, b)
 }
 

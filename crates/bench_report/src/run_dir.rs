@@ -116,7 +116,7 @@ fn read_profiles(
     for name in approaches {
         let path = dir.join("profiles").join(format!("{name}.json"));
         if path.is_file() {
-            profiles.insert(name.clone(), read_json(&path)?);
+            profiles.insert(name.clone(), table::read_profile(&path)?);
         }
     }
     Ok(profiles)

@@ -50,7 +50,7 @@ pub fn ratio_of_means(a: &[f64], b: &[f64]) -> Option<Ratio> {
     if mb <= 0.0 || ma <= 0.0 {
         return None;
     }
-    let mut rng = SplitMix(common::splitmix::SplitMix64(0x5eed_b007));
+    let mut rng = SplitMix(model::splitmix::SplitMix64(0x5eed_b007));
     let mut resample = |x: &[f64]| {
         let n = x.len();
         (0..n).map(|_| x[rng.below(n)]).sum::<f64>() / n as f64
@@ -71,7 +71,7 @@ pub fn ratio_of_means(a: &[f64], b: &[f64]) -> Option<Ratio> {
 }
 
 /// The bootstrap's draws: a fixed sequence, so the same intervals forever.
-struct SplitMix(common::splitmix::SplitMix64);
+struct SplitMix(model::splitmix::SplitMix64);
 
 impl SplitMix {
     fn below(&mut self, n: usize) -> usize {

@@ -52,8 +52,10 @@ pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
         let queries = match host.bench.approaches.first() {
             Some(first) => {
                 let path = dir.join("profiles").join(format!("{first}.json"));
-                let profile: Option<Profile> =
-                    path.is_file().then(|| read_json(&path)).transpose()?;
+                let profile: Option<Profile> = path
+                    .is_file()
+                    .then(|| crate::table::read_profile(&path))
+                    .transpose()?;
                 profile.map(|p| p.len())
             }
             None => None,
@@ -85,7 +87,7 @@ fn mean_at(c: &Cell, name: &str) -> Option<f64> {
 
 /// An approach's speedup over the serial run of its language in a cell.
 fn speedup_at(c: &Cell, name: &str) -> Option<f64> {
-    Some(mean_at(c, common::registry::baseline_of(name))? / mean_at(c, name)?)
+    Some(mean_at(c, model::registry::baseline_of(name))? / mean_at(c, name)?)
 }
 
 /// The speedup a cell's bound allows, and the term that sets it: the serial
@@ -98,7 +100,7 @@ fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
         .export
         .results
         .iter()
-        .filter(|b| !common::registry::is_serial(&b.command))
+        .filter(|b| !model::registry::is_serial(&b.command))
         .filter_map(|b| {
             let costs = Costs {
                 server_cpu: c.server_cpu.get(&b.command).and_then(|v| mean(v)),
@@ -119,7 +121,7 @@ fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
     Some((
         mean_at(
             c,
-            common::registry::baseline(common::registry::Language::Rust),
+            model::registry::baseline(model::registry::Language::Rust),
         )? / seconds,
         limit,
     ))

@@ -1,6 +1,7 @@
 //! The command line every approach binary shares, and the `main` they all
 //! call: parse, validate, run, print; on failure one `error: ...` line and a
-//! non-zero exit.
+//! non-zero exit. The helpers every binary uses (`parse`, `emit`) are
+//! `model::cli`'s, re-exported here.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use crate::ConnConfig;
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
 use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
+pub use model::cli::{FAILED, emit, emit_line, parse};
 
 /// Runs a query list (the blog's 26 report queries by default) against
 /// MySQL/MariaDB with one scheduling approach, and prints each query's first
@@ -36,48 +38,10 @@ impl RunArgs {
     }
 }
 
-/// Exit code for a failed run (clap uses 2 for bad arguments).
-pub const FAILED: u8 = 1;
-
-/// Parses the command line; on `--help`/`--version` prints and returns
-/// success, on bad arguments prints clap's one-line error (its usage tips
-/// are noise here) and returns exit code 2.
-pub fn parse<T: Parser>() -> Result<T, ExitCode> {
-    parse_as(T::command())
-}
-
-/// [`parse`] with the command renamed (for `--help` and `--version`).
-fn parse_as<T: Parser>(command: clap::Command) -> Result<T, ExitCode> {
-    let parsed = command
-        .try_get_matches()
-        .and_then(|m| T::from_arg_matches(&m));
-    match parsed {
-        Ok(args) => Ok(args),
-        Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            Err(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            // The first line, and clap's list of the values it accepts
-            // when it gives one: its usage tips are noise here.
-            let text = redact(&e.to_string());
-            let mut lines = text.lines();
-            let first = lines.next().unwrap_or("error: invalid arguments");
-            match lines.next().map(str::trim) {
-                Some(values) if values.starts_with("[possible values") => {
-                    eprintln!("{first} {values}");
-                }
-                _ => eprintln!("{first}"),
-            }
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
 /// The whole `main` of an approach binary.
 pub fn main<A: crate::Approach>() -> ExitCode {
     let name = A::NAME;
-    let args: RunArgs = match parse_as(RunArgs::command().name(name).bin_name(name)) {
+    let args: RunArgs = match model::cli::parse_as(RunArgs::command().name(name).bin_name(name)) {
         Ok(args) => args,
         Err(code) => return code,
     };
@@ -129,27 +93,6 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         ),
         Err(e) => fail(&e, ""),
     }
-}
-
-/// Writes `text` to stdout. A reader that went away (`dbio server status |
-/// head -1`) ends the process quietly with success, as for any filter;
-/// another write error ends it with one `error:` line. For the tools'
-/// output, never called while queries run.
-pub fn emit(text: &str) {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => {
-            eprintln!("error: cannot write to stdout: {e}");
-            std::process::exit(i32::from(FAILED));
-        }
-    }
-}
-
-/// [`emit`] with a newline.
-pub fn emit_line(text: impl std::fmt::Display) {
-    emit(&format!("{text}\n"));
 }
 
 fn fail(e: &Error, hint: &str) -> ExitCode {

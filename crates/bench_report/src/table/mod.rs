@@ -28,11 +28,13 @@ pub use bound::{Costs, Limit, Setting};
 pub use latency::Latency;
 #[cfg(test)]
 use latency::percentile;
-pub use profile::{CONDENSE_ABOVE, Profile, ProfileQuery, Stamps, condense, disagreeing};
+pub use profile::{
+    CONDENSE_ABOVE, Profile, ProfileQuery, Stamps, condense, disagreeing, read as read_profile,
+};
 pub use render::render;
 pub use verdicts::{asyncio_not_beaten, verdicts};
 
-use common::registry;
+use model::registry;
 
 /// The blog's speedup of the scheduling a command mirrors, over its serial
 /// script.

@@ -1,58 +1,51 @@
-//! What each approach reported about itself in its untimed profile run, and
-//! the check that every approach returned the same rows.
+//! What each approach reported about itself in its untimed profile run, as
+//! the renderer sees it, and the check that every approach returned the
+//! same rows.
+//!
+//! A profile is recorded as the approach's own `model::Report` (condensed
+//! when long: [`condense`]) and read back as that type. Runs recorded before
+//! the report was one type (results of 2026-11-27) are read by [`legacy`].
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use model::report::{Condensed, Report};
 
-use super::latency::Latency;
+use super::latency::{self, Latency};
 
-/// What an approach reported about itself in its untimed profile run
-/// (`--json`): peak memory and row counts. Long lists (point lookups) are
-/// kept condensed ([`condense`]): their count and a fingerprint of every
-/// query's label and row count instead of the queries.
-#[derive(Debug, Clone, Deserialize)]
+/// What the table needs of a profile run.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     pub max_rss_kib: u64,
     /// The run's own wall time (from the first query scheduled to the last
-    /// result), without process start-up.
-    #[serde(default)]
+    /// result), without process start-up; absent from the oldest runs.
     pub wall_us: Option<u64>,
-    #[serde(default)]
+    /// Empty when condensed.
     pub queries: Vec<ProfileQuery>,
     /// For a condensed profile: how many queries ran...
-    #[serde(default)]
     pub count: Option<usize>,
     /// ...and [`Profile::fingerprint`] of their row counts...
-    #[serde(default)]
     pub rows_fingerprint: Option<String>,
     /// ...and their [`Latency`], computed before the queries were dropped.
-    #[serde(default)]
     pub latency: Option<Latency>,
     /// The process's CPU time during the run itself (between the wall
     /// clock's two points); absent from runs recorded before it was.
-    #[serde(default)]
     pub run_cpu_user_us: Option<u64>,
-    #[serde(default)]
     pub run_cpu_sys_us: Option<u64>,
 }
 
 /// One query of a profile: its row count and, where the approach recorded
-/// them (every Rust binary and Python script since they share one clock),
-/// its timestamps in microseconds from the run's start.
-#[derive(Debug, Clone, Deserialize)]
+/// them, its timestamps in microseconds from the run's start.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProfileQuery {
     pub label: String,
     pub rows: u64,
-    #[serde(flatten)]
     pub at: Option<Stamps>,
-    #[serde(default)]
     pub connection_id: Option<u64>,
 }
 
 /// When a query was submitted, had its connection and was sent, received
-/// its first row and its last row (`common::outcome::QueryResult`).
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// its first row and its last row (`model::QueryResult`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 pub struct Stamps {
     pub submitted_us: u64,
     pub connected_us: u64,
@@ -60,7 +53,53 @@ pub struct Stamps {
     pub finished_us: u64,
 }
 
+impl From<Report> for Profile {
+    fn from(report: Report) -> Profile {
+        let (count, rows_fingerprint, latency) = match report.condensed {
+            Some(Condensed {
+                count,
+                rows_fingerprint,
+                latency,
+            }) => (Some(count), Some(rows_fingerprint), latency),
+            None => (None, None, None),
+        };
+        Profile {
+            max_rss_kib: report.max_rss_kib,
+            wall_us: Some(report.wall_us),
+            queries: report
+                .queries
+                .into_iter()
+                .map(|q| ProfileQuery {
+                    at: Some(Stamps {
+                        submitted_us: q.submitted_us,
+                        connected_us: q.connected_us,
+                        first_row_us: q.first_row_us,
+                        finished_us: q.finished_us,
+                    }),
+                    label: q.label,
+                    rows: q.rows,
+                    connection_id: q.connection_id,
+                })
+                .collect(),
+            count,
+            rows_fingerprint,
+            latency,
+            run_cpu_user_us: Some(report.run_cpu_user_us),
+            run_cpu_sys_us: Some(report.run_cpu_sys_us),
+        }
+    }
+}
+
 impl Profile {
+    /// A recorded profile: a [`Report`], or a run recorded before the report
+    /// was one type ([`legacy`]).
+    pub fn parse(text: &str) -> Result<Profile, String> {
+        match serde_json::from_str::<Report>(text) {
+            Ok(report) => Ok(report.into()),
+            Err(e) => legacy::parse(text).ok_or_else(|| e.to_string()),
+        }
+    }
+
     /// The process's user + sys CPU time during the run itself, where recorded.
     pub fn run_cpu_us(&self) -> Option<u64> {
         Some(self.run_cpu_user_us? + self.run_cpu_sys_us?)
@@ -77,7 +116,7 @@ impl Profile {
 
     /// The per-query times, from the queries or, condensed, as stored.
     pub fn latency(&self) -> Option<Latency> {
-        self.latency.or_else(|| Latency::of(&self.queries))
+        self.latency.or_else(|| latency::of(&self.queries))
     }
 
     /// An order-independent digest of every (label, row count): equal
@@ -86,9 +125,9 @@ impl Profile {
         if let Some(f) = &self.rows_fingerprint {
             return f.clone();
         }
-        let mut sum = common::digest::Digest::default();
+        let mut sum = model::digest::Digest::default();
         for q in &self.queries {
-            let mut row = common::digest::RowHasher::default();
+            let mut row = model::digest::RowHasher::default();
             row.value(Some(q.label.as_bytes()));
             row.value(Some(q.rows.to_string().as_bytes()));
             sum.add_row(row);
@@ -97,28 +136,31 @@ impl Profile {
     }
 }
 
+/// Reads a recorded profile ([`Profile::parse`]).
+pub fn read(path: &std::path::Path) -> crate::Result<Profile> {
+    Profile::parse(&crate::read(path)?).map_err(|message| crate::ReportError::Parse {
+        path: path.to_owned(),
+        message,
+    })
+}
+
 /// Queries above which a profile is stored condensed.
 pub const CONDENSE_ABOVE: usize = 100;
 
-/// The profile JSON an approach printed, with its query list replaced by
-/// its count and fingerprint when it is long (10,000 point lookups would
-/// otherwise commit megabytes per approach).
-pub fn condense(text: &str) -> Result<Option<String>, String> {
-    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let profile: Profile = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-    if profile.queries.len() <= CONDENSE_ABOVE {
-        return Ok(None);
+/// A report as the driver stores it: a long query list replaced by its
+/// count, fingerprint and latency ([`Condensed`]); short ones as they are.
+pub fn condense(mut report: Report) -> Report {
+    if report.queries.len() <= CONDENSE_ABOVE || report.condensed.is_some() {
+        return report;
     }
-    if let Some(object) = value.as_object_mut() {
-        object.remove("queries");
-        object.insert("count".into(), profile.len().into());
-        object.insert("rows_fingerprint".into(), profile.fingerprint().into());
-        if let Some(latency) = profile.latency() {
-            let latency = serde_json::to_value(latency).map_err(|e| e.to_string())?;
-            object.insert("latency".into(), latency);
-        }
-    }
-    Ok(Some(value.to_string() + "\n"))
+    let view = Profile::from(report.clone());
+    report.condensed = Some(Condensed {
+        count: view.len(),
+        rows_fingerprint: view.fingerprint(),
+        latency: view.latency(),
+    });
+    report.queries.clear();
+    report
 }
 
 /// The names of the approaches whose row counts differ from the first one's.
@@ -133,4 +175,65 @@ pub fn disagreeing(profiles: &BTreeMap<String, Profile>, order: &[String]) -> Ve
         .filter(|(_, c)| *c != first)
         .map(|(n, _)| n.clone())
         .collect()
+}
+
+/// Profiles as recorded before the report was one type: optional
+/// timestamps and CPU figures, `started_us` in the first runs, and the
+/// condensed fields at the top level.
+mod legacy {
+    use serde::Deserialize;
+
+    use super::{Latency, Profile, ProfileQuery, Stamps};
+
+    #[derive(Debug, Deserialize)]
+    struct Recorded {
+        max_rss_kib: u64,
+        #[serde(default)]
+        wall_us: Option<u64>,
+        #[serde(default)]
+        queries: Vec<RecordedQuery>,
+        #[serde(default)]
+        count: Option<usize>,
+        #[serde(default)]
+        rows_fingerprint: Option<String>,
+        #[serde(default)]
+        latency: Option<Latency>,
+        #[serde(default)]
+        run_cpu_user_us: Option<u64>,
+        #[serde(default)]
+        run_cpu_sys_us: Option<u64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct RecordedQuery {
+        label: String,
+        rows: u64,
+        #[serde(flatten)]
+        at: Option<Stamps>,
+        #[serde(default)]
+        connection_id: Option<u64>,
+    }
+
+    pub(super) fn parse(text: &str) -> Option<Profile> {
+        let r: Recorded = serde_json::from_str(text).ok()?;
+        Some(Profile {
+            max_rss_kib: r.max_rss_kib,
+            wall_us: r.wall_us,
+            queries: r
+                .queries
+                .into_iter()
+                .map(|q| ProfileQuery {
+                    label: q.label,
+                    rows: q.rows,
+                    at: q.at,
+                    connection_id: q.connection_id,
+                })
+                .collect(),
+            count: r.count,
+            rows_fingerprint: r.rows_fingerprint,
+            latency: r.latency,
+            run_cpu_user_us: r.run_cpu_user_us,
+            run_cpu_sys_us: r.run_cpu_sys_us,
+        })
+    }
 }

@@ -55,7 +55,7 @@ pub fn render(
     out.push_str(&"---:|".repeat(columns.len()));
     out.push('\n');
     for b in &export.results {
-        let concurrency = if common::registry::is_serial(&b.command) {
+        let concurrency = if model::registry::is_serial(&b.command) {
             1
         } else {
             setting.budget
@@ -68,7 +68,7 @@ pub fn render(
             proxy_cpu: per_run(proxy_cpu, &b.command),
         };
         let bound = setting.bound(concurrency, queries, &costs);
-        let speedup = mean_of(common::registry::baseline_of(&b.command)).map(|base| base / b.mean);
+        let speedup = mean_of(model::registry::baseline_of(&b.command)).map(|base| base / b.mean);
         let _ = write!(
             out,
             "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} | {} |",

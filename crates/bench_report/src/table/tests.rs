@@ -18,19 +18,66 @@ fn bench(command: &str, mean: f64) -> Benchmark {
     }
 }
 
+/// A report of `queries`, as an approach prints it.
+fn report(queries: Vec<model::QueryResult>) -> model::Report {
+    model::Report {
+        approach: "test_mt".into(),
+        workload: model::workload::Workload::Point,
+        budget: 5,
+        server: "mysql://dbio:***@127.0.0.1:1/employees".into(),
+        queries,
+        wall_us: 5,
+        peak_connections: Some(5),
+        cpu_user_us: 1,
+        cpu_sys_us: 1,
+        max_rss_kib: 1024,
+        run_cpu_user_us: 1,
+        run_cpu_sys_us: 1,
+        condensed: None,
+    }
+}
+
+/// A query submitted at `s` ms, sent at `c`, first row at `f`, done at `d`.
+fn stamped(label: String, rows: u64, (s, c, f, d): (u64, u64, u64, u64)) -> model::QueryResult {
+    model::QueryResult {
+        label,
+        rows,
+        digest: Some("x".into()),
+        first_row: None,
+        submitted_us: s * 1000,
+        connected_us: c * 1000,
+        first_row_us: f * 1000,
+        finished_us: d * 1000,
+        connection_id: Some(7),
+    }
+}
+
+/// Stored as the driver stores it, read back as the renderer reads it.
+fn stored(report: model::Report) -> Profile {
+    let text = serde_json::to_string(&condense(report)).expect("json");
+    Profile::parse(&text).expect("profile")
+}
+
 #[test]
 fn long_profiles_are_condensed_and_still_compared() {
-    let queries: Vec<String> = (0..150)
-        .map(|i| format!(r#"{{"label":"p{i:03}","rows":1,"digest":"x"}}"#))
-        .collect();
-    let full = format!(
-        r#"{{"approach":"test_mt","max_rss_kib":1024,"wall_us":5,"queries":[{}]}}"#,
-        queries.join(",")
-    );
-    let condensed = condense(&full).expect("condense").expect("long");
-    assert!(condensed.len() < full.len() / 10, "{condensed}");
-    let a: Profile = serde_json::from_str(&full).expect("full");
-    let b: Profile = serde_json::from_str(&condensed).expect("condensed");
+    let queries = |changed: u64| -> Vec<model::QueryResult> {
+        (0..150)
+            .map(|i| {
+                stamped(
+                    format!("p{i:03}"),
+                    if i == 7 { changed } else { 1 },
+                    (0, 1, 2, 3),
+                )
+            })
+            .collect()
+    };
+    let full = report(queries(1));
+    let text = serde_json::to_string(&full).expect("json");
+    let condensed = serde_json::to_string(&condense(full.clone())).expect("json");
+    assert!(condensed.len() < text.len() / 10, "{condensed}");
+    let a = Profile::parse(&text).expect("full");
+    let b = stored(full);
+    assert!(b.queries.is_empty());
     assert_eq!((a.len(), b.len()), (150, 150));
     assert_eq!(a.fingerprint(), b.fingerprint());
     let mut profiles = BTreeMap::new();
@@ -38,36 +85,20 @@ fn long_profiles_are_condensed_and_still_compared() {
     profiles.insert("test_mt".to_owned(), b);
     let order = ["test_single".to_owned(), "test_mt".to_owned()];
     assert!(disagreeing(&profiles, &order).is_empty());
-    let other = full.replace(r#""p007","rows":1"#, r#""p007","rows":2"#);
-    profiles.insert(
-        "test_mt".to_owned(),
-        serde_json::from_str(&other).expect("other"),
-    );
+    profiles.insert("test_mt".to_owned(), stored(report(queries(2))));
     assert_eq!(disagreeing(&profiles, &order), ["test_mt"]);
     // Short lists stay as they are.
-    assert_eq!(
-        condense(r#"{"max_rss_kib":1,"queries":[]}"#).expect("short"),
-        None
-    );
-}
-
-/// A query submitted at `s` ms, sent at `c`, first row at `f`, done at `d`.
-fn stamped(s: u64, c: u64, f: u64, d: u64) -> String {
-    format!(
-        r#"{{"label":"q{s}","rows":1,"submitted_us":{},"connected_us":{},"first_row_us":{},"finished_us":{},"connection_id":7}}"#,
-        s * 1000,
-        c * 1000,
-        f * 1000,
-        d * 1000
-    )
+    let short = report(queries(1)[..3].to_vec());
+    assert_eq!(condense(short.clone()), short);
 }
 
 #[test]
 fn latency_percentiles_are_nearest_rank_and_survive_condensing() {
     // Latencies 1..=200 ms; queue waits i ms, first rows 0 ms.
-    let queries: Vec<String> = (1..=200).map(|i| stamped(0, i / 2, i / 2, i)).collect();
-    let text = format!(r#"{{"max_rss_kib":1,"queries":[{}]}}"#, queries.join(","));
-    let full: Profile = serde_json::from_str(&text).expect("profile");
+    let queries: Vec<model::QueryResult> = (1..=200)
+        .map(|i| stamped(format!("q{i:03}"), 1, (0, i / 2, i / 2, i)))
+        .collect();
+    let full: Profile = report(queries.clone()).into();
     let latency = full.latency().expect("timestamps");
     assert_eq!(
         latency,
@@ -79,19 +110,34 @@ fn latency_percentiles_are_nearest_rank_and_survive_condensing() {
             max_ms: 200.0,
         }
     );
-    let condensed: Profile =
-        serde_json::from_str(&condense(&text).expect("condense").expect("long"))
-            .expect("condensed");
+    let condensed = stored(report(queries));
     assert!(condensed.queries.is_empty());
     assert_eq!(condensed.latency(), Some(latency));
-    // One query without timestamps (an older profile): no latency.
-    let partial = format!(
-        r#"{{"max_rss_kib":1,"queries":[{},{{"label":"x","rows":1}}]}}"#,
-        stamped(0, 1, 2, 3)
-    );
-    let partial: Profile = serde_json::from_str(&partial).expect("partial");
-    assert_eq!(partial.latency(), None);
     assert_eq!(percentile(&[4.0], 95.0), 4.0);
+}
+
+/// Runs recorded before the report was one type (results/2026-11-27-*)
+/// still render: optional timestamps, condensed fields at the top level.
+#[test]
+fn profiles_recorded_before_the_one_type_are_read() {
+    let stamps = r#""submitted_us":0,"connected_us":1000,"first_row_us":2000,"finished_us":3000"#;
+    let partial = format!(
+        r#"{{"max_rss_kib":1,"queries":[{{"label":"a","rows":1,{stamps},"connection_id":7}},{{"label":"x","rows":1}}]}}"#
+    );
+    let partial = Profile::parse(&partial).expect("partial");
+    assert_eq!(partial.len(), 2);
+    // One query without timestamps: no latency, and no run CPU recorded.
+    assert_eq!(partial.latency(), None);
+    assert_eq!(partial.run_cpu_us(), None);
+    let condensed = Profile::parse(
+        r#"{"approach":"test_mt","max_rss_kib":1,"count":150,"rows_fingerprint":"ab"}"#,
+    )
+    .expect("condensed");
+    assert_eq!(
+        (condensed.len(), condensed.fingerprint()),
+        (150, "ab".to_owned())
+    );
+    assert!(Profile::parse(r#"{"rows":1}"#).is_err());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crate::hyperfine::Export;
 
 /// The approach of the same scheduling in the other language.
 fn counterpart(command: &str) -> Option<&'static str> {
-    common::registry::find(command)?
+    model::registry::find(command)?
         .counterpart()
         .map(|a| a.name)
 }

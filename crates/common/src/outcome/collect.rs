@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::report::QueryResult;
+use crate::QueryResult;
 use crate::error::Error;
 use crate::queries::Query;
 

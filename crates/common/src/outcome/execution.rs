@@ -4,9 +4,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::report::{QueryResult, Report, ResourceUsage, RowSink};
+use super::report::{ResourceUsage, RowSink};
 use crate::error::Error;
 use crate::queries::Query;
+use crate::{QueryResult, Report};
 
 /// The instant a run started; results carry offsets from it.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +99,7 @@ impl Execution {
         }
     }
 
-    /// Stops the clock and builds the report (see [`Report::assemble`]).
+    /// Stops the clock and builds the report (see [`super::assemble`]).
     pub fn finish(
         &self,
         approach: &str,
@@ -106,7 +107,7 @@ impl Execution {
         work: &crate::workload::Work,
         results: Vec<QueryResult>,
     ) -> Result<Report, Error> {
-        Report::assemble(approach, conn, work, results, self, self.started)
+        super::report::assemble(approach, conn, work, results, self, self.started)
     }
 }
 

@@ -7,7 +7,8 @@
 //!
 //! - `execution`: the clock, the gauge of connections in use, and the
 //!   steps every driver takes around one query;
-//! - `report`: one query's result, the run's [`Report`] and its printing;
+//! - `report`: building the run's [`Report`] (the type is
+//!   `model::report`) from the rows as they stream in;
 //! - `collect`: joining workers and picking the error that explains a
 //!   failed run.
 
@@ -17,4 +18,5 @@ mod report;
 
 pub use collect::{Started, collect_results, join_all, panicked};
 pub use execution::{Clock, Execution, Gauge, GaugeGuard, Sent, begin_query, end_query};
-pub use report::{QueryResult, Report, ResourceUsage, RowSink};
+pub use model::report::{QueryResult, Report};
+pub use report::{ResourceUsage, RowSink, assemble};
