@@ -18,7 +18,7 @@ use crate::tools::Tools;
 
 /// What every cell of a run shares.
 #[derive(Debug)]
-pub struct Run<'a> {
+pub struct Session<'a> {
     pub config: &'a Config,
     pub tools: &'a Tools,
     pub server: &'a Server,
@@ -26,7 +26,7 @@ pub struct Run<'a> {
     pub git: Git,
 }
 
-impl Run<'_> {
+impl Session<'_> {
     /// The environment every approach reads its settings from (the Python
     /// scripts too): the same workload and budget for all.
     fn settings(&self, command: &mut Command, budget: u32) {

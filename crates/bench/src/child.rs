@@ -23,6 +23,8 @@ static SIGNAL: std::sync::OnceLock<Arc<AtomicUsize>> = std::sync::OnceLock::new(
 /// (an approach cancels its queries on the server first: 2 s at most).
 const STOP_GRACE: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(20);
+/// How long the last of a finished command's stderr may take to arrive.
+const RELAY_GRACE: Duration = Duration::from_secs(2);
 
 /// Turns SIGINT, SIGTERM and SIGHUP into a flag the waits below check.
 pub fn install() -> Result<()> {
@@ -135,12 +137,40 @@ impl Drop for Group {
     }
 }
 
-/// Runs `command` to its end in a group of its own; fails unless it exits 0.
-pub fn run(command: Command, what: &str) -> Result<()> {
-    let status = Group::spawn(command)?.wait()?;
+/// Runs `command` to its end in a group of its own; fails unless it exits
+/// 0. Its stderr passes through as it comes (progress), except its own
+/// `error:` line, which becomes this failure's message: one line in all.
+pub fn run(mut command: Command, what: &str) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    command.stderr(std::process::Stdio::piped());
+    let mut group = Group::spawn(command)?;
+    let stderr = group.child.as_mut().and_then(|c| c.stderr.take());
+    let (sender, relayed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut error = None;
+        if let Some(stderr) = stderr {
+            for line in BufReader::new(stderr)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                match line.strip_prefix("error: ") {
+                    Some(message) => error = Some(message.to_owned()),
+                    None => eprintln!("{line}"),
+                }
+            }
+        }
+        let _ = sender.send(error);
+    });
+    let status = group.wait()?;
+    // A process it left running could hold the pipe open: the message is
+    // waited for briefly, never for that process.
+    let error = relayed.recv_timeout(RELAY_GRACE).ok().flatten();
     if status.success() {
         Ok(())
     } else {
-        Err(Error::Failed(format!("{what} failed ({status})")))
+        Err(Error::Failed(match error {
+            Some(message) => format!("{what}: {message}"),
+            None => format!("{what} failed ({status})"),
+        }))
     }
 }

@@ -7,7 +7,7 @@ use std::process::Command;
 use bench_report::host::Git;
 
 use crate::args::Config;
-use crate::cell::Run;
+use crate::cell::Session;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::server::Server;
@@ -54,7 +54,7 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
             revision: "unknown".into(),
             dirty: false,
         });
-    let run = Run {
+    let session = Session {
         config,
         tools,
         server: &server,
@@ -64,11 +64,11 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     let budgets = &config.budgets;
     let mut progress = Progress::new(config.runs * budgets.len() as u32);
     if let [budget] = budgets[..] {
-        run.cell(&dir, budget, "", &mut progress)?;
+        session.cell(&dir, budget, "", &mut progress)?;
     } else {
         for (k, budget) in budgets.iter().enumerate() {
             let label = format!("budget {budget} ({} of {}), ", k + 1, budgets.len());
-            run.cell(
+            session.cell(
                 &dir.join(format!("budget-{budget}")),
                 *budget,
                 &label,

@@ -24,7 +24,7 @@ pub fn open(opts: mysql::Opts, what: &str) -> Result<mysql::Conn> {
         None => Target::Tcp(opts.get_ip_or_hostname().to_string(), opts.get_tcp_port()),
     };
     let opened = bounded(CONNECT_DEADLINE, move || mysql::Conn::new(opts))
-        .map_err(|e| DbioError::Usage(format!("{what}: {e}")))?;
+        .map_err(|e| DbioError::Refused(format!("{what}: {e}")))?;
     match opened {
         Some(conn) => conn.sql(what.to_owned()),
         None => Err(DbioError::Timeout(format!(

@@ -4,8 +4,15 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbioError {
+    /// A command-line argument dbio cannot accept (exit 2, as clap's).
     #[error("{0}")]
     Usage(String),
+
+    /// The machine, the home or the server is not in a state dbio will
+    /// work in (an unsafe home, no such process, a server it does not
+    /// recognise); the message says what to change.
+    #[error("{0}")]
+    Refused(String),
 
     #[error(
         "no MariaDB/MySQL server binary found (looked for mariadbd and mysqld on PATH, /usr/sbin, /usr/local/sbin, /usr/local/mysql/bin); install one: `sudo apt-get install -y mariadb-server` (or set DBIO_MYSQLD=/path/to/mariadbd)"

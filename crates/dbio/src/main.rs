@@ -220,7 +220,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", common::redact(&chain(&e)));
-            ExitCode::from(1)
+            ExitCode::from(if matches!(e, DbioError::Usage(_)) {
+                2
+            } else {
+                1
+            })
         }
     }
 }
@@ -350,7 +354,7 @@ fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Resu
                 server.settle(SETTLE_WAIT, progress)?;
             }
             let seconds = server.cpu_seconds().ok_or_else(|| {
-                DbioError::Usage(format!(
+                DbioError::Refused(format!(
                     "no managed server running at {}",
                     server.home().display()
                 ))
@@ -358,7 +362,7 @@ fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Resu
             record_cpu(seconds, record, label.as_deref())?;
             if let (Some(pid), Some(file)) = (proxy_pid, proxy_record) {
                 let seconds = dbio::server::cpu_seconds_of(pid).ok_or_else(|| {
-                    DbioError::Usage(format!("no process {pid} (the latency proxy) is running"))
+                    DbioError::Refused(format!("no process {pid} (the latency proxy) is running"))
                 })?;
                 record_cpu(seconds, Some(file), label.as_deref())?;
             }

@@ -200,7 +200,7 @@ fn listening_beyond_loopback_needs_allow_remote() {
         .output()
         .expect("dbio proxy");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--allow-remote"), "{err}");
     let mut proxy = start(None, upstream, &["--listen=0.0.0.0:0", "--allow-remote"]);
     let said = proxy.log.try_iter().collect::<Vec<_>>().join("\n");

@@ -165,11 +165,11 @@ impl BlockingRunner {
     /// Takes a connection from the pool (waiting while the budget is in use),
     /// runs `query` on it and returns the connection; submitted now.
     pub fn run(&self, query: &Query, exec: &Execution) -> Result<QueryResult, Error> {
-        self.run_from(query, exec, exec.clock.offset_us())
+        self.run_submitted_at(query, exec, exec.clock.offset_us())
     }
 
     /// [`BlockingRunner::run`] for a query submitted at `submitted_us`.
-    pub fn run_from(
+    pub fn run_submitted_at(
         &self,
         query: &Query,
         exec: &Execution,
@@ -214,13 +214,13 @@ pub trait Schedule {
         0
     }
 
-    /// Runs every query once ([`Run::query`]); results in any order.
-    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error>;
+    /// Runs every query once ([`Batch::query`]); results in any order.
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error>;
 }
 
-/// What a schedule works with during one execution.
+/// One execution's queries and what runs them: what a schedule works with.
 #[derive(Debug)]
-pub struct Run<'a> {
+pub struct Batch<'a> {
     runner: &'a BlockingRunner,
     exec: &'a Execution,
     pub queries: &'a [Query],
@@ -228,7 +228,7 @@ pub struct Run<'a> {
     pub budget: usize,
 }
 
-impl Run<'_> {
+impl Batch<'_> {
     /// Now, on the execution's clock: when a query is submitted.
     pub fn now_us(&self) -> u64 {
         self.exec.clock.offset_us()
@@ -241,8 +241,12 @@ impl Run<'_> {
 
     /// Runs one query that was submitted at `submitted_us` (before waiting
     /// for a permit or a worker).
-    pub fn query_from(&self, query: &Query, submitted_us: u64) -> Result<QueryResult, Error> {
-        self.runner.run_from(query, self.exec, submitted_us)
+    pub fn query_submitted_at(
+        &self,
+        query: &Query,
+        submitted_us: u64,
+    ) -> Result<QueryResult, Error> {
+        self.runner.run_submitted_at(query, self.exec, submitted_us)
     }
 }
 
@@ -282,13 +286,13 @@ impl<S: Schedule> Approach for Threads<S> {
             common::threads::Limits::read().check(threads)?;
         }
         let exec = Execution::start();
-        let run = Run {
+        let batch = Batch {
             runner: &self.runner,
             exec: &exec,
             queries: work.queries(),
             budget: self.conn.budget,
         };
-        let results = S::schedule(&run)?;
+        let results = S::schedule(&batch)?;
         exec.finish(S::NAME, &self.conn, work, results)
     }
 }

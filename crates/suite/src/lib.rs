@@ -9,10 +9,10 @@ use common::{Error, Report, RunConfig};
 use driver_mysql::Threads;
 
 /// An approach's prepare-and-execute, as a binary runs it.
-pub type Run = fn(&RunConfig) -> Result<Report, Error>;
+pub type Entry = fn(&RunConfig) -> Result<Report, Error>;
 
 /// Every approach, by package name, `test_single` (the baseline) first.
-pub const APPROACHES: [(&str, Run); 6] = [
+pub const APPROACHES: [(&str, Entry); 6] = [
     entry::<Threads<test_single::Single>>(),
     entry::<Threads<test_mt::ThreadPerQuery>>(),
     entry::<Threads<test_mt_bounded::Gated>>(),
@@ -21,6 +21,6 @@ pub const APPROACHES: [(&str, Run); 6] = [
     entry::<test_async_std::TestAsyncStd>(),
 ];
 
-const fn entry<A: Approach>() -> (&'static str, Run) {
+const fn entry<A: Approach>() -> (&'static str, Entry) {
     (A::NAME, run::<A>)
 }

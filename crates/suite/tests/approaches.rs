@@ -8,10 +8,10 @@ use std::time::Duration;
 use common::workload::Workload;
 use common::{DbUrl, Error, Report, RunConfig};
 use mysql::prelude::Queryable;
-use suite::{APPROACHES, Run};
+use suite::{APPROACHES, Entry};
 use testkit::{admin, connections_of, poll, run_config, shared, workload_queries};
 
-fn run(name: &str, f: Run, cfg: &RunConfig) -> Report {
+fn run(name: &str, f: Entry, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
 }
 
@@ -182,7 +182,7 @@ fn limited_user(name: &str, limit: usize) -> (String, DbUrl) {
 
 /// Runs `f` while sampling the server's process list for `user`; returns
 /// the run's outcome and the most connections the server showed at once.
-fn run_sampled(f: Run, cfg: &RunConfig, user: &str) -> (Result<Report, Error>, usize) {
+fn run_sampled(f: Entry, cfg: &RunConfig, user: &str) -> (Result<Report, Error>, usize) {
     let mut conn = admin(&shared().url);
     // The previous run's connections may still be closing on the server.
     poll(

@@ -3,21 +3,21 @@
 //! inside the pool (as the blog's threads waited on SQLAlchemy's pool).
 //! The approach is `driver_mysql::Threads<ThreadPerQuery>`.
 
-use common::outcome::join_all;
+use common::outcome::join_workers;
 use common::threads::query_thread;
 use common::{Error, QueryResult};
-use driver_mysql::{Run, Schedule};
+use driver_mysql::{Batch, Schedule};
 
 /// A thread for every query, at once.
 #[derive(Debug)]
 pub struct ThreadPerQuery;
 
 impl Schedule for ThreadPerQuery {
-    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
         std::thread::scope(|s| {
-            let spawn = |q| query_thread().spawn_scoped(s, move || run.query(q));
-            let threads = run.queries.iter().map(|q| (q, spawn(q)));
-            join_all(threads.collect())
+            let spawn = |q| query_thread().spawn_scoped(s, move || batch.query(q));
+            let threads = batch.queries.iter().map(|q| (q, spawn(q)));
+            join_workers(threads.collect())
         })
     }
 

@@ -6,10 +6,10 @@
 
 use std::sync::{Condvar, Mutex};
 
-use common::outcome::join_all;
+use common::outcome::join_workers;
 use common::threads::query_thread;
 use common::{Error, QueryResult};
-use driver_mysql::{Run, Schedule};
+use driver_mysql::{Batch, Schedule};
 
 /// A counting semaphore; std has none.
 #[derive(Debug)]
@@ -53,18 +53,18 @@ impl Drop for Permit<'_> {
 pub struct Gated;
 
 impl Schedule for Gated {
-    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
-        let gate = Semaphore::new(run.budget);
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+        let gate = Semaphore::new(batch.budget);
         std::thread::scope(|s| {
-            let threads = run.queries.iter().map(|q| {
+            let threads = batch.queries.iter().map(|q| {
                 let thread = query_thread().spawn_scoped(s, || {
-                    let submitted = run.now_us();
+                    let submitted = batch.now_us();
                     let _permit = gate.acquire();
-                    run.query_from(q, submitted)
+                    batch.query_submitted_at(q, submitted)
                 });
                 (q, thread)
             });
-            join_all(threads.collect())
+            join_workers(threads.collect())
         })
     }
 

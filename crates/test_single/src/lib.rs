@@ -5,15 +5,15 @@
 //! The approach is `driver_mysql::Threads<Single>`.
 
 use common::{Error, QueryResult};
-use driver_mysql::{Run, Schedule};
+use driver_mysql::{Batch, Schedule};
 
 /// In order, on one connection.
 #[derive(Debug)]
 pub struct Single;
 
 impl Schedule for Single {
-    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
-        run.queries.iter().map(|q| run.query(q)).collect()
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+        batch.queries.iter().map(|q| batch.query(q)).collect()
     }
 
     fn connections(_budget: usize) -> usize {

@@ -9,20 +9,20 @@ use crossbeam::channel;
 
 use common::outcome::collect_results;
 use common::{Error, Query, QueryResult};
-use driver_mysql::{Run, Schedule};
+use driver_mysql::{Batch, Schedule};
 
 /// `budget` workers taking queries from a channel.
 #[derive(Debug)]
 pub struct Workers;
 
 impl Schedule for Workers {
-    fn schedule(run: &Run<'_>) -> Result<Vec<QueryResult>, Error> {
-        let workers = run.budget.min(run.queries.len()).max(1);
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+        let workers = batch.budget.min(batch.queries.len()).max(1);
         let (jobs_tx, jobs_rx) = channel::unbounded::<(&Query, u64)>();
-        for q in run.queries {
+        for q in batch.queries {
             // Submitted as queued, like ThreadPoolExecutor.submit. The
             // receiver lives until the scope below ends: cannot fail.
-            let _ = jobs_tx.send((q, run.now_us()));
+            let _ = jobs_tx.send((q, batch.now_us()));
         }
         drop(jobs_tx);
         // Each worker keeps its results and hands them over when it ends:
@@ -35,12 +35,12 @@ impl Schedule for Workers {
                     let jobs = jobs_rx.clone();
                     s.spawn(move || {
                         jobs.iter()
-                            .map(|(q, submitted)| run.query_from(q, submitted))
+                            .map(|(q, submitted)| batch.query_submitted_at(q, submitted))
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            let mut outcomes = Vec::with_capacity(run.queries.len());
+            let mut outcomes = Vec::with_capacity(batch.queries.len());
             let mut died = 0;
             for worker in workers {
                 match worker.join() {

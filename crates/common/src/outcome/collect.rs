@@ -44,7 +44,7 @@ pub type Started<'scope> =
 /// the error [`collect_results`] picks. A thread the OS refused to start
 /// (`Builder::spawn_scoped`'s error: thousands of queries) fails its query
 /// with one clear error instead of a panic.
-pub fn join_all(handles: Vec<(&Query, Started<'_>)>) -> Result<Vec<QueryResult>, Error> {
+pub fn join_workers(handles: Vec<(&Query, Started<'_>)>) -> Result<Vec<QueryResult>, Error> {
     let outcomes: Vec<_> = handles
         .into_iter()
         .map(|(q, h)| match h {

@@ -16,7 +16,7 @@ mod collect;
 mod execution;
 mod report;
 
-pub use collect::{Started, collect_results, join_all, panicked};
+pub use collect::{Started, collect_results, join_workers, panicked};
 pub use execution::{Clock, Execution, Gauge, GaugeGuard, Sent, begin_query, end_query};
 pub use model::report::{QueryResult, Report};
 pub use report::{ResourceUsage, RowSink, assemble};

@@ -42,7 +42,7 @@ pub fn connect(url: &DbUrl, infile: Option<mysql::LocalInfileHandler>) -> Result
         .unwrap_or(common::managed::DATABASE)
         .to_owned();
     let opts = mysql::Opts::from_url(&url.with_database(&db).expose())
-        .map_err(|e| DbioError::Usage(format!("DATABASE_URL {url} is not usable: {e}")))?;
+        .map_err(|e| DbioError::Refused(format!("DATABASE_URL {url} is not usable: {e}")))?;
     let opts = mysql::OptsBuilder::from_opts(opts)
         .prefer_socket(false)
         .tcp_connect_timeout(Some(crate::connect::CONNECT_DEADLINE))
@@ -62,7 +62,7 @@ pub fn connect_for_load(
         .to_owned();
     let server = url.with_database("");
     let opts = mysql::Opts::from_url(&server.expose())
-        .map_err(|e| DbioError::Usage(format!("DATABASE_URL {url} is not usable: {e}")))?;
+        .map_err(|e| DbioError::Refused(format!("DATABASE_URL {url} is not usable: {e}")))?;
     let opts = mysql::OptsBuilder::from_opts(opts)
         .prefer_socket(false)
         .tcp_connect_timeout(Some(crate::connect::CONNECT_DEADLINE))
@@ -298,7 +298,7 @@ fn load_table(url: &DbUrl, data: &Arc<TableData>, progress: &Progress) -> Result
         cols = data.table.columns().join(", ")
     );
     conn.query_drop(sql).map_err(|e| match &e {
-        mysql::Error::MySqlError(m) if m.code == 3948 || m.code == 1148 => DbioError::Usage(format!(
+        mysql::Error::MySqlError(m) if m.code == 3948 || m.code == 1148 => DbioError::Refused(format!(
             "the server at {url} does not allow LOAD DATA LOCAL INFILE; enable it with `SET GLOBAL local_infile = 1` (or start the server with --local-infile=1)"
         )),
         _ => DbioError::Sql {

@@ -47,7 +47,7 @@ pub fn expected_counts(dir: &Path) -> Result<Vec<(String, u64)>> {
                 digits.parse().ok()
             });
             count.map(|c| (table.to_string(), c)).ok_or_else(|| {
-                DbioError::Usage(format!(
+                DbioError::Refused(format!(
                     "{} has no expected count for {table}",
                     path.display()
                 ))
@@ -65,7 +65,7 @@ pub fn load_from_test_db(
 ) -> Result<LoadOutcome> {
     for (_, file) in DUMPS {
         if !dir.join(file).is_file() {
-            return Err(DbioError::Usage(format!(
+            return Err(DbioError::Refused(format!(
                 "{} is not a test_db checkout: {file} is missing",
                 dir.display()
             )));

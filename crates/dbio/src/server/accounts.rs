@@ -27,7 +27,7 @@ pub fn secure_accounts(conn: &mut mysql::Conn) -> Result<()> {
     if open.is_empty() {
         Ok(())
     } else {
-        Err(DbioError::Usage(format!(
+        Err(DbioError::Refused(format!(
             "accounts without a password are left on the server: {}; set one with ALTER USER ... IDENTIFIED BY, or DROP USER",
             open.join(", ")
         )))

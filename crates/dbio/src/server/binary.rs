@@ -51,7 +51,7 @@ pub(super) fn find_install_db(binary: &Path) -> Result<PathBuf> {
         .flat_map(|name| dirs.iter().map(move |d| d.join(name)))
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            DbioError::Usage(format!(
+            DbioError::Refused(format!(
                 "found {} but not mariadb-install-db next to it; install the full server package: `sudo apt-get install -y mariadb-server`",
                 binary.display()
             ))

@@ -52,7 +52,7 @@ pub fn canonical(path: &Path) -> Result<PathBuf> {
         .strip_prefix(existing)
         .is_ok_and(|r| r.components().any(|c| c == Component::ParentDir))
     {
-        return Err(DbioError::Usage(format!(
+        return Err(DbioError::Refused(format!(
             "the home {} climbs (`..`) out of a directory that does not exist",
             path.display()
         )));
@@ -70,7 +70,7 @@ pub fn canonical(path: &Path) -> Result<PathBuf> {
 /// start a new line of `my.cnf`.
 pub fn check_characters(path: &Path) -> Result<()> {
     let Some(text) = path.to_str() else {
-        return Err(DbioError::Usage(format!(
+        return Err(DbioError::Refused(format!(
             "the home {} is not valid UTF-8; choose another path",
             path.display()
         )));
@@ -80,7 +80,7 @@ pub fn check_characters(path: &Path) -> Result<()> {
         .find(|c| c.is_whitespace() || c.is_control() || "'\"\\#;`".contains(*c));
     match bad {
         None => Ok(()),
-        Some(c) => Err(DbioError::Usage(format!(
+        Some(c) => Err(DbioError::Refused(format!(
             "the home {text:?} contains {c:?}, which my.cnf and mariadb-install-db cannot carry; choose a path without whitespace, quotes, backslashes, `#`, `;` or control characters"
         ))),
     }
@@ -105,7 +105,7 @@ pub fn check_owners(home: &Path) -> Result<()> {
             meta.uid() == 0 || meta.uid() == me
         };
         let refuse = |why: String| {
-            Err(DbioError::Usage(format!(
+            Err(DbioError::Refused(format!(
                 "refusing the home {}: {why}; use a home that only you can change, such as target/dbio in the checkout or a directory of yours (see README: a safe home)",
                 home.display()
             )))
@@ -189,7 +189,7 @@ pub fn open_log(path: &Path, anew: bool) -> Result<File> {
     }
     let file = options.open(path).map_err(|e| refuse_link(e, path))?;
     if !file.metadata().ctx("cannot inspect", path)?.is_file() {
-        return Err(DbioError::Usage(format!(
+        return Err(DbioError::Refused(format!(
             "{} is not a regular file; remove it",
             path.display()
         )));
@@ -199,7 +199,7 @@ pub fn open_log(path: &Path, anew: bool) -> Result<File> {
 
 fn refuse_link(e: std::io::Error, path: &Path) -> DbioError {
     if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) {
-        DbioError::Usage(format!(
+        DbioError::Refused(format!(
             "{} is not a directory (a symlink?); dbio never follows a symlink in its home: remove it",
             path.display()
         ))

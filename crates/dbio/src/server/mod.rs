@@ -186,7 +186,7 @@ impl Server {
     /// The server at `$DBIO_HOME`, else `target/dbio` of this workspace
     /// (see [`managed::default_home`]), and where that was found.
     pub fn default_home() -> Result<(Server, managed::HomeSource)> {
-        let (home, source) = managed::default_home().map_err(DbioError::Usage)?;
+        let (home, source) = managed::default_home().map_err(DbioError::Refused)?;
         Ok((Server::open(home)?, source))
     }
 
@@ -297,7 +297,7 @@ impl Server {
         }
         for socket in [self.socket(), self.legacy_pid_file().with_extension("sock")] {
             if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-                return Err(DbioError::Usage(format!(
+                return Err(DbioError::Refused(format!(
                     "a server that dbio does not recognise as this home's listens on {}; stop it before starting this one",
                     socket.display()
                 )));
@@ -564,7 +564,7 @@ impl Server {
         secure_accounts(&mut conn)?;
         drop(conn);
         let pid = self.running_pid().ok_or_else(|| {
-            DbioError::Usage(format!(
+            DbioError::Refused(format!(
                 "the server of {} exited during its first start; see {}",
                 self.home.display(),
                 self.error_log().display()

@@ -40,18 +40,18 @@ impl ServerUser {
         };
         let user = match std::env::var("DBIO_SERVER_USER") {
             Ok(name) => find(&name).ok_or_else(|| {
-                DbioError::Usage(format!(
+                DbioError::Refused(format!(
                     "DBIO_SERVER_USER={name} is not an account of this machine (/etc/passwd)"
                 ))
             })?,
             Err(_) => find("mysql").or_else(|| find("nobody")).ok_or_else(|| {
-                DbioError::Usage(
+                DbioError::Refused(
                     "dbio never runs the server as root, and this machine has neither a `mysql` nor a `nobody` account: create one (`useradd --system mysql`) or name one in DBIO_SERVER_USER".into(),
                 )
             })?,
         };
         if user.uid == 0 {
-            return Err(DbioError::Usage(format!(
+            return Err(DbioError::Refused(format!(
                 "the server would run as {} (uid 0): dbio never runs it as root; name another account in DBIO_SERVER_USER",
                 user.name
             )));
@@ -72,7 +72,7 @@ impl ServerUser {
         if reachable {
             return Ok(());
         }
-        Err(DbioError::Usage(format!(
+        Err(DbioError::Refused(format!(
             "the server runs as the OS user {} (never as root), who cannot enter {}: let others enter its parent directories (`chmod o+x` on each) or use a home outside them (--home or DBIO_HOME, e.g. /var/lib/dbio)",
             self.name,
             home.display()
