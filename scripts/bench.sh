@@ -6,9 +6,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-ensure_rust
-cargo build --release --locked -q -p bench
-BENCH=$ROOT/target/release/bench
+# DBIO_BENCH_BIN: a directory of binaries already built (scripts/test.sh's,
+# for the end-to-end tests): nothing is built then.
+if [ -n "${DBIO_BENCH_BIN:-}" ]; then
+  BENCH=$DBIO_BENCH_BIN/bench
+else
+  ensure_rust
+  cargo build --release --locked -q -p bench
+  BENCH=$ROOT/target/release/bench
+fi
 
 # The driver checks the arguments and says what the run needs; a bad
 # argument ends here with its one `error:` line, before anything is installed.
@@ -23,8 +29,10 @@ if printf '%s\n' "$plan" | grep -qx 'need: python'; then
   DBIO_PYTHON=$(ensure_python_venv)
   export DBIO_PYTHON
 fi
-say "== building release binaries (each approach with only its own features)"
-for package in $(printf '%s\n' "$plan" | sed -n 's/^build: //p'); do
-  cargo build --release --locked -q -p "$package"
-done
+if [ -z "${DBIO_BENCH_BIN:-}" ]; then
+  say "== building release binaries (each approach with only its own features)"
+  for package in $(printf '%s\n' "$plan" | sed -n 's/^build: //p'); do
+    cargo build --release --locked -q -p "$package"
+  done
+fi
 exec "$BENCH" "$@"

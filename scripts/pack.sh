@@ -5,18 +5,23 @@
 # file and a README. There, `./bench.sh --quick` runs the same benchmark
 # and writes the same results folder.
 #   usage: scripts/pack.sh [ARCHIVE]   (default: target/dbio-bench-<revision>.tar.gz)
+# DBIO_BENCH_BIN: pack binaries already built there instead of building.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-ensure_rust
 ensure_hyperfine
-cargo build --release --locked -q -p bench -p dbio -p bench_report
-BIN=$ROOT/target/release
+BIN=${DBIO_BENCH_BIN:-$ROOT/target/release}
+if [ -z "${DBIO_BENCH_BIN:-}" ]; then
+  ensure_rust
+  cargo build --release --locked -q -p bench -p dbio -p bench_report
+fi
 # Every Rust approach, each built with only its own features.
 packages=$("$BIN/bench" --needs --database-url mysql://pack@localhost/employees | sed -n 's/^build: //p')
-for package in $packages; do
-  cargo build --release --locked -q -p "$package"
-done
+if [ -z "${DBIO_BENCH_BIN:-}" ]; then
+  for package in $packages; do
+    cargo build --release --locked -q -p "$package"
+  done
+fi
 
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 dirty=""
@@ -26,8 +31,14 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 dir=$stage/dbio-bench
 mkdir -p "$dir/bin" "$dir/scripts/python" "$dir/queries"
+# Stripped: the bundle runs benchmarks; profiling wants the checkout's
+# binaries, which keep their line tables.
 for name in bench bench-report $packages; do
-  cp "$BIN/$name" "$dir/bin/"
+  if command -v strip >/dev/null 2>&1; then
+    strip -o "$dir/bin/$name" "$BIN/$name"
+  else
+    cp "$BIN/$name" "$dir/bin/"
+  fi
 done
 hyperfine=$ROOT/target/tools/bin/hyperfine
 [ -x "$hyperfine" ] || hyperfine=$(command -v hyperfine)

@@ -84,7 +84,7 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     bench_report::index::update(&out)?;
     model::cli::emit(&bench_report::read(&dir.join("table.md"))?);
     if config.commit {
-        commit(config, tools, &dir, &out)?;
+        commit(config, &dir, &out)?;
     }
     crate::say(&format!("results: {}", dir.display()));
     let mut pictures: Vec<String> = bench_report::list_dir(&dir)?
@@ -145,12 +145,14 @@ fn packed_revision(root: &Path) -> Option<Git> {
     })
 }
 
-fn commit(config: &Config, tools: &Tools, dir: &Path, out: &Path) -> Result<()> {
+/// Commits the run's folder and the index, in the repository that holds
+/// the results directory.
+fn commit(config: &Config, dir: &Path, out: &Path) -> Result<()> {
     let index = out.join("README.md");
     let git = |args: &[&std::ffi::OsStr]| -> Result<()> {
         let status = Command::new("git")
             .arg("-C")
-            .arg(&tools.root)
+            .arg(out)
             .args(args)
             .status()
             .map_err(Error::io("cannot run git"))?;

@@ -9,15 +9,31 @@ fn root() -> PathBuf {
     testkit::workspace_root()
 }
 
-fn bench(args: &[&str], home: Option<&Path>) -> Output {
+/// `scripts/bench.sh`, on the release binaries `scripts/test.sh` built
+/// (`DBIO_BENCH_BIN`): no test starts a release build. A commit identity
+/// for `--commit`, whatever the machine's git configuration.
+fn bench_command() -> Command {
     let mut cmd = Command::new("bash");
-    cmd.arg(root().join("scripts/bench.sh"))
-        .args(args)
-        .current_dir(root());
+    cmd.arg(root().join("scripts/bench.sh")).current_dir(root());
+    testkit::scrub(&mut cmd);
+    cmd.env("DBIO_BENCH_BIN", testkit::release_dir());
+    for (key, value) in [
+        ("GIT_AUTHOR_NAME", "dbio test"),
+        ("GIT_AUTHOR_EMAIL", "test@dbio.invalid"),
+        ("GIT_COMMITTER_NAME", "dbio test"),
+        ("GIT_COMMITTER_EMAIL", "test@dbio.invalid"),
+    ] {
+        cmd.env(key, value);
+    }
+    cmd
+}
+
+fn bench(args: &[&str], home: Option<&Path>) -> Output {
+    let mut cmd = bench_command();
+    cmd.args(args);
     if let Some(home) = home {
         cmd.env("DBIO_HOME", home);
     }
-    testkit::scrub(&mut cmd);
     cmd.output().expect("run bench.sh")
 }
 
@@ -76,11 +92,8 @@ fn arguments_are_checked_before_any_work() {
         );
     }
     // Settings of the managed server, with the user's own.
-    let mut own = Command::new("bash");
-    own.arg(root().join("scripts/bench.sh"))
-        .args(["--server-cpus", "1"])
-        .current_dir(root());
-    testkit::scrub(&mut own);
+    let mut own = bench_command();
+    own.args(["--server-cpus", "1"]);
     let out = own
         .env("DATABASE_URL", "mysql://u:secret@127.0.0.1:1/employees")
         .output()
@@ -93,7 +106,6 @@ fn arguments_are_checked_before_any_work() {
 /// `bench.sh --quick`, one run of test_single and test_asyncio against the
 /// shared test server, into a fresh `out_dir`; fails the test if it fails.
 fn quick_run(out_dir: &Path, extra: &[&str]) -> Output {
-    let _ = std::fs::remove_dir_all(out_dir);
     let out_arg = out_dir.display().to_string();
     let mut args = vec![
         "--quick",
@@ -117,6 +129,7 @@ fn quick_run_writes_parsable_results_without_secrets() {
     let shared = testkit::shared();
     // A space in the path: bench.sh hands hyperfine commands as strings.
     let out_dir = std::env::temp_dir().join(format!("dbio bench test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
     let out = quick_run(&out_dir, &[]);
 
     let runs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
@@ -246,7 +259,33 @@ fn quick_run_writes_parsable_results_without_secrets() {
 #[test]
 fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
     let out_dir = std::env::temp_dir().join(format!("dbio-sweep-test-{}", std::process::id()));
-    let out = quick_run(&out_dir, &["--connections", "1,2"]);
+    // --commit: the run and the index are committed in the results' repository.
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(&out_dir)
+            .args(args)
+            .output()
+            .expect("git")
+    };
+    std::fs::create_dir_all(&out_dir).expect("out dir");
+    assert!(git(&["init", "-q"]).status.success());
+    let out = quick_run(&out_dir, &["--connections", "1,2", "--commit"]);
+    let log =
+        String::from_utf8_lossy(&git(&["log", "--format=%s", "--name-only"]).stdout).into_owned();
+    assert!(log.starts_with("results: "), "{log}");
+    assert!(
+        log.contains("budget 1,2") && log.contains("README.md"),
+        "{log}"
+    );
+    assert!(log.contains("budget-2/table.md"), "{log}");
+    let status = git(&["status", "--porcelain"]);
+    assert!(
+        status.stdout.is_empty(),
+        "left uncommitted: {}",
+        String::from_utf8_lossy(&status.stdout)
+    );
     assert!(
         stderr(&out).contains("budget 2 (2 of 2)"),
         "no progress: {}",
@@ -256,7 +295,7 @@ fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
         .expect("results dir")
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.is_dir())
+        .find(|p| p.is_dir() && !p.ends_with(".git"))
         .expect("a run");
     for budget in [1, 2] {
         let cell = run.join(format!("budget-{budget}"));
@@ -380,16 +419,13 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
     let _ = std::fs::remove_dir_all(&out_dir);
     let out_arg = out_dir.display().to_string();
     for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
-        let mut cmd = Command::new("bash");
-        cmd.arg(root().join("scripts/bench.sh"))
-            .args(["--quick", "--runs", "3", "--warmup", "0"])
+        let mut cmd = bench_command();
+        cmd.args(["--quick", "--runs", "3", "--warmup", "0"])
             .args(["--approaches", "test_threadpool", "--out", &out_arg])
             .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "3000"])
-            .current_dir(root())
             .env("DBIO_HOME", shared.server.home())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
-        testkit::scrub(&mut cmd);
         let mut child = cmd.spawn().expect("bench.sh");
         // In a timed round: the first timed run's --prepare has recorded.
         testkit::poll("a timed round", Duration::from_secs(300), || {

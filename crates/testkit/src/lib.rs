@@ -49,6 +49,26 @@ pub fn workspace_root() -> PathBuf {
         .map_or(manifest.clone(), PathBuf::from)
 }
 
+/// The release binaries `scripts/test.sh` builds before the tests (the
+/// `release` beside the profile the tests run in, wherever the target
+/// directory is): the end-to-end tests run those, and no test starts a
+/// release build.
+pub fn release_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    // <target>/<profile>/deps/<test> -> <target>/release
+    let dir = exe
+        .ancestors()
+        .nth(3)
+        .map(|target| target.join("release"))
+        .expect("a target directory");
+    assert!(
+        dir.join("bench").is_file(),
+        "{} has no release build of bench: run scripts/test.sh, which builds the release binaries first",
+        dir.display()
+    );
+    dir
+}
+
 /// Keeps every variable of dbio's (`DBIO_*`, `DATABASE_URL*`) and
 /// `RUST_BACKTRACE` of this environment out of `cmd`, except those `cmd`
 /// sets itself: a developer's exported `DBIO_WORKLOAD=point` (which the
