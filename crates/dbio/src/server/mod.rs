@@ -797,6 +797,15 @@ impl Server {
     /// as every client finds it ([`managed::url`]), after checking that the
     /// password file is safe to read.
     pub fn url(&self) -> Result<common::DbUrl> {
+        if ServerState::read(&self.home)
+            .ctx("cannot read", ServerState::path(&self.home))?
+            .is_none()
+        {
+            return Err(DbioError::Refused(format!(
+                "no managed server at {}: run `dbio up` first",
+                self.home.display()
+            )));
+        }
         self.password()?;
         Ok(managed::url(&self.home)?)
     }
