@@ -9,6 +9,8 @@ ensure_rust
 ensure_server
 # The Python approaches are tested against the Rust ones (suite/tests/python.rs).
 ensure_python_venv >/dev/null
+# The system-call counts of every approach (suite/tests/syscalls.rs).
+command -v strace >/dev/null 2>&1 || apt_install strace
 
 # Started by root, the test servers run as an unprivileged OS user (dbio
 # never runs one as root), who must be able to enter their directory. A

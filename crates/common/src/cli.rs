@@ -40,6 +40,7 @@ impl RunArgs {
 
 /// The whole `main` of an approach binary.
 pub fn main<A: crate::Approach>() -> ExitCode {
+    crate::heap::reserve_growth();
     let name = A::NAME;
     let args: RunArgs = match model::cli::parse_as(RunArgs::command().name(name).bin_name(name)) {
         Ok(args) => args,

@@ -15,6 +15,7 @@
 //! - [`outcome`]: the one clock and connection gauge of a timed execution,
 //!   the rows as they stream in, the report built from them;
 //! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
+//! - [`heap`]: the allocator's growth step, set before the run;
 //! - [`cli`]: the `main` that every approach binary calls.
 //!
 //! This crate links no database driver and starts no server; it times a
@@ -22,6 +23,7 @@
 
 pub mod approach;
 pub mod cli;
+pub mod heap;
 pub mod interrupt;
 pub mod outcome;
 pub mod pool;
