@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use bench_report::host::{self, Bench, Git, Toolchain};
+use bench_report::host::{self, Bench, Git, NotRun, Toolchain};
 use model::registry::Approach;
 
 use crate::args::Config;
@@ -63,21 +63,24 @@ impl Session<'_> {
     ) -> Result<()> {
         std::fs::create_dir_all(dir.join("profiles"))
             .map_err(Error::io(format!("cannot create {}", dir.display())))?;
-        self.profiles(dir, budget)?;
-        self.host_json(dir, budget)?;
-        self.rounds(dir, budget, label, progress)?;
+        let (approaches, not_run) = self.profiles(dir, budget)?;
+        self.host_json(dir, budget, &approaches, not_run)?;
+        self.rounds(dir, budget, &approaches, label, progress)?;
         bench_report::run_dir::write_table(dir)?;
         Ok(())
     }
 
     /// Untimed profile runs: a failing approach stops the run here with its
-    /// own one-line error; each records its peak memory, row counts and
-    /// per-query timestamps (condensed when long: the fingerprint keeps
-    /// the rows check).
-    fn profiles(&self, dir: &Path, budget: u32) -> Result<()> {
+    /// own one-line error; one this machine cannot run at this size (exit
+    /// [`model::cli::REFUSED`]: a thread limit) is left out of the cell with
+    /// its reason. Each records its peak memory, row counts and per-query
+    /// timestamps (condensed when long: the fingerprint keeps the rows
+    /// check). Returns the approaches that run, and those left out.
+    fn profiles(&self, dir: &Path, budget: u32) -> Result<(Vec<&'static Approach>, Vec<NotRun>)> {
         crate::say(
             "== profile run of each approach (untimed: checks it works, records peak memory and row counts)",
         );
+        let (mut run, mut not_run) = (Vec::new(), Vec::new());
         for approach in &self.config.approaches {
             let (_, mut command) = self.command(approach, budget)?;
             let json = dir.join("profiles").join(format!("{}.json", approach.name));
@@ -93,13 +96,21 @@ impl Session<'_> {
                 .stderr(create(&err)?);
             let status = Group::spawn(command)?.wait()?;
             let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+            let first = stderr.lines().next().unwrap_or("no error message");
+            let first = model::redact(first.strip_prefix("error: ").unwrap_or(first));
+            if status.code() == Some(i32::from(model::cli::REFUSED)) {
+                // This machine cannot run it at this size: left out, said why.
+                crate::say(&format!("== {} is not run here: {first}", approach.name));
+                let _ = std::fs::remove_file(&err);
+                let _ = std::fs::remove_file(&json);
+                not_run.push(NotRun {
+                    approach: approach.name.to_owned(),
+                    reason: first,
+                });
+                continue;
+            }
             if !status.success() {
-                let first = stderr.lines().next().unwrap_or("no error message");
-                return Err(Error::Failed(format!(
-                    "{} failed: {}",
-                    approach.name,
-                    model::redact(first.strip_prefix("error: ").unwrap_or(first))
-                )));
+                return Err(Error::Failed(format!("{} failed: {first}", approach.name)));
             }
             let _ = std::fs::remove_file(&err);
             // The approach's own report, read back as the one type, and
@@ -115,13 +126,25 @@ impl Session<'_> {
             let text = bench_report::run_dir::to_json(&stored);
             model::files::write_replace(&json, text.as_bytes(), 0o644)
                 .map_err(Error::io(format!("cannot write {}", json.display())))?;
+            run.push(*approach);
         }
-        Ok(())
+        if run.is_empty() {
+            return Err(Error::Failed(
+                "no approach can run at this size on this machine (see above)".into(),
+            ));
+        }
+        Ok((run, not_run))
     }
 
     /// The facts of the run as it starts: machine, server, dataset
     /// (verified), toolchain, git, and the run's own parameters.
-    fn host_json(&self, dir: &Path, budget: u32) -> Result<()> {
+    fn host_json(
+        &self,
+        dir: &Path,
+        budget: u32,
+        approaches: &[&'static Approach],
+        not_run: Vec<NotRun>,
+    ) -> Result<()> {
         let c = self.config;
         let facts = self.server.facts(self.tools)?;
         let bench = Bench {
@@ -129,13 +152,14 @@ impl Session<'_> {
             budget: budget as usize,
             runs: c.runs,
             warmup: c.warmup,
-            approaches: c.approaches.iter().map(|a| a.name.to_owned()).collect(),
+            approaches: approaches.iter().map(|a| a.name.to_owned()).collect(),
             workload: c.workload.name().to_owned(),
             count: c.count,
             sleep_ms: (c.workload == model::workload::Workload::Sleep).then_some(c.sleep_ms),
             latency_ms: c.latency_ms(),
             server_cpus: c.server_cpus(),
             budgets: Vec::new(),
+            not_run,
         };
         let tools = Toolchain {
             rustc: self.tools.rustc,
@@ -153,10 +177,16 @@ impl Session<'_> {
     }
 
     /// The timed runs, in rounds of rotating order.
-    fn rounds(&self, dir: &Path, budget: u32, label: &str, progress: &mut Progress) -> Result<()> {
+    fn rounds(
+        &self,
+        dir: &Path,
+        budget: u32,
+        approaches: &[&'static Approach],
+        label: &str,
+        progress: &mut Progress,
+    ) -> Result<()> {
         let c = self.config;
-        let timed = c
-            .approaches
+        let timed = approaches
             .iter()
             .map(|a| {
                 Ok(Timed {

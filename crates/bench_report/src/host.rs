@@ -71,6 +71,17 @@ pub struct Bench {
     /// A sweep's budgets (its cells are `budget-N/`); empty for one budget.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub budgets: Vec<usize>,
+    /// Approaches asked for that this machine cannot run at this size (a
+    /// thread limit), left out of the run, with their own reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<NotRun>,
+}
+
+/// An approach left out of a run, and why (its own one-line refusal).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotRun {
+    pub approach: String,
+    pub reason: String,
 }
 
 fn report() -> String {

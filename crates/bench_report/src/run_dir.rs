@@ -43,7 +43,8 @@ pub fn write_table(dir: &Path) -> Result<()> {
         proxy_cpu.as_ref(),
         &profiles,
         &setting,
-    ) + &table::verdicts(&export);
+    ) + &table::verdicts(&export)
+        + &not_run(&host);
     write(&dir.join("table.md"), &table)?;
     let mut pictures = vec![("walltimes.svg", "wall time of every run")];
     plot::wall_times(&export, &dir.join(pictures[0].0))?;
@@ -222,5 +223,19 @@ fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -
         let _ = writeln!(out, "![{what}]({file})\n");
     }
     out.push_str(table);
+    out
+}
+
+/// The approaches this machine could not run at this size, with their own
+/// reasons.
+fn not_run(host: &Host) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if !host.bench.not_run.is_empty() {
+        out.push_str("\n### Not run here\n\n");
+        for n in &host.bench.not_run {
+            let _ = writeln!(out, "- {}: {}", n.approach, n.reason);
+        }
+    }
     out
 }

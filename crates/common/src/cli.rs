@@ -12,7 +12,7 @@ use crate::ConnConfig;
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
 use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
-pub use model::cli::{FAILED, emit, emit_line, parse};
+pub use model::cli::{FAILED, REFUSED, emit, emit_line, parse};
 
 /// Runs a query list (the blog's 26 report queries by default) against
 /// MySQL/MariaDB with one scheduling approach, and prints each query's first
@@ -98,5 +98,8 @@ pub fn main<A: crate::Approach>() -> ExitCode {
 
 fn fail(e: &Error, hint: &str) -> ExitCode {
     eprintln!("error: {}{hint}", redact(&chain(e)));
-    ExitCode::from(FAILED)
+    ExitCode::from(match e {
+        Error::MachineLimit(_) => REFUSED,
+        _ => FAILED,
+    })
 }

@@ -138,7 +138,7 @@ impl Limits {
             .min_by_key(|(fit, _)| *fit)
         {
             None => Ok(()),
-            Some((fit, limit)) => Err(Error::Config(format!(
+            Some((fit, limit)) => Err(Error::MachineLimit(format!(
                 "{threads} queries need {threads} threads at once (one per query), more than this machine allows: {limit}; about {fit} fit, so lower --count to {fit} or less"
             ))),
         }

@@ -12,6 +12,10 @@ use crate::settings::redact;
 /// Exit code for a failed run (clap uses 2 for bad arguments).
 pub const FAILED: u8 = 1;
 
+/// Exit code of an approach that this machine cannot run at the size
+/// asked (`Error::MachineLimit`): nothing was started.
+pub const REFUSED: u8 = 3;
+
 /// Parses the command line; on `--help`/`--version` prints and returns
 /// success, on bad arguments prints clap's one-line error (its usage tips
 /// are noise here) and returns exit code 2.

@@ -13,6 +13,13 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// This machine cannot run the approach at this size (a thread
+    /// limit); nothing was started. The binaries exit with
+    /// [`crate::cli::REFUSED`], so that a benchmark can leave the approach
+    /// out of the run and say why, instead of stopping.
+    #[error("{0}")]
+    MachineLimit(String),
+
     /// A query file could not be read.
     #[error("cannot read query template {path}")]
     QueryFile {

@@ -484,3 +484,66 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
     }
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+/// An approach that this machine cannot run at the size asked (a thread
+/// per query above the address-space limit) refuses in one line; the run
+/// goes on without it and says so in `host.json` and the table.
+#[test]
+fn an_approach_that_refuses_is_left_out_and_named() {
+    let shared = testkit::shared();
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-refused-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    // bench.sh's environment, under 2 GiB of address space: 20,000
+    // threads of 260 KiB do not fit.
+    let cmd = bench_command();
+    let script = root().join("scripts/bench.sh");
+    let mut limited = Command::new("bash");
+    limited
+        .arg("-c")
+        .arg("ulimit -v 2097152 && exec bash \"$0\" \"$@\"")
+        .arg(&script)
+        .args(["--quick", "--runs", "1", "--warmup", "0"])
+        .args(["--approaches", "test_single,test_mt"])
+        .args(["--workload", "point", "--count", "20000", "--out"])
+        .arg(&out_dir)
+        .current_dir(root());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => limited.env(key, v),
+            None => limited.env_remove(key),
+        };
+    }
+    let out = limited
+        .env("DBIO_HOME", shared.server.home())
+        .output()
+        .expect("bench.sh");
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("test_mt is not run here"), "{err}");
+    let run = std::fs::read_dir(&out_dir)
+        .expect("results")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .expect("a run");
+    let export = bench_report::hyperfine::load(&run.join("hyperfine.json")).expect("export");
+    let names: Vec<&str> = export.results.iter().map(|b| b.command.as_str()).collect();
+    assert_eq!(names, ["test_single"]);
+    let host: bench_report::host::Host =
+        serde_json::from_str(&std::fs::read_to_string(run.join("host.json")).expect("host"))
+            .expect("host.json");
+    assert_eq!(host.bench.approaches, ["test_single"]);
+    assert_eq!(host.bench.not_run.len(), 1);
+    assert_eq!(host.bench.not_run[0].approach, "test_mt");
+    assert!(
+        host.bench.not_run[0].reason.contains("RLIMIT_AS"),
+        "{:?}",
+        host.bench.not_run
+    );
+    let table = std::fs::read_to_string(run.join("table.md")).expect("table");
+    assert!(
+        table.contains("### Not run here") && table.contains("- test_mt: "),
+        "{table}"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

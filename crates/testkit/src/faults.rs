@@ -454,6 +454,7 @@ pub fn too_many_threads(bin: &Path) {
     // 20,000; 200 fit.
     let limited = point("20000", Some(2 << 20));
     assert_clean_failure(&limited, &["RLIMIT_AS", "20000 threads", "fit"]);
+    assert_eq!(limited.code, Some(3), "refused, not failed: {limited:#?}");
     let fits = point("200", Some(2 << 20));
     assert_eq!(fits.code, Some(0), "{fits:#?}");
     // Whatever this machine's vm.max_map_count: done, or refused in one
@@ -461,7 +462,7 @@ pub fn too_many_threads(bin: &Path) {
     let many = point("50000", None);
     match many.code {
         Some(0) => {}
-        Some(1) => assert_clean_failure(&many, &["50000 threads", "fit"]),
+        Some(3) => assert_clean_failure(&many, &["50000 threads", "fit"]),
         other => panic!("50,000 threads ended with {other:?}: {many:#?}"),
     }
 }
