@@ -1,6 +1,6 @@
 //! The facts about a server that a benchmark result depends on: its version
 //! and settings, and the dataset as verified on it now. `dbio facts` prints
-//! them as JSON; `bench-report host` records them in `host.json` (it reads,
+//! them as JSON; the `bench` driver records them in `host.json` (it reads,
 //! it does not connect).
 
 use mysql::prelude::Queryable;

@@ -1,6 +1,6 @@
 //! The facts about a server that a benchmark result depends on: its version
 //! and settings, and the dataset as verified on it. `dbio facts` collects
-//! them (it connects); `bench-report host` records them in `host.json`
+//! them (it connects); the `bench` driver records them in `host.json`
 //! (it only reads). Types only, so that the renderer links no driver.
 
 use std::collections::BTreeMap;
