@@ -36,6 +36,26 @@ fn workload(bench: &crate::host::Bench) -> String {
     text
 }
 
+/// When the run's approaches wrote their output: the reports of runs made
+/// before the output went through one buffer after the run also lack the
+/// in-run CPU figures that came with it, which tells them apart.
+fn output(run: &Path, host: &Host) -> &'static str {
+    let cell = match host.bench.budgets.first() {
+        Some(budget) => run.join(format!("budget-{budget}")),
+        None => run.to_path_buf(),
+    };
+    let first = host
+        .bench
+        .approaches
+        .first()
+        .map(|a| cell.join("profiles").join(format!("{a}.json")));
+    match first.map(|path| crate::table::read_profile(&path)) {
+        Some(Ok(profile)) if profile.run_cpu_us().is_none() => "per query, timed",
+        Some(Ok(_)) => "after the run",
+        _ => "—",
+    }
+}
+
 /// Rewrites `results/README.md`.
 pub fn update(results: &Path) -> Result<()> {
     let runs = runs(results)?;
@@ -43,9 +63,12 @@ pub fn update(results: &Path) -> Result<()> {
         "# Results\n\nEvery run of `scripts/bench.sh --commit`, newest first. Each folder holds \
          hyperfine's JSON, the table, `host.json` (machine, server, dataset, git revision) and the \
          exact command. Compare approaches within a run, as ratios: runs on different machines or \
-         days are not comparable in absolute time.\n\n",
+         days are not comparable in absolute time. output: when the approaches wrote each \
+         query's line; in the runs marked `per query, timed` every approach wrote it unbuffered \
+         inside its timed run (one `write` a query), so their times and client CPU include \
+         printing, which weighs on point lookups (superseded by the point runs of 2026-11-30).\n\n",
     );
-    out.push_str("| run | date | workload | scale | budget | server | server CPUs | optimizer_switch split_materialized | git |\n|---|---|---|---:|---:|---|---:|---|---|\n");
+    out.push_str("| run | date | workload | scale | budget | server | server CPUs | optimizer_switch split_materialized | output | git |\n|---|---|---|---:|---:|---|---:|---|---|---|\n");
     for (name, host) in &runs {
         let split = host
             .server
@@ -56,7 +79,7 @@ pub fn update(results: &Path) -> Result<()> {
             .map_or("—", |(_, v)| v);
         let _ = writeln!(
             out,
-            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {} | {split} | `{}`{} |",
+            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {} | {split} | {} | `{}`{} |",
             host.date,
             workload(&host.bench),
             host.dataset.meta.get("scale").map_or("—", String::as_str),
@@ -75,6 +98,7 @@ pub fn update(results: &Path) -> Result<()> {
             host.bench
                 .server_cpus
                 .map_or_else(|| format!("all ({})", host.cores), |n| n.to_string()),
+            output(&results.join(name), host),
             host.git.revision.get(..10).unwrap_or(&host.git.revision),
             if host.git.dirty { " (dirty)" } else { "" },
         );

@@ -178,14 +178,17 @@ fn quick_run_writes_parsable_results_without_secrets() {
         "{table}"
     );
     let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
-    assert!(
-        index.contains(
-            &run.file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned()
-        )
-    );
+    let name = run
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let row = index
+        .lines()
+        .find(|l| l.starts_with(&format!("| [{name}]")))
+        .unwrap_or_else(|| panic!("{name} not in the index: {index}"));
+    // Output is written after the run, so the index says so.
+    assert!(row.contains("| after the run |"), "{row}");
 
     let password =
         std::fs::read_to_string(shared.server.home().join("password")).expect("password");
