@@ -23,6 +23,13 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub runs: u32,
 
+    /// Most untimed runs of the first approach before the rounds, until the
+    /// server's CPU per run settles (two runs within 5%); 0: none. Managed
+    /// server only.
+    #[arg(long, default_value_t = 5, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub calibration_runs: u32,
+
     /// Warm-up runs per approach (before the first round).
     #[arg(long, default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u32).range(0..=100))]
@@ -143,6 +150,7 @@ pub enum Target {
 pub struct Config {
     pub runs: u32,
     pub warmup: u32,
+    pub calibration_runs: u32,
     pub scale: String,
     pub seed: u64,
     pub budgets: Vec<u32>,
@@ -228,6 +236,7 @@ impl Args {
         Ok(Config {
             runs: self.runs,
             warmup: self.warmup,
+            calibration_runs: self.calibration_runs,
             scale: self
                 .scale
                 .unwrap_or_else(|| if self.quick { "0.01" } else { "1.0" }.into()),

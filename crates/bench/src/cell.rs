@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use bench_report::host::{self, Bench, Git, NotRun, Toolchain};
+use bench_report::host::{self, Bench, Calibration, Git, NotRun, Toolchain};
 use model::registry::Approach;
 
 use crate::args::Config;
@@ -64,7 +64,8 @@ impl Session<'_> {
         std::fs::create_dir_all(dir.join("profiles"))
             .map_err(Error::io(format!("cannot create {}", dir.display())))?;
         let (approaches, not_run) = self.profiles(dir, budget)?;
-        self.host_json(dir, budget, &approaches, not_run)?;
+        let calibration = self.calibrate(approaches[0], budget)?;
+        self.host_json(dir, budget, &approaches, not_run, calibration)?;
         self.rounds(dir, budget, &approaches, label, progress)?;
         bench_report::run_dir::write_table(dir)?;
         Ok(())
@@ -136,6 +137,47 @@ impl Session<'_> {
         Ok((run, not_run))
     }
 
+    /// Untimed runs of `approach` until the server's CPU per run settles
+    /// (two in a row agree: [`Calibration::agree`]), at most
+    /// `--calibration-runs`: the VM under the server drifts between speeds
+    /// for minutes, and a run that starts in a slow spell should not be the
+    /// first one timed. Managed server only (its CPU is measured).
+    fn calibrate(&self, approach: &'static Approach, budget: u32) -> Result<Option<Calibration>> {
+        let most = self.config.calibration_runs;
+        let Some(home) = self.server.home.as_deref() else {
+            return Ok(None);
+        };
+        if most == 0 {
+            return Ok(None);
+        }
+        let mut seconds: Vec<f64> = Vec::new();
+        let mut settled = false;
+        while seconds.len() < most as usize && !settled {
+            let before = server_cpu(self.tools, home)?;
+            let (_, mut command) = self.command(approach, budget)?;
+            command.stdout(Stdio::null()).stdin(Stdio::null());
+            child::run(command, approach.name)?;
+            seconds.push(server_cpu(self.tools, home)? - before);
+            settled = matches!(seconds[..], [.., a, b] if Calibration::agree(a, b));
+        }
+        let shown: Vec<String> = seconds.iter().map(|s| format!("{s:.2}")).collect();
+        crate::say(&format!(
+            "== calibration ({}): server CPU per run {} s: {}",
+            approach.name,
+            shown.join(", "),
+            if settled {
+                "settled"
+            } else {
+                "not settled: the machine's speed drifts; read the server CPU column"
+            }
+        ));
+        Ok(Some(Calibration {
+            approach: approach.name.to_owned(),
+            server_cpu_s: seconds,
+            settled,
+        }))
+    }
+
     /// The facts of the run as it starts: machine, server, dataset
     /// (verified), toolchain, git, and the run's own parameters.
     fn host_json(
@@ -144,6 +186,7 @@ impl Session<'_> {
         budget: u32,
         approaches: &[&'static Approach],
         not_run: Vec<NotRun>,
+        calibration: Option<Calibration>,
     ) -> Result<()> {
         let c = self.config;
         let facts = self.server.facts(self.tools)?;
@@ -160,6 +203,7 @@ impl Session<'_> {
             server_cpus: c.server_cpus(),
             budgets: Vec::new(),
             not_run,
+            calibration,
         };
         let tools = Toolchain {
             rustc: self.tools.rustc,
@@ -239,4 +283,20 @@ impl Session<'_> {
         }
         Ok(())
     }
+}
+
+/// The managed server's CPU seconds so far (`dbio server cpu`).
+fn server_cpu(tools: &Tools, home: &Path) -> Result<f64> {
+    let out = crate::server::dbio(tools, Some(home))
+        .args(["server", "cpu"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(Error::io("cannot run dbio server cpu"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .ok()
+        .filter(|_| out.status.success())
+        .ok_or_else(|| Error::Failed("dbio server cpu printed no CPU seconds".into()))
 }

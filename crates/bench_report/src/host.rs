@@ -75,6 +75,32 @@ pub struct Bench {
     /// thread limit), left out of the run, with their own reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_run: Vec<NotRun>,
+    /// The untimed runs before the rounds, until the server's CPU per run
+    /// settled (the VM under the server drifts between speeds for minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// The server's CPU per run of the calibration runs, and whether the last
+/// two agreed within [`Calibration::TOLERANCE`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    pub approach: String,
+    pub server_cpu_s: Vec<f64>,
+    pub settled: bool,
+}
+
+impl Calibration {
+    /// Two runs agree when they differ by at most this share...
+    pub const TOLERANCE: f64 = 0.05;
+    /// ...or by at most this many seconds (two of the kernel's 10 ms CPU
+    /// ticks: a short run's CPU is not measured finer).
+    pub const RESOLUTION_S: f64 = 0.02;
+
+    /// Whether the last two runs agree.
+    pub fn agree(a: f64, b: f64) -> bool {
+        (a - b).abs() <= Self::RESOLUTION_S.max(Self::TOLERANCE * a.max(b))
+    }
 }
 
 /// An approach left out of a run, and why (its own one-line refusal).

@@ -218,6 +218,21 @@ fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -
             ""
         }
     );
+    if let Some(c) = &host.bench.calibration {
+        let runs: Vec<String> = c.server_cpu_s.iter().map(|s| format!("{s:.2}")).collect();
+        let _ = writeln!(
+            out,
+            "- calibration: {} untimed runs of {} before the rounds, server CPU per run {} s ({})",
+            runs.len(),
+            c.approach,
+            runs.join(", "),
+            if c.settled {
+                "settled"
+            } else {
+                "did not settle: the machine's speed drifted"
+            }
+        );
+    }
     let _ = writeln!(out, "- date: {}\n", host.date);
     for (file, what) in pictures {
         let _ = writeln!(out, "![{what}]({file})\n");

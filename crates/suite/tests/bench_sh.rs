@@ -167,6 +167,19 @@ fn quick_run_writes_parsable_results_without_secrets() {
     );
     assert!(host.dataset.verified);
     assert!(host.cores >= 1 && host.memory_bytes > 0);
+    // Untimed runs until the server's CPU per run settled, recorded.
+    let calibration = host.bench.calibration.as_ref().expect("calibration");
+    assert_eq!(calibration.approach, "test_single");
+    let n = calibration.server_cpu_s.len();
+    assert!((1..=5).contains(&n), "{calibration:?}");
+    assert!(
+        calibration.settled
+            == (n >= 2 && {
+                let s = &calibration.server_cpu_s;
+                bench_report::host::Calibration::agree(s[n - 2], s[n - 1])
+            }),
+        "{calibration:?}"
+    );
 
     let cpu =
         bench_report::server_cpu::per_command(&run.join("server-cpu.tsv")).expect("server cpu");
@@ -423,12 +436,23 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
     let out_arg = out_dir.display().to_string();
     for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
         let mut cmd = bench_command();
-        cmd.args(["--quick", "--runs", "3", "--warmup", "0"])
-            .args(["--approaches", "test_threadpool", "--out", &out_arg])
-            .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "3000"])
-            .env("DBIO_HOME", shared.server.home())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
+        // No calibration runs: their 3-s sleeps, back to back, would meet
+        // the other tests' settle (`dbio server cpu --settle` kills a
+        // benchmark query still running after 10 s) on the shared server.
+        cmd.args([
+            "--quick",
+            "--runs",
+            "3",
+            "--warmup",
+            "0",
+            "--calibration-runs",
+            "0",
+        ])
+        .args(["--approaches", "test_threadpool", "--out", &out_arg])
+        .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "3000"])
+        .env("DBIO_HOME", shared.server.home())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().expect("bench.sh");
         // In a timed round: the first timed run's --prepare has recorded.
         testkit::poll("a timed round", Duration::from_secs(300), || {
