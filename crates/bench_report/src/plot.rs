@@ -62,9 +62,31 @@ fn color(command: &str) -> RGBColor {
     RGBColor(r, g, b)
 }
 
+/// How far a run's server CPU may stray from its approach's median before
+/// `walltimes.svg` rings it.
+const CPU_STRAY: f64 = 0.05;
+
+/// The server CPU of each timed run of `b`, in the order of its times: the
+/// last of the readings (warm-up runs come first), when there are enough.
+fn timed_cpu(
+    b: &crate::hyperfine::Benchmark,
+    cpu: Option<&BTreeMap<String, Vec<f64>>>,
+) -> Option<Vec<f64>> {
+    let all = cpu?.get(&b.command)?;
+    let timed = all.get(all.len().checked_sub(b.times.len())?..)?;
+    Some(timed.to_vec())
+}
+
 /// `walltimes.svg`: one row per approach, each timed run a point, the mean
-/// a bar.
-pub fn wall_times(export: &Export, path: &Path) -> Result<()> {
+/// a cross; with the server's CPU per run, a ring marks a run whose server
+/// CPU strayed from its approach's median by more than [`CPU_STRAY`]
+/// (red above, blue below): the machine's speed drifts, and this shows
+/// which runs met a slow or fast spell.
+pub fn wall_times(
+    export: &Export,
+    server_cpu: Option<&BTreeMap<String, Vec<f64>>>,
+    path: &Path,
+) -> Result<()> {
     let results = &export.results;
     let rows = results.len().max(1);
     let times = || results.iter().flat_map(|b| b.times.iter().copied());
@@ -75,7 +97,14 @@ pub fn wall_times(export: &Export, path: &Path) -> Result<()> {
     let (from, to) = (fastest * 0.9, slowest * 1.05 + 1e-9);
     svg(path, (800, 60 + 28 * rows as u32), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("wall time of every timed run (× the mean)", (FONT, 18))
+            .caption(
+                if server_cpu.is_some() {
+                    "wall time of every timed run (× the mean; ring: server CPU >5% above (red) or below (blue) its median)"
+                } else {
+                    "wall time of every timed run (× the mean)"
+                },
+                (FONT, if server_cpu.is_some() { 13 } else { 18 }),
+            )
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(140)
@@ -103,6 +132,26 @@ pub fn wall_times(export: &Export, path: &Path) -> Result<()> {
                     }),
                 )
                 .map_err(|e| e.to_string())?;
+            if let Some(cpu) = timed_cpu(b, server_cpu) {
+                let mut sorted = cpu.clone();
+                sorted.sort_by(f64::total_cmp);
+                let median = sorted[sorted.len() / 2];
+                let rings = b.times.iter().zip(&cpu).filter_map(|(&t, &c)| {
+                    let ring = if c > median * (1.0 + CPU_STRAY) {
+                        RED
+                    } else if c < median * (1.0 - CPU_STRAY) {
+                        BLUE
+                    } else {
+                        return None;
+                    };
+                    Some(Circle::new(
+                        (t, SegmentValue::CenterOf(i)),
+                        7,
+                        ring.stroke_width(2),
+                    ))
+                });
+                chart.draw_series(rings).map_err(|e| e.to_string())?;
+            }
             chart
                 .draw_series(std::iter::once(Cross::new(
                     (b.mean, SegmentValue::CenterOf(i)),
@@ -344,4 +393,43 @@ pub fn speedup(series: &[Series], bound: &[(f64, f64)], path: &Path) -> Result<(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hyperfine::Benchmark;
+
+    #[test]
+    fn a_run_whose_server_cpu_strayed_is_ringed() {
+        let export = Export {
+            results: vec![Benchmark {
+                command: "test_asyncio".into(),
+                mean: 2.0,
+                stddev: Some(0.1),
+                min: 1.9,
+                max: 2.1,
+                user: 0.1,
+                system: 0.1,
+                times: vec![1.9, 2.0, 2.1],
+            }],
+        };
+        // A warm-up run first, then three timed runs: the last one 20%
+        // above the median.
+        let mut cpu = BTreeMap::new();
+        cpu.insert("test_asyncio".to_owned(), vec![30.0, 10.0, 10.2, 12.0]);
+        let dir = std::env::temp_dir().join(format!("dbio-plot-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let circles = |cpu: Option<&BTreeMap<String, Vec<f64>>>| {
+            let path = dir.join("walltimes.svg");
+            wall_times(&export, cpu, &path).expect("plot");
+            std::fs::read_to_string(&path)
+                .expect("svg")
+                .matches("<circle")
+                .count()
+        };
+        assert_eq!(circles(None), 3);
+        assert_eq!(circles(Some(&cpu)), 4, "three runs and one ring");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -47,7 +47,7 @@ pub fn write_table(dir: &Path) -> Result<()> {
         + &not_run(&host);
     write(&dir.join("table.md"), &table)?;
     let mut pictures = vec![("walltimes.svg", "wall time of every run")];
-    plot::wall_times(&export, &dir.join(pictures[0].0))?;
+    plot::wall_times(&export, cpu.as_ref(), &dir.join(pictures[0].0))?;
     if plot::timelines(
         &profiles,
         &host.bench.approaches,
