@@ -37,6 +37,29 @@ fn bench(args: &[&str], home: Option<&Path>) -> Output {
     cmd.output().expect("run bench.sh")
 }
 
+/// The one run folder a test's results directory holds (beside `.git`).
+fn the_run(out_dir: &Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(out_dir)
+        .expect("results dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && !p.ends_with(".git"))
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
+/// The results index, and the run's name as the index lists it.
+fn index_and_name(out_dir: &Path, run: &Path) -> (String, String) {
+    let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
+    let name = run
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    (index, name)
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -132,14 +155,7 @@ fn quick_run_writes_parsable_results_without_secrets() {
     let _ = std::fs::remove_dir_all(&out_dir);
     let out = quick_run(&out_dir, &[]);
 
-    let runs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
-        .expect("results dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    let run = &runs[0];
+    let run = &the_run(&out_dir);
 
     let hyperfine =
         bench_report::hyperfine::load(&run.join("hyperfine.json")).expect("hyperfine.json");
@@ -190,12 +206,7 @@ fn quick_run_writes_parsable_results_without_secrets() {
         table.contains("| test_single |") && table.contains("| test_asyncio |"),
         "{table}"
     );
-    let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
-    let name = run
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
+    let (index, name) = index_and_name(&out_dir, run);
     let row = index
         .lines()
         .find(|l| l.starts_with(&format!("| [{name}]")))
@@ -307,12 +318,7 @@ fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
         "no progress: {}",
         stderr(&out)
     );
-    let run = std::fs::read_dir(&out_dir)
-        .expect("results dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.is_dir() && !p.ends_with(".git"))
-        .expect("a run");
+    let run = the_run(&out_dir);
     for budget in [1, 2] {
         let cell = run.join(format!("budget-{budget}"));
         let export = bench_report::hyperfine::load(&cell.join("hyperfine.json")).expect("cell");
@@ -365,12 +371,7 @@ fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
     let readme = std::fs::read_to_string(run.join("README.md")).expect("README");
     assert!(readme.contains("](speedup.svg)"), "speedup.svg not shown");
     assert!(readme.contains("- budgets 1, 2 connections"), "{readme}");
-    let index = std::fs::read_to_string(out_dir.join("README.md")).expect("index");
-    let name = run
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
+    let (index, name) = index_and_name(&out_dir, &run);
     assert!(
         index.contains(&format!("]({name}/speedup.svg)")),
         "not in the index: {index}"
@@ -547,12 +548,7 @@ fn an_approach_that_refuses_is_left_out_and_named() {
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("test_mt is not run here"), "{err}");
-    let run = std::fs::read_dir(&out_dir)
-        .expect("results")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.is_dir())
-        .expect("a run");
+    let run = the_run(&out_dir);
     let export = bench_report::hyperfine::load(&run.join("hyperfine.json")).expect("export");
     let names: Vec<&str> = export.results.iter().map(|b| b.command.as_str()).collect();
     assert_eq!(names, ["test_single"]);
