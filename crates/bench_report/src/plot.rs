@@ -66,17 +66,6 @@ fn color(command: &str) -> RGBColor {
 /// `walltimes.svg` rings it.
 const CPU_STRAY: f64 = 0.05;
 
-/// The server CPU of each timed run of `b`, in the order of its times: the
-/// last of the readings (warm-up runs come first), when there are enough.
-fn timed_cpu(
-    b: &crate::hyperfine::Benchmark,
-    cpu: Option<&BTreeMap<String, Vec<f64>>>,
-) -> Option<Vec<f64>> {
-    let all = cpu?.get(&b.command)?;
-    let timed = all.get(all.len().checked_sub(b.times.len())?..)?;
-    Some(timed.to_vec())
-}
-
 /// `walltimes.svg`: one row per approach, each timed run a point, the mean
 /// a cross; with the server's CPU per run, a ring marks a run whose server
 /// CPU strayed from its approach's median by more than [`CPU_STRAY`]
@@ -132,7 +121,7 @@ pub fn wall_times(
                     }),
                 )
                 .map_err(|e| e.to_string())?;
-            if let Some(cpu) = timed_cpu(b, server_cpu) {
+            if let Some(cpu) = crate::server_cpu::timed(b, server_cpu) {
                 let mut sorted = cpu.clone();
                 sorted.sort_by(f64::total_cmp);
                 let median = sorted[sorted.len() / 2];

@@ -43,8 +43,10 @@ pub fn write_table(dir: &Path) -> Result<()> {
         proxy_cpu.as_ref(),
         &profiles,
         &setting,
-    ) + &table::verdicts(&export)
-        + &not_run(&host);
+    ) + &table::verdicts(
+        &export,
+        setting.server_bound().then_some(cpu.as_ref()).flatten(),
+    ) + &not_run(&host);
     write(&dir.join("table.md"), &table)?;
     let mut pictures = vec![("walltimes.svg", "wall time of every run")];
     plot::wall_times(&export, cpu.as_ref(), &dir.join(pictures[0].0))?;

@@ -43,6 +43,17 @@ pub fn parse(text: &str) -> std::result::Result<BTreeMap<String, Vec<f64>>, Stri
     Ok(out)
 }
 
+/// The server CPU of each timed run of `b`, in the order of its times: the
+/// last of the readings (warm-up runs come first), when there are enough.
+pub fn timed(
+    b: &crate::hyperfine::Benchmark,
+    cpu: Option<&BTreeMap<String, Vec<f64>>>,
+) -> Option<Vec<f64>> {
+    let all = cpu?.get(&b.command)?;
+    let timed = all.get(all.len().checked_sub(b.times.len())?..)?;
+    Some(timed.to_vec())
+}
+
 /// The mean of `values`.
 pub fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)

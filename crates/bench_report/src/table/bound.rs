@@ -19,6 +19,15 @@ pub struct Setting {
     pub latency_ms: Option<u64>,
 }
 
+impl Setting {
+    /// Whether the server's CPU is the work every approach shares: no
+    /// server-side waits and no added latency, which the server's CPU does
+    /// not measure.
+    pub fn server_bound(&self) -> bool {
+        self.workload != "sleep" && self.latency_ms.is_none()
+    }
+}
+
 /// What one run cost, per run, in CPU seconds (where it was measured).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Costs {

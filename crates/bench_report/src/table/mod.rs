@@ -32,7 +32,7 @@ pub use profile::{
     CONDENSE_ABOVE, Profile, ProfileQuery, Stamps, condense, disagreeing, read as read_profile,
 };
 pub use render::render;
-pub use verdicts::{asyncio_not_beaten, verdicts};
+pub use verdicts::{asyncio_not_beaten, per_server_second, verdicts};
 
 use model::registry;
 

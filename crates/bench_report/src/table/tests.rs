@@ -155,13 +155,13 @@ fn the_blogs_asyncio_verdict_needs_every_difference_to_be_measurable() {
         ],
     };
     assert_eq!(asyncio_not_beaten(&export), Some(vec![]));
-    assert!(verdicts(&export).contains("\"asyncio was the clear winner\" holds here"));
+    assert!(verdicts(&export, None).contains("\"asyncio was the clear winner\" holds here"));
     export.results.push(runs("py_test_cft", &[0.99, 1.03, 1.0]));
     assert_eq!(
         asyncio_not_beaten(&export),
         Some(vec!["py_test_cft".to_owned()])
     );
-    assert!(verdicts(&export).contains("does not hold here"));
+    assert!(verdicts(&export, None).contains("does not hold here"));
     // No other Python approach: nothing to say.
     export.results = vec![asyncio];
     assert_eq!(asyncio_not_beaten(&export), None);
@@ -331,4 +331,45 @@ fn speedups_are_per_language_and_bounds_use_concurrency() {
         "{}",
         row("test_single")
     );
+}
+
+#[test]
+fn a_slow_spell_is_told_apart_per_unit_of_server_work() {
+    let runs = |command: &str, times: &[f64]| Benchmark {
+        times: times.to_vec(),
+        ..bench(command, times.iter().sum::<f64>() / times.len() as f64)
+    };
+    // test_mt met a slow spell: every run twice as long, and the server
+    // needed twice the CPU for the same queries.
+    let export = Export {
+        results: vec![
+            runs("test_asyncio", &[10.0, 10.2, 9.8]),
+            runs("test_mt", &[20.0, 20.4, 19.6]),
+        ],
+    };
+    let mut cpu = BTreeMap::new();
+    // One warm-up reading first, then one per timed run.
+    cpu.insert("test_asyncio".to_owned(), vec![30.0, 20.0, 20.4, 19.6]);
+    cpu.insert("test_mt".to_owned(), vec![30.0, 40.0, 40.8, 39.2]);
+    let per_work = per_server_second(&export.results[1], Some(&cpu)).expect("paired");
+    assert_eq!(per_work, vec![0.5, 0.5, 0.5]);
+    let table = verdicts(&export, Some(&cpu));
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| test_mt |"))
+        .expect("test_mt row");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(
+        cells[2].starts_with("2.00") && !cells[2].contains("no measurable"),
+        "{row}"
+    );
+    assert!(
+        cells[3].starts_with("1.00") && cells[3].contains("no measurable difference"),
+        "{row}"
+    );
+    // Without the readings the column is not there.
+    assert!(!verdicts(&export, None).contains("per unit of server work"));
+    // Too few readings to pair with the timed runs: no ratio.
+    cpu.insert("test_mt".to_owned(), vec![40.0]);
+    assert_eq!(per_server_second(&export.results[1], Some(&cpu)), None);
 }
