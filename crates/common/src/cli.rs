@@ -29,6 +29,12 @@ pub struct RunArgs {
     /// Print the machine-readable report (JSON) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Print the statements the run would execute, each ended by `;` and a
+    /// newline, and exit without running them (for a reference client such
+    /// as mariadb-slap; the point workload asks the server its key range).
+    #[arg(long, conflicts_with = "json")]
+    pub print_sql: bool,
 }
 
 impl RunArgs {
@@ -62,7 +68,10 @@ pub fn main<A: crate::Approach>() -> ExitCode {
             check_dataset(|sql| prepared.probe(sql))?;
         }
         let work = plan.queries(|| prepared.probe(KEY_RANGE))?;
-        prepared.execute(&work)
+        if args.print_sql {
+            return Ok(Output::Sql(work));
+        }
+        prepared.execute(&work).map(Output::Report)
     });
     if crate::interrupt::signalled() {
         // The queries failed because the signal killed them: the signal
@@ -70,14 +79,17 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         crate::interrupt::wait_for_exit();
     }
     match outcome {
-        Ok(report) => {
+        Ok(output) => {
             // One buffer, flushed once: a write per line (stdout's line
             // buffering) would be a system call per query.
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            let written = if args.json {
-                report.write_json(&mut out)
-            } else {
-                report.write_text(&mut out)
+            let written = match output {
+                Output::Report(report) if args.json => report.write_json(&mut out),
+                Output::Report(report) => report.write_text(&mut out),
+                Output::Sql(work) => work
+                    .queries()
+                    .iter()
+                    .try_for_each(|q| writeln!(out, "{};", q.sql)),
             };
             match written.and_then(|()| out.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -94,6 +106,13 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         ),
         Err(e) => fail(&e, ""),
     }
+}
+
+/// What a run prints: its report, or with `--print-sql` the statements it
+/// would have run.
+enum Output {
+    Report(crate::Report),
+    Sql(crate::workload::Work),
 }
 
 fn fail(e: &Error, hint: &str) -> ExitCode {

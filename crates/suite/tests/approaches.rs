@@ -370,3 +370,32 @@ fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it
         assert!(report.queries.iter().all(|q| q.rows == 1), "{name}");
     }
 }
+
+/// `--print-sql` prints the statements a run would execute, the same list
+/// the run itself builds, and runs none of them (what `bench --c-client`
+/// hands a C client).
+#[test]
+fn print_sql_prints_the_runs_own_statements() {
+    let work = workload_queries(Workload::Point, 40, 0);
+    for name in ["test_single", "test_asyncio"] {
+        let mut cmd = std::process::Command::new(testkit::release_dir().join(name));
+        testkit::scrub(&mut cmd);
+        let out = cmd
+            .args(["--workload", "point", "--count", "40", "--print-sql"])
+            .env("DATABASE_URL", shared().url.expose())
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("utf8");
+        let expected: String = work
+            .queries()
+            .iter()
+            .map(|q| format!("{};\n", q.sql))
+            .collect();
+        assert_eq!(text, expected, "{name}");
+    }
+}
