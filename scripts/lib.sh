@@ -28,6 +28,12 @@ ensure_server() {
   have_server || die "mariadb-server is installed but no mariadbd was found"
 }
 
+# mariadb-slap, the C client `bench --c-client` compares with.
+ensure_c_client() {
+  command -v mariadb-slap >/dev/null 2>&1 || apt_install mariadb-client
+  command -v mariadb-slap >/dev/null 2>&1 || die "mariadb-client is installed but no mariadb-slap was found"
+}
+
 ensure_rust() {
   command -v cargo >/dev/null 2>&1 || die "cargo is missing; install Rust from https://rustup.rs"
 }

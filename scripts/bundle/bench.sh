@@ -13,6 +13,7 @@ if printf '%s\n' "$plan" | grep -qv '^\(need\|build\): '; then
   exit 0
 fi
 printf '%s\n' "$plan" | grep -qx 'need: server' && ensure_server
+printf '%s\n' "$plan" | grep -qx 'need: c-client' && ensure_c_client
 if printf '%s\n' "$plan" | grep -qx 'need: python'; then
   DBIO_PYTHON=$(ensure_python_venv)
   export DBIO_PYTHON

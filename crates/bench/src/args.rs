@@ -76,6 +76,12 @@ pub struct Args {
     #[arg(long, value_name = "FLAGS")]
     pub optimizer_switch: Option<String>,
 
+    /// Also run a C client, mariadb-slap, on the same point lookups at the
+    /// same concurrency, in rounds alternating with every Rust approach,
+    /// and compare CPU per query (with --workload point).
+    #[arg(long)]
+    pub c_client: bool,
+
     /// A first look (under a minute once built): --scale 0.01.
     #[arg(long)]
     pub quick: bool,
@@ -163,6 +169,8 @@ pub struct Config {
     pub commit: bool,
     pub hyperfine: Option<PathBuf>,
     pub python: Option<Option<PathBuf>>,
+    /// Compare CPU per query with mariadb-slap's after each cell's rounds.
+    pub c_client: bool,
     /// The command line as given, for `host.json` (redacted there).
     pub command_line: String,
 }
@@ -200,6 +208,19 @@ impl Args {
             ));
         }
         let approaches = self.selected()?;
+        if self.c_client {
+            if self.workload.workload != Workload::Point {
+                return Err(Error::Usage(
+                    "--c-client compares point lookups: add --workload point (mariadb-slap starts every client at the top of the list, which only equal lookups make the same work)".into(),
+                ));
+            }
+            if !approaches.iter().any(|a| a.language == Language::Rust) {
+                return Err(Error::Usage(
+                    "--c-client compares the Rust approaches with a C client: select at least one"
+                        .into(),
+                ));
+            }
+        }
         let target = match &self.database_url {
             Some(url) => {
                 for (given, flag) in [
@@ -251,6 +272,7 @@ impl Args {
             commit: self.commit,
             hyperfine: self.hyperfine,
             python,
+            c_client: self.c_client,
             command_line,
         })
     }

@@ -1,6 +1,6 @@
 //! One cell of a run: every selected approach at one budget, into its own
-//! folder: the untimed profile runs, `host.json`, the timed rounds, the
-//! table.
+//! folder: the untimed profile runs, `host.json`, the timed rounds, with
+//! `--c-client` the comparison with a C client, the table.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,7 +45,7 @@ impl Session<'_> {
         }
     }
 
-    fn command(&self, approach: &Approach, budget: u32) -> Result<(Vec<PathBuf>, Command)> {
+    pub fn command(&self, approach: &Approach, budget: u32) -> Result<(Vec<PathBuf>, Command)> {
         let words = self.tools.command_of(approach)?;
         let mut command = Command::new(&words[0]);
         command.args(&words[1..]);
@@ -67,6 +67,9 @@ impl Session<'_> {
         let calibration = self.calibrate(approaches[0], budget)?;
         self.host_json(dir, budget, &approaches, not_run, calibration)?;
         self.rounds(dir, budget, &approaches, label, progress)?;
+        if self.config.c_client {
+            crate::c_client::compare(self, dir, budget, &approaches)?;
+        }
         bench_report::run_dir::write_table(dir)?;
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! builds, and runs this.
 
 mod args;
+mod c_client;
 mod cell;
 mod child;
 mod error;
@@ -70,6 +71,9 @@ fn print_needs(config: &args::Config) {
     }
     if config.python.is_some() {
         lines.push("need: python".to_owned());
+    }
+    if config.c_client {
+        lines.push("need: c-client".to_owned());
     }
     lines.push("build: dbio".to_owned());
     for approach in &config.approaches {

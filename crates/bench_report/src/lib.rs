@@ -3,6 +3,7 @@
 //!
 //! - [`host`]: the facts a result depends on (CPU, memory, OS, toolchain,
 //!   server version and settings, dataset identity, git revision);
+//! - [`c_client`]: a C client's CPU per query beside the Rust approaches';
 //! - [`hyperfine`]: hyperfine's JSON export, as written by `--export-json`;
 //! - [`server_cpu`]: the managed server's CPU seconds, read before and after
 //!   every timed run by hyperfine's `--prepare`/`--conclude`;
@@ -15,6 +16,7 @@
 //! Nothing here measures or connects: it reads what bench.sh recorded,
 //! including `dbio facts` for the server and the dataset.
 
+pub mod c_client;
 pub mod host;
 pub mod hyperfine;
 pub mod index;

@@ -46,7 +46,8 @@ pub fn write_table(dir: &Path) -> Result<()> {
     ) + &table::verdicts(
         &export,
         setting.server_bound().then_some(cpu.as_ref()).flatten(),
-    ) + &not_run(&host);
+    ) + &not_run(&host)
+        + &crate::c_client::section(dir)?;
     write(&dir.join("table.md"), &table)?;
     let mut pictures = vec![("walltimes.svg", "wall time of every run")];
     plot::wall_times(&export, cpu.as_ref(), &dir.join(pictures[0].0))?;

@@ -54,6 +54,17 @@ pub fn write_replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     written
 }
 
+/// Creates `path` to write to, with `mode`; fails if anything, a symlink
+/// included, is already there (`O_EXCL`).
+pub fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(SAFE_FLAGS)
+        .open(path)
+}
+
 /// Opens `path` to append to (created with `mode` if missing). Refuses
 /// anything but a regular file of this process's user with one link: a
 /// symlink, a FIFO, another user's file or a hard link to one.

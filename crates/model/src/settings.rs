@@ -166,6 +166,12 @@ impl DbUrl {
         self.0.username()
     }
 
+    /// The password, decoded (a URL percent-encodes it), for a client that
+    /// takes it apart from the URL; `None` without one.
+    pub fn password(&self) -> Option<String> {
+        self.0.password().map(percent_decode)
+    }
+
     /// The database named in the path, if any.
     pub fn database(&self) -> Option<&str> {
         Some(self.0.path().trim_start_matches('/')).filter(|d| !d.is_empty())
@@ -210,6 +216,31 @@ impl fmt::Debug for DbUrl {
     }
 }
 
+/// `%XX` escapes back to their bytes (invalid ones kept as written).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Redacts the password of every `scheme://user:password@` in free text
 /// (error messages from drivers, command lines, logs).
 pub fn redact(text: &str) -> String {
@@ -249,6 +280,16 @@ mod tests {
             connect_timeout: 10,
             dbio_home: Some(PathBuf::from("/nonexistent/dbio-home")),
         }
+    }
+
+    #[test]
+    fn the_password_comes_back_decoded() {
+        let url = DbUrl::parse("mysql://u:p%40ss%2Fw%zz@h/db").expect("url");
+        assert_eq!(url.password().as_deref(), Some("p@ss/w%zz"));
+        assert_eq!(
+            DbUrl::parse("mysql://u@h/db").expect("url").password(),
+            None
+        );
     }
 
     #[test]

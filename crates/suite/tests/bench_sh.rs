@@ -104,6 +104,18 @@ fn arguments_are_checked_before_any_work() {
         ),
         (&["--latency-ms", "x"][..], "'--latency-ms <MS>'"),
         (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
+        (&["--c-client"][..], "--c-client compares point lookups"),
+        (
+            &[
+                "--c-client",
+                "--workload",
+                "point",
+                "--python",
+                "--approaches",
+                "py_test_mt",
+            ][..],
+            "select at least one",
+        ),
     ] {
         let out = bench(args, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
@@ -568,5 +580,56 @@ fn an_approach_that_refuses_is_left_out_and_named() {
         table.contains("### Not run here") && table.contains("- test_mt: "),
         "{table}"
     );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+/// `--c-client`: mariadb-slap runs the same lookups in the same sitting;
+/// every client's CPU is recorded and rendered, and the comparison's own
+/// files (the statements, the options with the password) are gone after.
+#[test]
+fn a_c_client_runs_beside_the_rust_approaches() {
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-c-client-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = quick_run(
+        &out_dir,
+        &["--workload", "point", "--count", "300", "--c-client"],
+    );
+    let run = the_run(&out_dir);
+    let c: bench_report::c_client::CClient = serde_json::from_str(
+        &std::fs::read_to_string(run.join(bench_report::c_client::FILE)).expect("c-client.json"),
+    )
+    .expect("reads back");
+    assert_eq!((c.queries, c.concurrency), (300, 5));
+    let clients: Vec<&str> = c.runs.iter().map(|r| r.client.as_str()).collect();
+    assert_eq!(clients, ["mariadb-slap", "test_single", "test_asyncio"]);
+    for r in &c.runs {
+        assert!(r.cpu_us > 0 && r.wall_us > 0, "{r:?}");
+        assert_eq!(r.run_cpu_us.is_some(), r.client != "mariadb-slap", "{r:?}");
+    }
+    assert!(c.command.contains("--concurrency=5") && c.command.contains("--protocol=tcp"));
+    let table = std::fs::read_to_string(run.join("table.md")).expect("table");
+    assert!(
+        table.contains("### Client CPU against a C client")
+            && table.contains("| mariadb-slap | 1 |"),
+        "{table}"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(&run)
+        .expect("run")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("c-client") && n != bench_report::c_client::FILE)
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let password = std::fs::read_to_string(testkit::shared().server.home().join("password"))
+        .expect("password");
+    let json = std::fs::read_to_string(run.join(bench_report::c_client::FILE)).expect("json");
+    for text in [
+        stderr(&out),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        table,
+        json,
+    ] {
+        assert!(!text.contains(password.trim()), "the password is shown");
+    }
     let _ = std::fs::remove_dir_all(&out_dir);
 }

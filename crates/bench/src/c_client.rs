@@ -1,0 +1,261 @@
+//! `--c-client`: a C client beside the Rust approaches, in the same sitting.
+//! `mariadb-slap` runs the statements an approach prints with `--print-sql`
+//! at the cell's budget as its concurrency, against the same server (through
+//! the proxy when there is one), in rounds of rotating order with every Rust
+//! approach of the cell. Each run's CPU time is the kernel's account of the
+//! reaped process (`getrusage(RUSAGE_CHILDREN)` before and after it), for
+//! every client alike; a Rust approach also reports its CPU during the run
+//! itself. Written to `c-client.json`; `bench_report::c_client` renders it.
+//!
+//! Only point lookups: mariadb-slap starts every client at the top of the
+//! statement list, so its clients run the same first keys; every lookup of
+//! one row by primary key costs the same, which no other workload offers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use bench_report::c_client::{CClient, ClientRun, FILE, SLAP};
+use model::registry::{Approach, Language};
+
+use crate::cell::Session;
+use crate::child;
+use crate::error::{Error, Result};
+
+/// The C client's program, on `PATH`.
+const PROGRAM: &str = "mariadb-slap";
+
+/// Runs the comparison of one cell into `dir/c-client.json`.
+pub fn compare(
+    session: &Session<'_>,
+    dir: &Path,
+    budget: u32,
+    approaches: &[&'static Approach],
+) -> Result<()> {
+    let rust: Vec<&'static Approach> = approaches
+        .iter()
+        .copied()
+        .filter(|a| a.language == Language::Rust)
+        .collect();
+    let Some(first) = rust.first() else {
+        crate::say("== --c-client: no Rust approach ran in this cell; nothing to compare");
+        return Ok(());
+    };
+    let scratch = Scratch::new(dir);
+    let sql = scratch.path("c-client.sql");
+    let (_, mut print) = session.command(first, budget)?;
+    print
+        .arg("--print-sql")
+        .stdin(Stdio::null())
+        .stdout(create(&sql, 0o600)?);
+    child::run(print, &format!("{} --print-sql", first.name))?;
+    let queries = bench_report::read(&sql)?
+        .lines()
+        .filter(|l| l.ends_with(';'))
+        .count();
+    let queries = u32::try_from(queries)
+        .map_err(|_| Error::Failed("too many statements for mariadb-slap".into()))?;
+    let url = &session.server.url;
+    let options = scratch.path("c-client.cnf");
+    model::files::write_replace(&options, client_options(url).as_bytes(), 0o600)
+        .map_err(Error::io(format!("cannot write {}", options.display())))?;
+    let slap_args = |options: &Path, sql: &Path| -> Vec<String> {
+        vec![
+            // Only this file: no option file of the machine's changes the run.
+            format!("--defaults-file={}", options.display()),
+            "--protocol=tcp".into(),
+            format!("--create-schema={}", url.database().unwrap_or("employees")),
+            "--no-drop".into(),
+            format!("--concurrency={budget}"),
+            "--iterations=1".into(),
+            format!("--number-of-queries={queries}"),
+            format!("--query={}", sql.display()),
+            "--delimiter=;".into(),
+            "--silent".into(),
+        ]
+    };
+    let version = version()?;
+    let shown = slap_args(Path::new("OPTIONS.cnf"), Path::new("STATEMENTS.sql"));
+    let mut clients: Vec<&str> = vec![SLAP];
+    clients.extend(rust.iter().map(|a| a.name));
+    let rounds = session.config.runs;
+    let mut runs = Vec::new();
+    for round in 1..=rounds {
+        crate::say(&format!(
+            "== C client round {round} of {rounds}: {PROGRAM} and {} Rust approach(es), {queries} lookups at concurrency {budget}",
+            rust.len()
+        ));
+        for client in crate::schedule::rotation(&clients, round) {
+            let run = if client == SLAP {
+                let mut command = Command::new(PROGRAM);
+                command
+                    .args(slap_args(&options, &sql))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null());
+                let (cpu_us, wall_us) = measured(command, PROGRAM)?;
+                ClientRun {
+                    client: SLAP.to_owned(),
+                    cpu_us,
+                    run_cpu_us: None,
+                    wall_us,
+                }
+            } else {
+                let approach = rust
+                    .iter()
+                    .find(|a| a.name == client)
+                    .ok_or_else(|| Error::Failed(format!("{client} is not in the cell")))?;
+                approach_run(session, approach, budget, &scratch)?
+            };
+            runs.push(run);
+        }
+    }
+    let record = CClient {
+        version,
+        command: format!("{PROGRAM} {}", shown.join(" ")),
+        concurrency: budget,
+        queries,
+        runs,
+    };
+    let path = dir.join(FILE);
+    model::files::write_replace(
+        &path,
+        bench_report::run_dir::to_json(&record).as_bytes(),
+        0o644,
+    )
+    .map_err(Error::io(format!("cannot write {}", path.display())))
+}
+
+/// One run of a Rust approach: the kernel's CPU account of it, and its own
+/// report's CPU during the run.
+fn approach_run(
+    session: &Session<'_>,
+    approach: &Approach,
+    budget: u32,
+    scratch: &Scratch,
+) -> Result<ClientRun> {
+    let json = scratch.path("c-client-run.json");
+    let _ = std::fs::remove_file(&json);
+    let (_, mut command) = session.command(approach, budget)?;
+    command
+        .arg("--json")
+        .stdin(Stdio::null())
+        .stdout(create(&json, 0o600)?);
+    let (cpu_us, wall_us) = measured(command, approach.name)?;
+    let report: model::Report = serde_json::from_str(&bench_report::read(&json)?)
+        .map_err(|e| Error::Failed(format!("{} printed no report: {e}", approach.name)))?;
+    Ok(ClientRun {
+        client: approach.name.to_owned(),
+        cpu_us,
+        run_cpu_us: Some(report.run_cpu_user_us + report.run_cpu_sys_us),
+        wall_us,
+    })
+}
+
+/// Runs `command` to its end; the CPU time of the process (user + system,
+/// microseconds) and its wall time. Nothing else is reaped meanwhile: the
+/// difference in the children's account is this process's alone.
+fn measured(command: Command, what: &str) -> Result<(u64, u64)> {
+    let before = children_cpu_us();
+    let started = Instant::now();
+    child::run(command, what)?;
+    let wall_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    Ok((children_cpu_us().saturating_sub(before), wall_us))
+}
+
+/// User + system CPU of every reaped child so far, in microseconds.
+#[allow(unsafe_code)]
+fn children_cpu_us() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage only fills the struct it is given, and a zeroed
+    // rusage is a valid value of it.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let us = |t: libc::timeval| {
+        u64::try_from(t.tv_sec).unwrap_or(0) * 1_000_000 + u64::try_from(t.tv_usec).unwrap_or(0)
+    };
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
+/// The client's options: where the server is and who connects, in a file
+/// only this user can read, so that the password is neither on the command
+/// line nor in the environment.
+fn client_options(url: &model::DbUrl) -> String {
+    let quoted = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut text = format!(
+        "[client]\nhost={}\nport={}\nuser={}\n",
+        url.host(),
+        url.port(),
+        quoted(url.user())
+    );
+    if let Some(password) = url.password() {
+        text.push_str(&format!("password={}\n", quoted(&password)));
+    }
+    text
+}
+
+/// `mariadb-slap --version`, or a clear error when it is missing.
+fn version() -> Result<String> {
+    let out = Command::new(PROGRAM)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|_| {
+            Error::Failed(format!(
+                "--c-client needs {PROGRAM} (Debian: apt-get install mariadb-client)"
+            ))
+        })?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn create(path: &Path, mode: u32) -> Result<std::fs::File> {
+    model::files::create_new(path, mode)
+        .map_err(Error::io(format!("cannot create {}", path.display())))
+}
+
+/// The comparison's own files in the cell's folder, removed when it ends:
+/// the statements, the client's options (with the password), a report.
+#[derive(Debug)]
+struct Scratch {
+    dir: PathBuf,
+    made: std::cell::RefCell<Vec<PathBuf>>,
+}
+
+impl Scratch {
+    fn new(dir: &Path) -> Scratch {
+        Scratch {
+            dir: dir.to_owned(),
+            made: std::cell::RefCell::default(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        self.made.borrow_mut().push(path.clone());
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for path in self.made.borrow().iter() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_options_quote_what_the_url_holds() {
+        let url =
+            model::DbUrl::parse("mysql://dbio:p%22w%5C@127.0.0.1:3307/employees").expect("url");
+        assert_eq!(
+            client_options(&url),
+            "[client]\nhost=127.0.0.1\nport=3307\nuser=\"dbio\"\npassword=\"p\\\"w\\\\\"\n"
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! A C client beside the Rust approaches (`bench --c-client`, recorded as
+//! `c-client.json`): `mariadb-slap` running the same lookups at the same
+//! concurrency against the same server, alternated with each Rust approach
+//! in the same sitting. Each run's CPU time is the kernel's account of the
+//! whole process (`getrusage` of the reaped child, start-up included, for
+//! every client alike); a Rust approach also reports its CPU during the
+//! run itself.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The file a cell's comparison is recorded in.
+pub const FILE: &str = "c-client.json";
+
+/// The C client's name in [`ClientRun::client`].
+pub const SLAP: &str = "mariadb-slap";
+
+/// What `bench --c-client` measured in one cell.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CClient {
+    /// `mariadb-slap --version`.
+    pub version: String,
+    /// How it was run, password left out (it is passed in `MYSQL_PWD`).
+    pub command: String,
+    pub concurrency: u32,
+    pub queries: u32,
+    /// Every run, in the order they ran (rounds of rotating order).
+    pub runs: Vec<ClientRun>,
+}
+
+/// One run of one client.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRun {
+    /// [`SLAP`] or an approach's name.
+    pub client: String,
+    /// User + system CPU of the whole process.
+    pub cpu_us: u64,
+    /// User + system CPU during the run itself (first query scheduled to
+    /// last result), as the approach reported it; none for the C client.
+    pub run_cpu_us: Option<u64>,
+    pub wall_us: u64,
+}
+
+/// The section of `table.md`, when the cell has a `c-client.json`.
+pub fn section(dir: &Path) -> crate::Result<String> {
+    let path = dir.join(FILE);
+    if !path.is_file() {
+        return Ok(String::new());
+    }
+    Ok(render(&crate::read_json(&path)?))
+}
+
+/// CPU per query of every client, and each Rust approach's whole-process
+/// CPU against the C client's as a ratio of means with its 95% interval.
+pub fn render(c: &CClient) -> String {
+    let mut clients: Vec<&str> = Vec::new();
+    for run in &c.runs {
+        if !clients.contains(&run.client.as_str()) {
+            clients.push(&run.client);
+        }
+    }
+    let per_query = |us: u64| us as f64 / f64::from(c.queries.max(1));
+    let of = |client: &str, f: &dyn Fn(&ClientRun) -> Option<u64>| -> Vec<f64> {
+        c.runs
+            .iter()
+            .filter(|r| r.client == client)
+            .filter_map(f)
+            .map(per_query)
+            .collect()
+    };
+    let slap = of(SLAP, &|r| Some(r.cpu_us));
+    let mut out = format!(
+        "\n### Client CPU against a C client\n\n\
+         {} lookups at concurrency {}, each client run in turn in the same sitting ({}). \
+         CPU per query: the whole process's user + system time (start-up included, for \
+         every client alike) / queries, median and range of the runs; in run: the \
+         approach's own account of the run itself. vs C: ratio of mean whole-process CPU \
+         with its 95% bootstrap interval (below 1: less CPU than the C client).\n\n\
+         | client | runs | CPU / query [µs] | in run [µs] | vs C |\n|---|---:|---:|---:|---|\n",
+        c.queries, c.concurrency, c.version
+    );
+    for client in clients {
+        let whole = of(client, &|r| Some(r.cpu_us));
+        let run = of(client, &|r| r.run_cpu_us);
+        let versus = if client == SLAP {
+            "—".to_owned()
+        } else {
+            crate::stats::ratio_of_means(&whole, &slap).map_or("—".to_owned(), |r| r.to_string())
+        };
+        let _ = writeln!(
+            out,
+            "| {client} | {} | {} | {} | {versus} |",
+            whole.len(),
+            spread(&whole),
+            if run.is_empty() {
+                "—".to_owned()
+            } else {
+                spread(&run)
+            },
+        );
+    }
+    let _ = writeln!(out, "\n`{}`", c.command);
+    out
+}
+
+/// `median (min … max)`, in whole microseconds.
+fn spread(values: &[f64]) -> String {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.as_slice() {
+        [] => "—".to_owned(),
+        [only] => format!("{only:.1}"),
+        [first, .., last] => {
+            let n = sorted.len();
+            let median = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+            };
+            format!("{median:.1} ({first:.1} … {last:.1})")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(client: &str, cpu_us: u64, run_cpu_us: Option<u64>) -> ClientRun {
+        ClientRun {
+            client: client.to_owned(),
+            cpu_us,
+            run_cpu_us,
+            wall_us: 3_000_000,
+        }
+    }
+
+    #[test]
+    fn each_client_per_query_against_the_c_client() {
+        let c = CClient {
+            version: "mariadb-slap from 11.8".into(),
+            command: "mariadb-slap --concurrency=5".into(),
+            concurrency: 5,
+            queries: 1000,
+            runs: vec![
+                run(SLAP, 30_000, None),
+                run("test_threadpool", 20_000, Some(19_000)),
+                run(SLAP, 31_000, None),
+                run("test_threadpool", 21_000, Some(20_000)),
+                run(SLAP, 29_000, None),
+                run("test_threadpool", 20_500, Some(19_500)),
+            ],
+        };
+        let text = render(&c);
+        let row = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("| {name} |")))
+                .unwrap_or_else(|| panic!("no {name} row in {text}"))
+                .to_owned()
+        };
+        assert_eq!(
+            row(SLAP),
+            "| mariadb-slap | 3 | 30.0 (29.0 … 31.0) | — | — |"
+        );
+        let tp = row("test_threadpool");
+        assert!(
+            tp.starts_with(
+                "| test_threadpool | 3 | 20.5 (20.0 … 21.0) | 19.5 (19.0 … 20.0) | 0.68 ["
+            ),
+            "{tp}"
+        );
+        assert!(!tp.contains("no measurable"), "{tp}");
+        // Reads back what it wrote.
+        let json = serde_json::to_string(&c).expect("json");
+        assert_eq!(serde_json::from_str::<CClient>(&json).expect("back"), c);
+    }
+
+    #[test]
+    fn a_cell_without_the_comparison_has_no_section() {
+        // This crate's own directory has no c-client.json.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert!(!dir.join(FILE).exists());
+        assert_eq!(section(dir).expect("section"), "");
+    }
+}
