@@ -13,6 +13,7 @@ use common::managed::HomeSource;
 use dbio::dataset::generate::DEFAULT_SEED;
 use dbio::dataset::{self, LoadOutcome, Spec};
 use dbio::{DbioError, Progress, Result, Server, ServerSettings, stderr_progress};
+use mysql::prelude::Queryable;
 
 /// A MariaDB/MySQL server and the employees dataset for the dbio benchmarks,
 /// with no setup: `dbio up`, then run any approach.
@@ -37,6 +38,13 @@ enum Command {
         data: DataArgs,
         #[command(flatten)]
         server: ServerArgs,
+        /// Also run N read replicas of the server on this machine, each a
+        /// server of its own replicating from it (MariaDB's GTID
+        /// replication), with --server-cpus CPUs each, disjoint where the
+        /// machine has them; 0 removes them. Persists until set again.
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(0..=i64::from(dbio::server::replicas::MAX_REPLICAS)))]
+        replicas: Option<u32>,
     },
     /// Start, stop or inspect the managed server.
     Server {
@@ -186,6 +194,7 @@ impl ServerArgs {
             optimizer_switch: self.optimizer_switch.clone(),
             buffer_pool_mib: self.buffer_pool_mib,
             server_cpus: self.server_cpus,
+            role: None,
         }
     }
 }
@@ -235,7 +244,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
     // `verify`, `facts` and `proxy` also work with no home at all.
     let home = Home(cli.home);
     match cli.command {
-        Command::Up { data, server: args } => up(&home.say(&progress)?, &data, &args, &progress)?,
+        Command::Up {
+            data,
+            server: args,
+            replicas,
+        } => up(&home.say(&progress)?, &data, &args, replicas, &progress)?,
         Command::Server { action } => return server_action(&home, action, &progress),
         Command::Url { reveal } => url(&home.say(&progress)?, reveal)?,
         Command::Load {
@@ -301,20 +314,95 @@ fn target_url(home: &Home, target: &TargetArgs) -> Result<common::DbUrl> {
     }
 }
 
-fn up(server: &Server, data: &DataArgs, args: &ServerArgs, progress: &Progress) -> Result<()> {
+fn up(
+    server: &Server,
+    data: &DataArgs,
+    args: &ServerArgs,
+    replicas: Option<u32>,
+    progress: &Progress,
+) -> Result<()> {
     let spec = data.spec()?;
-    if !server.start(&args.settings(), progress)? {
+    let mut settings = args.settings();
+    if replicas.is_some_and(|n| n > 0) {
+        // A new server starts with its binary log at once.
+        settings.role = Some(dbio::server::Role::Primary);
+    }
+    if !server.start(&settings, progress)? {
         progress("the server is already running");
+    }
+    if let Some(count) = replicas {
+        server.set_replicas(count, progress)?;
+    } else {
+        // Replicas made before run with the server's settings of now.
+        let count = u32::try_from(server.replicas()?.len()).unwrap_or(u32::MAX);
+        if count > 0 {
+            server.set_replicas(count, progress)?;
+        }
     }
     let url = server.url()?;
     if dataset::load(&url, spec, data.force, progress)? == LoadOutcome::AlreadyLoaded {
         progress(&format!("dataset already loaded ({spec}); --force reloads"));
+    }
+    if !server.replicas()?.is_empty() {
+        server.wait_for_replicas(progress)?;
+        // A dataset loaded before the server had replicas is not in its
+        // binary log: loaded again, it reaches them.
+        if !replicas_have(server, &url, spec)? {
+            progress(
+                "the replicas lack the dataset (loaded before they existed): loading it again on the primary",
+            );
+            // From nothing, in the log: a replica has none of the tables
+            // that a reload would otherwise change in place.
+            let database = url.database().unwrap_or("employees").replace('`', "``");
+            server
+                .admin_conn()?
+                .query_drop(format!("DROP DATABASE IF EXISTS `{database}`"))
+                .map_err(|e| {
+                    DbioError::Internal(format!("cannot drop the dataset to load it again: {e}"))
+                })?;
+            dataset::load(&url, spec, true, progress)?;
+            server.wait_for_replicas(progress)?;
+            if !replicas_have(server, &url, spec)? {
+                return Err(DbioError::Refused(
+                    "the replicas applied the primary's log but lack the dataset; see `dbio server status`".into(),
+                ));
+            }
+        }
+        progress(&format!(
+            "{} replica(s) have applied everything the primary has",
+            server.replicas()?.len()
+        ));
     }
     emit_line(format_args!("DATABASE_URL={url}"));
     progress(
         "every approach uses this server when DATABASE_URL is unset; `dbio url --reveal` prints the password",
     );
     Ok(())
+}
+
+/// Whether every replica of `server` has the dataset `spec` complete.
+fn replicas_have(server: &Server, url: &common::DbUrl, spec: Spec) -> Result<bool> {
+    for replica in server.replicas()? {
+        let database = url.database().unwrap_or("employees");
+        let exists: Option<String> = replica
+            .admin_conn()?
+            .exec_first(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (database,),
+            )
+            .map_err(|e| {
+                DbioError::Internal(format!("cannot list the replica's databases: {e}"))
+            })?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        let mut conn = dataset::loader::connect(&replica.url()?.with_database(database), None)?;
+        let meta = dataset::loader::read_meta(&mut conn)?;
+        if !dataset::loader::is_complete(&meta, &dataset::loader::identity(spec)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Result<ExitCode> {
@@ -327,7 +415,7 @@ fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Resu
             emit_line(format_args!("DATABASE_URL={}", server.url()?));
         }
         ServerAction::Stop => {
-            if !home.say(progress)?.stop(progress)? {
+            if !home.say(progress)?.stop_all(progress)? {
                 progress("the server is not running");
             }
         }
@@ -403,14 +491,42 @@ fn load(
 }
 
 fn verify(home: &Home, target: &TargetArgs, json: bool) -> Result<()> {
-    let (meta, checks) = dataset::verify(&target_url(home, target)?)?;
-    let ok = checks.iter().all(dataset::TableCheck::ok);
+    let url = target_url(home, target)?;
+    // The managed server's replicas are checked too, each against what it
+    // says was loaded (what it replicated from the primary).
+    let mut servers = vec![("server".to_owned(), url.clone())];
+    if target.database_url.is_none() {
+        for replica in home.server()?.replicas()? {
+            let n = replica.replica_number().unwrap_or(0);
+            let database = url.database().unwrap_or("employees");
+            servers.push((
+                format!("replica {n}"),
+                replica.url()?.with_database(database),
+            ));
+        }
+    }
+    let mut ok = true;
+    let mut reports = Vec::new();
+    for (name, url) in &servers {
+        let (meta, checks) = dataset::verify(url)?;
+        let this_ok = checks.iter().all(dataset::TableCheck::ok);
+        ok &= this_ok;
+        if json {
+            reports.push(serde_json::json!({ "server": name, "meta": meta, "tables": checks, "ok": this_ok }));
+        } else {
+            if servers.len() > 1 {
+                emit_line(format_args!("== {name}"));
+            }
+            emit(&dataset::verify::render(&meta, &checks));
+        }
+    }
     if json {
-        emit_line(to_json(
-            &serde_json::json!({ "meta": meta, "tables": checks, "ok": ok }),
-        ));
-    } else {
-        emit(&dataset::verify::render(&meta, &checks));
+        let mut first = reports.remove(0);
+        if !reports.is_empty() {
+            first["replicas"] = serde_json::Value::Array(reports);
+            first["ok"] = serde_json::Value::Bool(ok);
+        }
+        emit_line(to_json(&first));
     }
     if !ok {
         return Err(DbioError::Verify(

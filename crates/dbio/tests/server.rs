@@ -18,6 +18,7 @@ fn start_stop_restart_and_recover_from_a_crash() {
         optimizer_switch: Some("split_materialized=off".into()),
         buffer_pool_mib: Some(64),
         server_cpus: None,
+        role: None,
     };
     let scratch = Scratch::start("lifecycle", &settings);
     let server = &scratch.server;

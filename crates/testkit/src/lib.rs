@@ -283,7 +283,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = self.server.stop(&no_progress());
+        let _ = self.server.stop_all(&no_progress());
         if std::thread::panicking() {
             // Kept for the post-mortem: the error log says what the server saw.
             eprintln!("kept {} for inspection", self.server.home().display());

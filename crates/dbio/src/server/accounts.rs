@@ -12,6 +12,10 @@ use crate::error::{DbioError, IoContext, Result, SqlContext};
 /// password), then checks that no account is left that logs in without a
 /// password. Safe to repeat.
 pub fn secure_accounts(conn: &mut mysql::Conn) -> Result<()> {
+    // A primary's replicas keep their own accounts: none of this goes to
+    // the binary log.
+    conn.query_drop("SET SESSION sql_log_bin = 0")
+        .sql("cannot keep account changes out of the binary log")?;
     let extra: Vec<(String, String)> = conn
         .query(
             "SELECT User, Host FROM mysql.user \

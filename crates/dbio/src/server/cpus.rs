@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use super::ServerSettings;
+use super::{Role, ServerSettings};
 use crate::error::{IoContext, Result};
 
 /// CPU seconds (user + system) process `pid` has used so far, from
@@ -24,14 +24,29 @@ fn clock_ticks_per_second() -> f64 {
     if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
-/// The CPUs `settings` give the server: the first N this process may use,
-/// or, unpinned, every CPU of the machine (not this process's set: a dbio
+/// The CPUs `settings` give the server: N of those this process may use,
+/// the first N for the primary (or a server alone) and the next N for each
+/// replica in turn (wrapping around when the machine has fewer), or,
+/// unpinned, every CPU of the machine (not this process's set: a dbio
 /// started under `taskset` must not pin an "unpinned" server).
 pub(super) fn cpus_for(settings: &ServerSettings) -> Vec<usize> {
     match settings.server_cpus {
-        Some(n) => allowed_cpus().into_iter().take(n as usize).collect(),
+        Some(n) => slot(&allowed_cpus(), n as usize, Role::cpu_slot(settings.role)),
         None => machine_cpus(),
     }
+}
+
+/// The `slot`-th run of `n` CPUs of `allowed`, wrapping around.
+fn slot(allowed: &[usize], n: usize, slot: usize) -> Vec<usize> {
+    let mut cpus: Vec<usize> = allowed
+        .iter()
+        .copied()
+        .cycle()
+        .skip(slot * n)
+        .take(n.min(allowed.len()))
+        .collect();
+    cpus.sort_unstable();
+    cpus
 }
 
 /// Every online CPU of the machine (`/sys/devices/system/cpu/online`,
@@ -139,7 +154,19 @@ fn cpus_allowed(status: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_cpu_list;
+    use super::{parse_cpu_list, slot};
+
+    #[test]
+    fn each_server_takes_the_next_cpus() {
+        let four = [0, 1, 2, 3];
+        assert_eq!(slot(&four, 1, 0), [0]);
+        assert_eq!(slot(&four, 1, 1), [1]);
+        assert_eq!(slot(&four, 2, 1), [2, 3]);
+        // More servers than the machine has room for: around again.
+        assert_eq!(slot(&four, 2, 2), [0, 1]);
+        assert_eq!(slot(&[0, 1], 1, 3), [1]);
+        assert_eq!(slot(&[0, 1], 4, 0), [0, 1]);
+    }
 
     #[test]
     fn cpu_lists_are_read_as_the_kernel_writes_them() {

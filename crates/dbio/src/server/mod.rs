@@ -51,6 +51,7 @@ mod binary;
 mod cpus;
 pub mod home;
 mod process;
+pub mod replicas;
 mod settle;
 mod user;
 
@@ -83,6 +84,32 @@ pub struct ServerSettings {
     /// dbio); `None`: all. Requested as 0, it means "all again".
     #[serde(default)]
     pub server_cpus: Option<u32>,
+    /// Its part in replication; `None`: a server alone (no binary log).
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+/// A managed server's part in replication ([`replicas`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Writes a binary log with GTIDs that its replicas read (server id 1).
+    Primary,
+    /// Replica number N (server id N + 1), read-only, applying the
+    /// primary's log; pinned to the N-th slot of CPUs after the primary's.
+    Replica(u32),
+}
+
+impl Role {
+    /// Which slot of `--server-cpus` CPUs the server takes: the primary the
+    /// first, replica N the N+1-th, so that servers get disjoint CPUs where
+    /// the machine has them.
+    pub fn cpu_slot(role: Option<Role>) -> usize {
+        match role {
+            Some(Role::Replica(n)) => n as usize,
+            _ => 0,
+        }
+    }
 }
 
 impl ServerSettings {
@@ -108,6 +135,9 @@ impl ServerSettings {
             Some(0) => self.server_cpus = None,
             Some(n) => self.server_cpus = Some(n),
             None => {}
+        }
+        if other.role.is_some() {
+            self.role = other.role;
         }
     }
 }
@@ -140,6 +170,14 @@ pub struct Status {
     pub max_connections: Option<u64>,
     /// The CPUs the server process may run on (`Cpus_allowed_list`).
     pub cpus: Option<String>,
+    /// Its part in replication (none: a server alone).
+    pub role: Option<Role>,
+    /// A replica's replication, asked of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication: Option<replicas::Replication>,
+    /// A primary's replicas, each as its own status.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<Status>,
 }
 
 impl std::fmt::Display for Status {
@@ -167,6 +205,37 @@ impl std::fmt::Display for Status {
         }
         if let Some(s) = &self.optimizer_switch {
             writeln!(f, "optimizer_switch: {s}")?;
+        }
+        match self.role {
+            Some(Role::Primary) => writeln!(
+                f,
+                "role:             primary, {} replica(s)",
+                self.replicas.len()
+            )?,
+            Some(Role::Replica(n)) => writeln!(f, "role:             replica {n}")?,
+            None => {}
+        }
+        if let Some(r) = &self.replication {
+            writeln!(
+                f,
+                "replication:      io {}, sql {}, lag {}, applied up to {}",
+                r.io_running,
+                r.sql_running,
+                r.lag_seconds
+                    .map_or("unknown".to_owned(), |s| format!("{s} s")),
+                if r.gtid_position.is_empty() {
+                    "nothing yet"
+                } else {
+                    &r.gtid_position
+                }
+            )?;
+            if let Some(e) = &r.last_error {
+                writeln!(f, "last error:       {e}")?;
+            }
+        }
+        for replica in &self.replicas {
+            writeln!(f)?;
+            write!(f, "{replica}")?;
         }
         Ok(())
     }
@@ -507,7 +576,23 @@ impl Server {
         if let Some(switch) = &settings.optimizer_switch {
             set("optimizer_switch", &format!("'{switch}'"));
         }
-        cnf.push_str("skip-name-resolve\nskip-log-bin\n");
+        cnf.push_str("skip-name-resolve\n");
+        match settings.role {
+            None => cnf.push_str("skip-log-bin\n"),
+            Some(Role::Primary) => {
+                // Every write in a binary log with GTIDs, kept: a replica
+                // added later reads it from the start.
+                cnf.push_str(
+                    "server_id=1\nlog-bin=binlog\nbinlog_format=ROW\ngtid_strict_mode=ON\n",
+                );
+            }
+            Some(Role::Replica(n)) => {
+                cnf.push_str(&format!(
+                    "server_id={}\nskip-log-bin\nrelay-log=relay\nread_only=ON\ngtid_strict_mode=ON\n",
+                    n + 1
+                ));
+            }
+        }
         if mode == Mode::Bootstrap {
             cnf.push_str("skip-networking\n");
         }
@@ -775,7 +860,19 @@ impl Server {
             buffer_pool_bytes: None,
             max_connections: None,
             cpus: pid.and_then(cpus_of),
+            role: self.settings().ok().and_then(|s| s.role),
+            replication: None,
+            replicas: Vec::new(),
         };
+        if matches!(status.role, Some(Role::Replica(_))) && pid.is_some() {
+            status.replication = self.replication();
+        }
+        status.replicas = self
+            .replicas()
+            .unwrap_or_default()
+            .iter()
+            .map(Server::status)
+            .collect();
         if pid.is_some()
             && let Ok(mut conn) = self.admin_conn()
         {

@@ -1,0 +1,130 @@
+//! Read replicas on MariaDB's own replication (`dbio up --replicas N`), on
+//! servers of the tests' own at scale 0.01.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use dbio::ServerSettings;
+use dbio::server::Role;
+use mysql::prelude::Queryable;
+use testkit::{Scratch, admin};
+
+fn dbio(home: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbio"));
+    cmd.arg("--home").arg(home).args(args).stdin(Stdio::null());
+    testkit::scrub(&mut cmd);
+    cmd.output().expect("dbio")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Three servers after `up --replicas 2`: both replicas replicate with no
+/// lag and applied all the primary logged, hold the same checksums, keep
+/// their own passwords and refuse writes; `server stop` stops all three.
+#[test]
+fn replicas_apply_the_load_and_stop_with_the_primary() {
+    let small = ServerSettings {
+        buffer_pool_mib: Some(64),
+        ..ServerSettings::default()
+    };
+    let scratch = Scratch::start("replicas", &small);
+    let home = scratch.server.home().to_owned();
+    let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let status = scratch.server.status();
+    assert_eq!(status.role, Some(Role::Primary));
+    assert_eq!(status.replicas.len(), 2, "{status:?}");
+    let url = scratch.server.url().expect("url");
+    let logged: String = admin(&url)
+        .query_first("SELECT @@gtid_binlog_pos")
+        .expect("position")
+        .expect("a row");
+    assert!(!logged.is_empty(), "the load is in the primary's log");
+    let primary_password = std::fs::read_to_string(home.join("password")).expect("password");
+    let mut pids = vec![status.pid.expect("primary pid")];
+    for (n, replica) in (1..).zip(&status.replicas) {
+        assert_eq!(replica.role, Some(Role::Replica(n)));
+        assert!(replica.running, "replica {n}: {replica:?}");
+        let r = replica.replication.as_ref().expect("replication state");
+        assert!(r.running(), "replica {n}: {r:?}");
+        assert_eq!(r.lag_seconds, Some(0), "replica {n}: {r:?}");
+        assert_eq!(r.gtid_position, logged, "replica {n} applied everything");
+        assert_eq!(r.last_error, None);
+        assert_ne!(replica.port, status.port);
+        let replica_home = home.join("replicas").join(n.to_string());
+        assert_eq!(replica.home, replica_home);
+        let password = std::fs::read_to_string(replica_home.join("password")).expect("password");
+        assert_ne!(
+            password, primary_password,
+            "replica {n} has its own accounts"
+        );
+        // Read only: the benchmark user cannot change a replica's data.
+        let replica_url = url
+            .with_port(replica.port.expect("port"))
+            .with_credentials("dbio", password.trim());
+        let refused = admin(&replica_url).query_drop("DELETE FROM employees.departments");
+        assert!(
+            refused.is_err_and(|e| e.to_string().contains("read-only")),
+            "replica {n} took a write"
+        );
+        pids.push(replica.pid.expect("replica pid"));
+    }
+
+    // Every server's checksums match what the primary loaded.
+    let verified = dbio(&home, &["verify", "--json"]);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let v: serde_json::Value = serde_json::from_slice(&verified.stdout).expect("json");
+    assert_eq!(v["ok"], true);
+    let replicas = v["replicas"].as_array().expect("replicas");
+    assert_eq!(replicas.len(), 2);
+    for r in replicas {
+        assert_eq!(r["ok"], true, "{r}");
+        assert_eq!(
+            r["tables"], v["tables"],
+            "the same checksums as the primary"
+        );
+    }
+
+    let stopped = dbio(&home, &["server", "stop"]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    for pid in pids {
+        testkit::poll(
+            &format!("server {pid} to exit"),
+            Duration::from_secs(30),
+            || (!Path::new(&format!("/proc/{pid}")).exists()).then_some(()),
+        );
+    }
+    assert!(!scratch.server.status().running);
+    assert!(status.replicas.iter().all(|r| r.pid.is_some()));
+
+    // Fewer replicas: the extra home is gone; none: the directory too.
+    let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(home.join("replicas/1").is_dir() && !home.join("replicas/2").exists());
+    let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!home.join("replicas").exists());
+    assert!(scratch.server.status().replicas.is_empty());
+}
+
+/// A count that is not one, or above what a home may have, ends with one
+/// `error:` line before anything starts.
+#[test]
+fn bad_replica_counts_are_refused_in_one_line() {
+    let home = testkit::test_dir().join(format!("dbio-replicas-bad-{}", std::process::id()));
+    for (count, needle) in [("x", "invalid value 'x'"), ("9", "0..=8"), ("-1", "'-1'")] {
+        let out = dbio(&home, &["up", "--replicas", count]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{count}: {err}");
+        assert_eq!(err.lines().count(), 1, "{count}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{count}: {err}"
+        );
+    }
+    assert!(!home.exists(), "nothing was created");
+}
