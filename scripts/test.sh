@@ -35,7 +35,10 @@ fi
 TEST_DIR=${DBIO_TEST_DIR:-target}
 
 stop_test_server() {
-  [ -x target/debug/dbio ] && target/debug/dbio --home "$TEST_DIR/dbio-test" server stop >/dev/null 2>&1 || true
+  [ -x target/debug/dbio ] || return 0
+  for home in dbio-test dbio-test-replicas; do
+    target/debug/dbio --home "$TEST_DIR/$home" server stop >/dev/null 2>&1 || true
+  done
 }
 trap stop_test_server EXIT
 

@@ -27,6 +27,18 @@ pub trait Approach: Sized {
     /// which stays unopened until the timed run): for what a workload must
     /// know before its list is built, such as the key range.
     fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error>;
+
+    /// How many servers the run reads from (read replicas): 1 unless
+    /// several were given.
+    fn servers(&self) -> usize {
+        1
+    }
+
+    /// [`Approach::probe`] on server `server` (0 is the first).
+    fn probe_on(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        let _ = server;
+        self.probe(sql)
+    }
 }
 
 /// Prepares and executes once, for a list that is already built.

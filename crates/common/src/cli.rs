@@ -65,13 +65,13 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         // Anything the run needs from the server is asked before the clock:
         // that the dataset is whole (sleeps read no table), the key range.
         if workload != Workload::Sleep {
-            check_dataset(|sql| prepared.probe(sql))?;
+            check_datasets(&prepared, &conn)?;
         }
         let work = plan.queries(|| prepared.probe(KEY_RANGE))?;
         if args.print_sql {
             return Ok(Output::Sql(work));
         }
-        prepared.execute(&work).map(Output::Report)
+        prepared.execute(&work).map(|r| Output::Report(Box::new(r)))
     });
     if crate::interrupt::signalled() {
         // The queries failed because the signal killed them: the signal
@@ -108,10 +108,51 @@ pub fn main<A: crate::Approach>() -> ExitCode {
     }
 }
 
+/// Every server has the dataset, complete, and with several servers the
+/// same one as the first: a replica that lacks it, or another dataset,
+/// is named before anything runs.
+fn check_datasets<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result<(), Error> {
+    let servers = prepared.servers();
+    if servers == 1 {
+        return check_dataset(|sql| prepared.probe(sql));
+    }
+    let named = |server: usize, e: Error| {
+        Error::Config(format!(
+            "server {} ({}): {}",
+            server + 1,
+            conn.servers[server],
+            chain(&e)
+        ))
+    };
+    let mut first = None;
+    for server in 0..servers {
+        check_dataset(|sql| prepared.probe_on(server, sql)).map_err(|e| named(server, e))?;
+        let identity = prepared
+            .probe_on(server, crate::workload::DATASET_IDENTITY)
+            .map_err(|e| named(server, e))?
+            .into_iter()
+            .next()
+            .flatten()
+            .unwrap_or_default();
+        match &first {
+            None => first = Some(identity),
+            Some(same) if *same == identity => {}
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "server {} ({}) holds another dataset ({identity}) than server 1 ({other}): every server of a run must hold the same",
+                    server + 1,
+                    conn.servers[server]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a run prints: its report, or with `--print-sql` the statements it
 /// would have run.
 enum Output {
-    Report(crate::Report),
+    Report(Box<crate::Report>),
     Sql(crate::workload::Work),
 }
 

@@ -165,14 +165,22 @@ struct Registered {
     kill: Killer,
 }
 
-static CURRENT: Mutex<Option<Registered>> = Mutex::new(None);
+static CURRENT: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 static SIGNALLED: AtomicI32 = AtomicI32::new(0);
 
 /// Makes `pool` the run to cancel on a signal (the pool is held weakly: a
 /// finished run's connections are not kept alive by this).
 pub fn register(pool: Weak<dyn InFlight>, kill: Killer) {
-    let mut current = lock(&CURRENT);
-    *current = Some(Registered { pool, kill });
+    register_all(vec![(pool, kill)]);
+}
+
+/// Makes these pools, one per server of a run on several, the run to
+/// cancel on a signal: each is cancelled at once, with its own killer.
+pub fn register_all(pools: Vec<(Weak<dyn InFlight>, Killer)>) {
+    *lock(&CURRENT) = pools
+        .into_iter()
+        .map(|(pool, kill)| Registered { pool, kill })
+        .collect();
 }
 
 /// Whether a signal has started the exit: the run's own error (its queries
@@ -261,13 +269,33 @@ fn say_and_exit(line: String, code: i32) -> ! {
 /// How long the exit waits for its line to be written.
 const SAY_WAIT: Duration = Duration::from_millis(200);
 
-/// Cancels the registered run; returns how many connections had a query
-/// running when they were told to stop.
+/// Cancels the registered run, every server's pool at once; returns how
+/// many connections had a query running when they were told to stop.
 fn cancel_in_flight(until: Instant) -> Result<usize, String> {
-    let registered = lock(&CURRENT).take();
-    let Some(Registered { pool, kill }) = registered else {
-        return Ok(0);
-    };
+    let registered = std::mem::take(&mut *lock(&CURRENT));
+    let outcomes: Vec<Result<usize, String>> = std::thread::scope(|s| {
+        let cancelling: Vec<_> = registered
+            .into_iter()
+            .map(|r| s.spawn(move || cancel_pool(r, until)))
+            .collect();
+        cancelling
+            .into_iter()
+            .map(|c| {
+                c.join()
+                    .unwrap_or_else(|_| Err("a cancelling thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut cancelled = 0;
+    for outcome in outcomes {
+        cancelled += outcome?;
+    }
+    Ok(cancelled)
+}
+
+/// Cancels what one pool has running.
+fn cancel_pool(registered: Registered, until: Instant) -> Result<usize, String> {
+    let Registered { pool, kill } = registered;
     let Some(pool) = pool.upgrade() else {
         return Ok(0);
     };

@@ -27,6 +27,7 @@ pub mod heap;
 pub mod interrupt;
 pub mod outcome;
 pub mod pool;
+pub mod route;
 pub mod threads;
 
 pub use approach::Approach;

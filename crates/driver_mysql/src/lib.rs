@@ -1,5 +1,7 @@
 //! The blocking driver (`mysql` crate) used by the four thread-based
-//! approaches: one [`Pool`] capped at the budget, built the same way for all.
+//! approaches: one [`Pool`] per server, each capped at the budget, built
+//! the same way for all, and the harness's [`Router`] choosing the server
+//! of each query.
 //!
 //! Settings chosen so both drivers do the same work per query: TCP as given
 //! in the URL (the crate would otherwise switch to the unix socket), no TLS,
@@ -21,6 +23,7 @@ use std::marker::PhantomData;
 use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
+use common::route::Router;
 use common::workload::Work;
 use common::{Approach, ConnConfig, Report};
 
@@ -60,13 +63,13 @@ pub fn db_error(e: mysql::Error) -> DbError {
     }
 }
 
-/// Connection options; `connect_timeout` bounds the TCP connect.
-pub fn opts(conn: &ConnConfig) -> Result<mysql::Opts, Error> {
-    let base = mysql::Opts::from_url(&conn.url.expose())
-        .map_err(|e| Error::Config(format!("DATABASE_URL {} is not usable: {e}", conn.url)))?;
+/// Connection options for `url`; `connect_timeout` bounds the TCP connect.
+pub fn opts(url: &common::DbUrl, connect_timeout: Duration) -> Result<mysql::Opts, Error> {
+    let base = mysql::Opts::from_url(&url.expose())
+        .map_err(|e| Error::Config(format!("DATABASE_URL {url} is not usable: {e}")))?;
     Ok(mysql::OptsBuilder::from_opts(base)
         .prefer_socket(false)
-        .tcp_connect_timeout(Some(conn.connect_timeout))
+        .tcp_connect_timeout(Some(connect_timeout))
         .max_allowed_packet(Some(CLIENT_MAX_PACKET))
         .into())
 }
@@ -105,52 +108,87 @@ fn opts_host(opts: &mysql::Opts) -> (String, u16) {
     (opts.get_ip_or_hostname().to_string(), opts.get_tcp_port())
 }
 
-/// The pool of a thread-based approach: what it needs to run one query.
+/// One server of a run: its pool and how to connect to it.
 #[derive(Debug)]
-pub struct BlockingRunner {
+struct Upstream {
     pool: Arc<Pool<mysql::Conn>>,
     opts: mysql::Opts,
     url: String,
+}
+
+/// The pools of a thread-based approach, one per server, and the router
+/// between them: what it needs to run one query.
+#[derive(Debug)]
+pub struct BlockingRunner {
+    servers: Vec<Upstream>,
+    router: Router,
     connect_timeout: Duration,
     diagnosis: Diagnosis,
 }
 
 impl BlockingRunner {
-    /// Creates the pool (no connection is opened yet) and registers it for
-    /// cancellation on Ctrl-C.
+    /// Creates a pool of `budget` per server (no connection is opened
+    /// yet) and registers them for cancellation on Ctrl-C.
     pub fn new(conn: &ConnConfig, budget: usize) -> Result<BlockingRunner, Error> {
-        let opts = opts(conn)?;
-        let pool = Arc::new(Pool::new(budget));
-        let weak = Arc::downgrade(&pool);
-        interrupt::register(weak, killer(opts.clone(), Arc::downgrade(&pool)));
+        let mut servers = Vec::with_capacity(conn.servers.len());
+        for url in &conn.servers {
+            servers.push(Upstream {
+                pool: Arc::new(Pool::new(budget)),
+                opts: opts(url, conn.connect_timeout)?,
+                url: url.to_string(),
+            });
+        }
+        interrupt::register_all(
+            servers
+                .iter()
+                .map(|s| {
+                    let pool: Arc<dyn common::pool::InFlight> = s.pool.clone();
+                    (
+                        Arc::downgrade(&pool),
+                        killer(s.opts.clone(), Arc::downgrade(&s.pool)),
+                    )
+                })
+                .collect(),
+        );
         Ok(BlockingRunner {
-            pool,
-            opts,
-            url: conn.url.to_string(),
+            router: Router::new(servers.len()),
+            servers,
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
         })
     }
 
-    fn connection(&self) -> Result<Lease<'_, mysql::Conn>, Error> {
-        self.pool.get(|| {
-            connect(&self.opts, self.connect_timeout, &self.diagnosis).map_err(|source| {
+    fn connection(&self, server: usize) -> Result<Lease<'_, mysql::Conn>, Error> {
+        let upstream = &self.servers[server];
+        upstream.pool.get(|| {
+            connect(&upstream.opts, self.connect_timeout, &self.diagnosis).map_err(|source| {
                 Error::Connect {
-                    url: self.url.clone(),
+                    url: upstream.url.clone(),
                     source,
                 }
             })
         })
     }
 
-    /// The first row of `sql` as text, on a connection of its own.
+    /// How many servers the run reads from.
+    pub fn servers(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// The first row of `sql` on the first server, on a connection of its own.
     pub fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        self.probe_on(0, sql)
+    }
+
+    /// The first row of `sql` on server `server`, on a connection of its own.
+    pub fn probe_on(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        let upstream = &self.servers[server];
         let connect_error = |source| Error::Connect {
-            url: self.url.clone(),
+            url: upstream.url.clone(),
             source,
         };
-        let mut opened =
-            connect(&self.opts, self.connect_timeout, &self.diagnosis).map_err(connect_error)?;
+        let mut opened = connect(&upstream.opts, self.connect_timeout, &self.diagnosis)
+            .map_err(connect_error)?;
         let row: Option<mysql::Row> = opened
             .conn
             .query_first(sql)
@@ -175,7 +213,8 @@ impl BlockingRunner {
         exec: &Execution,
         submitted_us: u64,
     ) -> Result<QueryResult, Error> {
-        let mut lease = self.connection()?;
+        let ticket = self.router.route();
+        let mut lease = self.connection(ticket.server)?;
         let (held, sent) = begin_query(&lease, query, submitted_us, exec)?;
         let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = (|| {
@@ -191,7 +230,8 @@ impl BlockingRunner {
             }
             Ok(sink)
         })();
-        end_query(lease, held, outcome, query, sent, exec)
+        let server = (self.servers.len() > 1).then_some(ticket.server);
+        end_query(lease, held, outcome, query, sent, server, exec)
     }
 }
 
@@ -224,7 +264,8 @@ pub struct Batch<'a> {
     runner: &'a BlockingRunner,
     exec: &'a Execution,
     pub queries: &'a [Query],
-    /// The connection budget (the pool enforces it in any case).
+    /// The connections the run may hold at once: the budget times the
+    /// servers (each server's pool enforces its budget in any case).
     pub budget: usize,
 }
 
@@ -280,6 +321,14 @@ impl<S: Schedule> Approach for Threads<S> {
         self.runner.probe(sql)
     }
 
+    fn servers(&self) -> usize {
+        self.runner.servers()
+    }
+
+    fn probe_on(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        self.runner.probe_on(server, sql)
+    }
+
     fn execute(&self, work: &Work) -> Result<Report, Error> {
         let threads = S::threads(work.len());
         if threads > 0 {
@@ -290,7 +339,9 @@ impl<S: Schedule> Approach for Threads<S> {
             runner: &self.runner,
             exec: &exec,
             queries: work.queries(),
-            budget: self.conn.budget,
+            // The budget is per server: a bounded schedule may keep every
+            // server's connections busy.
+            budget: self.conn.budget * self.runner.servers(),
         };
         let results = S::schedule(&batch)?;
         exec.finish(S::NAME, &self.conn, work, results)

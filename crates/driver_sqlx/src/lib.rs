@@ -1,6 +1,7 @@
 //! The async driver (sqlx) used by the tokio and async-std approaches: one
-//! [`Pool`] capped at the budget (the same pool as the blocking driver's),
-//! the same for both runtimes.
+//! [`Pool`] per server capped at the budget (the same pool as the blocking
+//! driver's) and the harness's [`Router`] between them, the same for both
+//! runtimes.
 //!
 //! Queries go through `raw_sql`, i.e. the text protocol (`COM_QUERY`), as in
 //! the `mysql` driver and the blog's Python drivers. The session `SET` that
@@ -22,6 +23,7 @@ use common::interrupt;
 use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
+use common::route::Router;
 use common::settings::ConnConfig;
 
 /// An sqlx error in the terms both drivers share.
@@ -41,11 +43,10 @@ pub fn db_error(e: sqlx::Error) -> DbError {
 }
 
 /// Connect options from the URL, with sqlx's extra session setup turned off.
-pub fn connect_options(conn: &ConnConfig) -> Result<MySqlConnectOptions, Error> {
-    let opts = MySqlConnectOptions::from_str(&conn.url.expose()).map_err(|e| {
+pub fn connect_options(url: &common::DbUrl) -> Result<MySqlConnectOptions, Error> {
+    let opts = MySqlConnectOptions::from_str(&url.expose()).map_err(|e| {
         Error::Config(format!(
-            "DATABASE_URL {} is not usable: {}",
-            conn.url,
+            "DATABASE_URL {url} is not usable: {}",
             common::redact(&e.to_string())
         ))
     })?;
@@ -98,39 +99,74 @@ async fn connect(
     }
 }
 
-/// The pool of an async approach: what a task needs to run one query.
+/// One server of a run: its pool and how to connect to it.
 #[derive(Debug)]
-pub struct AsyncRunner {
+struct Upstream {
     pool: Arc<Pool<MySqlConnection>>,
     opts: MySqlConnectOptions,
     url: String,
+}
+
+/// The pools of an async approach, one per server, and the router between
+/// them: what a task needs to run one query.
+#[derive(Debug)]
+pub struct AsyncRunner {
+    servers: Vec<Upstream>,
+    router: Router,
     connect_timeout: Duration,
     diagnosis: Diagnosis,
 }
 
 impl AsyncRunner {
-    /// Creates the pool (no connection is opened yet) and registers it for
-    /// cancellation on Ctrl-C (the killer runs through `block_on`).
+    /// Creates a pool per server (no connection is opened yet) and
+    /// registers them for cancellation on Ctrl-C (the killers run through
+    /// `block_on`).
     pub fn new(conn: &ConnConfig, block_on: BlockOn) -> Result<AsyncRunner, Error> {
-        let opts = connect_options(conn)?;
-        let pool = Arc::new(Pool::new(conn.budget));
-        let weak = Arc::downgrade(&pool);
-        interrupt::register(weak, killer(opts.clone(), Arc::downgrade(&pool), block_on));
+        let mut servers = Vec::with_capacity(conn.servers.len());
+        for url in &conn.servers {
+            servers.push(Upstream {
+                pool: Arc::new(Pool::new(conn.budget)),
+                opts: connect_options(url)?,
+                url: url.to_string(),
+            });
+        }
+        interrupt::register_all(
+            servers
+                .iter()
+                .map(|s| {
+                    let pool: Arc<dyn common::pool::InFlight> = s.pool.clone();
+                    (
+                        Arc::downgrade(&pool),
+                        killer(
+                            s.opts.clone(),
+                            Arc::downgrade(&s.pool),
+                            Arc::clone(&block_on),
+                        ),
+                    )
+                })
+                .collect(),
+        );
         Ok(AsyncRunner {
-            pool,
-            opts,
-            url: conn.url.to_string(),
+            router: Router::new(servers.len()),
+            servers,
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
         })
     }
 
-    /// The first row of `sql` as text, on a connection of its own.
-    pub async fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
-        let mut opened = connect(&self.opts, self.connect_timeout, &self.diagnosis)
+    /// How many servers the run reads from.
+    pub fn servers(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// The first row of `sql` as text on server `server`, on a connection
+    /// of its own.
+    pub async fn probe(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        let upstream = &self.servers[server];
+        let mut opened = connect(&upstream.opts, self.connect_timeout, &self.diagnosis)
             .await
             .map_err(|source| Error::Connect {
-                url: self.url.clone(),
+                url: upstream.url.clone(),
                 source,
             })?;
         let fail = |e| Error::query("(probe)", db_error(e));
@@ -157,13 +193,15 @@ impl AsyncRunner {
         exec: &Execution,
         submitted_us: u64,
     ) -> Result<QueryResult, Error> {
-        let mut lease = self
+        let ticket = self.router.route();
+        let upstream = &self.servers[ticket.server];
+        let mut lease = upstream
             .pool
             .get_async(|| async {
-                connect(&self.opts, self.connect_timeout, &self.diagnosis)
+                connect(&upstream.opts, self.connect_timeout, &self.diagnosis)
                     .await
                     .map_err(|source| Error::Connect {
-                        url: self.url.clone(),
+                        url: upstream.url.clone(),
                         source,
                     })
             })
@@ -182,7 +220,8 @@ impl AsyncRunner {
             Ok(sink)
         }
         .await;
-        end_query(lease, held, outcome, query, sent, exec)
+        let server = (self.servers.len() > 1).then_some(ticket.server);
+        end_query(lease, held, outcome, query, sent, server, exec)
     }
 }
 

@@ -145,3 +145,30 @@ pub fn url(home: &Path) -> Result<crate::DbUrl, crate::Error> {
     })?;
     crate::DbUrl::parse(&url)
 }
+
+/// The managed server at `home` and its read replicas (`dbio up
+/// --replicas N`: homes `replicas/1`, `replicas/2`, ... under it, each
+/// with its own port and password), in that order: every server a run
+/// spreads its queries over when no DATABASE_URL is given.
+pub fn urls(home: &Path) -> Result<Vec<crate::DbUrl>, crate::Error> {
+    let mut urls = vec![url(home)?];
+    for replica in replica_homes(home) {
+        urls.push(url(&replica)?);
+    }
+    Ok(urls)
+}
+
+/// The homes of the managed server's replicas that have been started
+/// (`replicas/N` with a state file), in order of N.
+pub fn replica_homes(home: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(home.join("replicas")) else {
+        return Vec::new();
+    };
+    let mut numbered: Vec<(u32, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
+        .filter(|(n, path): &(u32, PathBuf)| *n >= 1 && ServerState::path(path).is_file())
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, path)| path).collect()
+}

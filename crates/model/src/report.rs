@@ -31,6 +31,10 @@ pub struct QueryResult {
     pub finished_us: u64,
     /// The server's id of the connection that ran it.
     pub connection_id: Option<u64>,
+    /// Which of the run's servers ran it, as an index into
+    /// [`Report::servers`]; only in a run with more than one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<usize>,
 }
 
 /// One run of one approach: what `--json` prints, in every approach, Rust
@@ -42,8 +46,12 @@ pub struct Report {
     /// `report`, `point` or `sleep`.
     pub workload: crate::workload::Workload,
     pub budget: usize,
-    /// The server, password redacted.
+    /// The server, password redacted (the first, with several).
     pub server: String,
+    /// Every server of a run with more than one (read replicas), passwords
+    /// redacted, in the order queries name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
     /// In query order.
     pub queries: Vec<QueryResult>,
     pub wall_us: u64,

@@ -24,10 +24,23 @@ pub const MAX_CONNECT_TIMEOUT: u64 = 3_600;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectionArgs {
-    /// Server URL, mysql://USER:PASSWORD@HOST:PORT/DATABASE.
-    /// Default: the server started by `dbio up`.
+    /// Server URL, mysql://USER:PASSWORD@HOST:PORT/DATABASE; given more
+    /// than once, the queries are spread over the servers (read replicas).
+    /// Default: the server started by `dbio up`, and its replicas.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
-    pub database_url: Option<String>,
+    pub database_url: Vec<String>,
+
+    /// Several servers at once, comma-separated (percent-encode a comma in
+    /// a password), in place of --database-url.
+    #[arg(
+        long,
+        env = "DATABASE_URLS",
+        hide_env_values = true,
+        value_name = "URL,URL",
+        value_delimiter = ',',
+        conflicts_with = "database_url"
+    )]
+    pub database_urls: Vec<String>,
 
     /// Connection budget: the most connections a run holds at once.
     #[arg(long, env = "DBIO_CONNECTIONS", default_value_t = DEFAULT_BUDGET, value_name = "N")]
@@ -71,12 +84,30 @@ impl ConnectionArgs {
                 "--connect-timeout must be at most {MAX_CONNECT_TIMEOUT} seconds"
             )));
         }
-        let (url, managed) = match &self.database_url {
-            Some(url) => (DbUrl::parse(url)?, false),
-            None => (self.managed_url()?, true),
+        let given: Vec<&String> = self
+            .database_url
+            .iter()
+            .chain(&self.database_urls)
+            .filter(|u| !u.trim().is_empty())
+            .collect();
+        let (servers, managed) = if given.is_empty() {
+            (managed::urls(&self.home()?)?, true)
+        } else {
+            let servers = given
+                .into_iter()
+                .map(|u| DbUrl::parse(u.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            (servers, false)
         };
+        for (i, a) in servers.iter().enumerate() {
+            if let Some(b) = servers[i + 1..].iter().find(|b| b.same_server(a)) {
+                return Err(Error::Config(format!(
+                    "{b} is given twice: each server once (its budget is per server)"
+                )));
+            }
+        }
         Ok(ConnConfig {
-            url,
+            servers,
             managed,
             budget: self.connections as usize,
             connect_timeout: Duration::from_secs(self.connect_timeout),
@@ -91,21 +122,36 @@ impl ConnectionArgs {
                 .map_err(Error::Config),
         }
     }
-
-    fn managed_url(&self) -> Result<DbUrl, Error> {
-        managed::url(&self.home()?)
-    }
 }
 
 /// Checked connection settings.
 #[derive(Debug, Clone)]
 pub struct ConnConfig {
-    pub url: DbUrl,
-    /// The URL is the managed server's (no DATABASE_URL was given).
+    /// Every server the run reads from, each once: at least one (the first
+    /// is the one named in reports and asked before the run).
+    pub servers: Vec<DbUrl>,
+    /// The URLs are the managed server's (no DATABASE_URL was given).
     pub managed: bool,
-    /// At least 1.
+    /// The most connections at once, per server. At least 1.
     pub budget: usize,
     pub connect_timeout: Duration,
+}
+
+impl ConnConfig {
+    /// A run on one server.
+    pub fn one(url: DbUrl, budget: usize, connect_timeout: Duration) -> ConnConfig {
+        ConnConfig {
+            servers: vec![url],
+            managed: false,
+            budget,
+            connect_timeout,
+        }
+    }
+
+    /// The first server: the one reports name and pre-run questions go to.
+    pub fn url(&self) -> &DbUrl {
+        &self.servers[0]
+    }
 }
 
 /// A validated `mysql://` URL that never shows its password.
@@ -175,6 +221,14 @@ impl DbUrl {
     /// The database named in the path, if any.
     pub fn database(&self) -> Option<&str> {
         Some(self.0.path().trim_start_matches('/')).filter(|d| !d.is_empty())
+    }
+
+    /// Whether `other` names the same server and database (host, port and
+    /// database; the account may differ).
+    pub fn same_server(&self, other: &DbUrl) -> bool {
+        self.host().eq_ignore_ascii_case(other.host())
+            && self.port() == other.port()
+            && self.database() == other.database()
     }
 
     /// A copy with another database in the path.
@@ -275,7 +329,8 @@ mod tests {
 
     fn args(url: Option<&str>, connections: u32) -> ConnectionArgs {
         ConnectionArgs {
-            database_url: url.map(str::to_owned),
+            database_url: url.map(str::to_owned).into_iter().collect(),
+            database_urls: Vec::new(),
             connections,
             connect_timeout: 10,
             dbio_home: Some(PathBuf::from("/nonexistent/dbio-home")),
@@ -321,9 +376,9 @@ mod tests {
         let ok = args(Some("mariadb://u:p@127.0.0.1:3307/employees"), 5)
             .validate()
             .expect("mariadb scheme");
-        assert_eq!(ok.url.expose(), "mysql://u:p@127.0.0.1:3307/employees");
+        assert_eq!(ok.url().expose(), "mysql://u:p@127.0.0.1:3307/employees");
         assert_eq!(
-            (ok.url.host(), ok.url.port(), ok.url.database()),
+            (ok.url().host(), ok.url().port(), ok.url().database()),
             ("127.0.0.1", 3307, Some("employees"))
         );
     }
@@ -350,6 +405,35 @@ mod tests {
             assert!(!err.contains("dbio:"), "{text}: {err}");
             assert!(err.contains(says), "{text}: {err}");
         }
+    }
+
+    /// Several servers: in the order given, each once.
+    #[test]
+    fn several_servers_each_once() {
+        let mut several = args(Some("mysql://u:p@127.0.0.1:3307/employees"), 5);
+        several
+            .database_url
+            .push("mysql://u:q@127.0.0.1:3308/employees".into());
+        let ok = several.validate().expect("two servers");
+        let ports: Vec<u16> = ok.servers.iter().map(DbUrl::port).collect();
+        assert_eq!(ports, [3307, 3308]);
+        several
+            .database_url
+            .push("mysql://other:secret@127.0.0.1:3307/employees".into());
+        let err = several
+            .validate()
+            .expect_err("the same server twice")
+            .to_string();
+        assert!(err.contains("given twice"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        // DATABASE_URLS: a list, blanks ignored.
+        let mut listed = args(None, 5);
+        listed.database_urls = vec![
+            "mysql://u:p@h1/employees".into(),
+            " ".into(),
+            "mysql://u:p@h2/employees".into(),
+        ];
+        assert_eq!(listed.validate().expect("listed").servers.len(), 2);
     }
 
     #[test]

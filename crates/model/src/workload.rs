@@ -108,6 +108,10 @@ pub const KEY_RANGE: &str = "SELECT MIN(emp_no), MAX(emp_no) FROM employees";
 
 /// The dataset's load status, as `dbio load` records it.
 pub const DATASET_STATUS: &str = "SELECT v FROM _dbio_meta WHERE k = 'status'";
+/// What makes two loaded datasets the same one: in a run on several
+/// servers, every server must answer this as the first does.
+pub const DATASET_IDENTITY: &str = "SELECT GROUP_CONCAT(CONCAT(k, '=', v) ORDER BY k SEPARATOR ' ') \
+     FROM _dbio_meta WHERE k IN ('source', 'generator', 'scale', 'seed')";
 
 /// Refuses a dataset whose load did not finish (a disk that filled up, a
 /// killed `dbio load`): its tables may be empty or partial, and a run on

@@ -290,7 +290,7 @@ fn json_report_has_every_field_and_no_password() {
         let mut out = Vec::new();
         report.write_json(&mut out).expect("json");
         let text = String::from_utf8(out).expect("utf8");
-        let password = cfg.conn.url.expose();
+        let password = cfg.conn.url().expose();
         let password = password
             .split(':')
             .nth(2)

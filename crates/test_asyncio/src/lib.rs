@@ -46,7 +46,15 @@ impl Approach for TestAsyncio {
     }
 
     fn probe(&self, sql: &str) -> Result<Vec<Option<String>>, Error> {
-        self.runtime.block_on(self.runner.probe(sql))
+        self.probe_on(0, sql)
+    }
+
+    fn servers(&self) -> usize {
+        self.runner.servers()
+    }
+
+    fn probe_on(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        self.runtime.block_on(self.runner.probe(server, sql))
     }
 
     fn execute(&self, work: &Work) -> Result<Report, Error> {

@@ -162,15 +162,61 @@ pub fn shared() -> &'static Shared {
     })
 }
 
+/// A primary with two read replicas (`dbio up --replicas 2`), each with the
+/// test dataset, for the tests of runs on several servers.
+#[derive(Debug)]
+pub struct ReplicaSet {
+    pub primary: Server,
+    /// The primary's URL, then each replica's, each with its own password.
+    pub urls: Vec<DbUrl>,
+}
+
+/// The replica set, started on first use beside the shared server
+/// (`dbio-test-replicas`; `scripts/test.sh` stops it with the rest).
+pub fn replica_set() -> &'static ReplicaSet {
+    static SET: OnceLock<ReplicaSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let fail = |what: &str, e: dbio::DbioError| -> ! {
+            panic!("{what}: {}", common::error::chain(&e))
+        };
+        let primary =
+            Server::open(test_dir().join("dbio-test-replicas")).expect("a home the tests may use");
+        let settings = ServerSettings {
+            buffer_pool_mib: Some(64),
+            role: Some(dbio::server::Role::Primary),
+            ..ServerSettings::default()
+        };
+        primary
+            .start(&settings, &no_progress())
+            .unwrap_or_else(|e| fail("cannot start the replica set's primary", e));
+        primary
+            .set_replicas(2, &no_progress())
+            .unwrap_or_else(|e| fail("cannot start the replicas", e));
+        let url = primary.url().expect("primary URL");
+        let spec = Spec::new(TEST_SCALE, TEST_SEED).expect("test spec");
+        dataset::load(&url, spec, false, &no_progress())
+            .unwrap_or_else(|e| fail("cannot load the replica set's dataset", e));
+        primary
+            .wait_for_replicas(&no_progress())
+            .unwrap_or_else(|e| fail("the replicas did not catch up", e));
+        let urls = common::managed::urls(primary.home()).expect("the replica set's URLs");
+        assert_eq!(urls.len(), 3, "a primary and two replicas");
+        ReplicaSet { primary, urls }
+    })
+}
+
+/// A checked run configuration on every server of `urls`, `budget`
+/// connections each.
+pub fn run_config_on(urls: &[DbUrl], budget: usize) -> RunConfig {
+    let mut cfg = run_config(&urls[0], budget);
+    cfg.conn.servers = urls.to_vec();
+    cfg
+}
+
 /// A checked run configuration for `url` with `budget` connections.
 pub fn run_config(url: &DbUrl, budget: usize) -> RunConfig {
     RunConfig {
-        conn: ConnConfig {
-            url: url.clone(),
-            managed: false,
-            budget,
-            connect_timeout: Duration::from_secs(10),
-        },
+        conn: ConnConfig::one(url.clone(), budget, Duration::from_secs(10)),
         work: common::workload::Work::report(
             common::queries::load(None).expect("built-in queries"),
         ),

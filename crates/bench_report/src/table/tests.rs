@@ -25,6 +25,7 @@ fn report(queries: Vec<model::QueryResult>) -> model::Report {
         workload: model::workload::Workload::Point,
         budget: 5,
         server: "mysql://dbio:***@127.0.0.1:1/employees".into(),
+        servers: Vec::new(),
         queries,
         wall_us: 5,
         peak_connections: Some(5),
@@ -49,6 +50,7 @@ fn stamped(label: String, rows: u64, (s, c, f, d): (u64, u64, u64, u64)) -> mode
         first_row_us: f * 1000,
         finished_us: d * 1000,
         connection_id: Some(7),
+        server: None,
     }
 }
 

@@ -57,13 +57,14 @@ pub fn begin_query<'e, C>(
 /// Ends one query for either driver: the gauge drops before the connection
 /// goes back to the pool (its next user counts it again), a connection the
 /// failure broke is discarded, and the result is stamped with when the
-/// last row arrived.
+/// last row arrived and, in a run on several servers, which one ran it.
 pub fn end_query<C>(
     mut lease: crate::pool::Lease<'_, C>,
     held: GaugeGuard<'_>,
     outcome: Result<RowSink, Error>,
     query: &Query,
     sent: Sent,
+    server: Option<usize>,
     exec: &Execution,
 ) -> Result<QueryResult, Error> {
     let finished_us = exec.clock.offset_us();
@@ -73,7 +74,9 @@ pub fn end_query<C>(
     let connection_id = lease.id();
     drop(held);
     drop(lease);
-    Ok(outcome?.finish(&query.label, sent, finished_us, Some(connection_id)))
+    let mut result = outcome?.finish(&query.label, sent, finished_us, Some(connection_id));
+    result.server = server;
+    Ok(result)
 }
 
 /// One execution of the query list: the clock that times it and the gauge

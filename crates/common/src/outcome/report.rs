@@ -62,6 +62,7 @@ impl RowSink {
             first_row_us: self.first_row_us.unwrap_or(finished_us),
             finished_us,
             connection_id,
+            server: None,
         }
     }
 }
@@ -105,7 +106,12 @@ pub fn assemble(
         approach: approach.to_owned(),
         workload: work.workload(),
         budget: conn.budget,
-        server: conn.url.to_string(),
+        server: conn.url().to_string(),
+        servers: if conn.servers.len() > 1 {
+            conn.servers.iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        },
         queries: results,
         wall_us,
         peak_connections: Some(exec.gauge.peak()),

@@ -1,0 +1,135 @@
+//! Runs on several servers (a primary and two read replicas, the test
+//! dataset on each): every approach returns what `test_single` returns on
+//! one server, each query once, spread over every server by the harness's
+//! one policy, and each server sees at most the budget of the run's
+//! connections (the server itself refuses one more).
+
+use common::workload::Workload;
+use common::{DbUrl, Report, RunConfig};
+use mysql::prelude::Queryable;
+use suite::{APPROACHES, Entry};
+use testkit::{admin, replica_set, run_config, run_config_on, shared, workload_queries};
+
+fn run(name: &str, f: Entry, cfg: &RunConfig) -> Report {
+    f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
+}
+
+/// (label, rows, digest) of every query, in query order.
+fn answers(report: &Report) -> Vec<(String, u64, Option<String>)> {
+    report
+        .queries
+        .iter()
+        .map(|q| (q.label.clone(), q.rows, q.digest.clone()))
+        .collect()
+}
+
+#[test]
+fn every_approach_on_three_servers_returns_single_servers_rows() {
+    let set = replica_set();
+    for (workload, count) in [(Workload::Report, 0), (Workload::Point, 300)] {
+        let mut one = run_config(&shared().url, 2);
+        let mut three = run_config_on(&set.urls, 2);
+        if workload != Workload::Report {
+            one.work = workload_queries(workload, count, 0);
+            three.work = one.work.clone();
+        }
+        let (single, run_single) = APPROACHES[0];
+        let baseline = run(single, run_single, &one);
+        assert!(baseline.servers.is_empty() && baseline.queries.iter().all(|q| q.server.is_none()));
+        for (name, f) in APPROACHES {
+            let report = run(name, f, &three);
+            assert_eq!(answers(&report), answers(&baseline), "{name}, {workload:?}");
+            assert_eq!(report.servers.len(), 3, "{name}");
+            let mut used = [0usize; 3];
+            for q in &report.queries {
+                let server = q
+                    .server
+                    .unwrap_or_else(|| panic!("{name}: {} has no server", q.label));
+                used[server] += 1;
+            }
+            assert!(
+                used.iter().all(|&n| n > 0),
+                "{name}, {workload:?}: every server runs queries: {used:?}"
+            );
+            // No password in what names the servers.
+            for (url, shown) in set.urls.iter().zip(&report.servers) {
+                let password = url.password().expect("a password");
+                assert!(!shown.contains(&password), "{name}: {shown}");
+            }
+        }
+    }
+}
+
+/// A user that every server of the set allows at most `limit` connections:
+/// created on the primary, it reaches the replicas through the log.
+fn limited_everywhere(name: &str, limit: usize) -> Vec<DbUrl> {
+    let set = replica_set();
+    let user = format!("dbio_{name}{limit}");
+    let mut conn = admin(&set.urls[0]);
+    for sql in [
+        format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"),
+        format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS {limit}"
+        ),
+        format!("GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"),
+    ] {
+        conn.query_drop(sql).expect("account");
+    }
+    set.primary
+        .wait_for_replicas(&dbio::no_progress())
+        .expect("the account reaches the replicas");
+    set.urls
+        .iter()
+        .map(|u| u.with_credentials(&user, "limit-pw"))
+        .collect()
+}
+
+#[test]
+fn each_server_sees_at_most_the_budget() {
+    let budget = 2;
+    let urls = limited_everywhere("perserver", budget);
+    let mut cfg = run_config_on(&urls, budget);
+    cfg.work = workload_queries(Workload::Point, 300, 0);
+    for (name, f) in APPROACHES {
+        let report = run(name, f, &cfg);
+        // Counted over every server: at most the budget on each.
+        let peak = report.peak_connections.expect("counted");
+        assert!(peak <= budget * urls.len(), "{name}: {peak}");
+    }
+    // The control: a budget above what each server allows is refused by
+    // the servers (1226), so the runs above kept to it.
+    let mut over = run_config_on(&urls, budget + 2);
+    over.work = common::workload::Work::report(
+        common::queries::generate("SELECT SLEEP(0.05), '{}'").expect("template"),
+    );
+    let (name, f) = APPROACHES[5];
+    let text = f(&over).map_or_else(|e| common::error::chain(&e), |_| String::new());
+    assert!(
+        text.contains("1226"),
+        "{name} kept under a limit it was not given: {text}"
+    );
+}
+
+/// A server given twice, and a server without the dataset, are refused
+/// before anything runs, naming the server.
+#[test]
+fn a_server_without_the_dataset_is_named() {
+    let set = replica_set();
+    let mut missing = set.urls.clone();
+    missing[1] = missing[1].with_database("dbio_nothing_here");
+    let mut cmd = std::process::Command::new(testkit::release_dir().join("test_threadpool"));
+    testkit::scrub(&mut cmd);
+    let list: Vec<String> = missing.iter().map(DbUrl::expose).collect();
+    let out = cmd
+        .env("DATABASE_URLS", list.join(","))
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("server 2") || err.contains("dbio_nothing_here"),
+        "{err}"
+    );
+    assert!(!err.contains(&set.urls[1].password().expect("pw")), "{err}");
+}
