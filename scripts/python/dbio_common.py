@@ -61,34 +61,53 @@ def whole(name, default, flag, lo, hi, bits_max=U32_MAX):
     return value
 
 
-def settings():
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        fail("DATABASE_URL is not set (scripts/bench.sh sets it from `dbio url --reveal`)")
+def server_of(url, name):
+    """One server's settings from its URL, checked as the Rust binaries
+    check DATABASE_URL; `name` is the variable it came from."""
     # Never quote the URL: one that does not parse as intended (no scheme,
     # `mysql:user:pw@host`) has its password where redaction does not look.
     expected = "expected mysql://USER@HOST:PORT/DATABASE, with USER:PASSWORD for a password"
     parts = urlsplit(url)
     if parts.scheme not in ("mysql", "mariadb"):
-        fail(f"DATABASE_URL does not start with mysql:// or mariadb://; {expected}")
+        fail(f"{name} does not start with mysql:// or mariadb://; {expected}")
     if not url[len(parts.scheme):].startswith("://") or not parts.hostname:
-        fail(f"DATABASE_URL has no // and host after its scheme; {expected}")
+        fail(f"{name} has no // and host after its scheme; {expected}")
     try:
         port = parts.port
     except ValueError:
-        fail(f"DATABASE_URL has an invalid port; {expected}")
-    budget = whole("DBIO_CONNECTIONS", 5, "--connections", 1, MAX_BUDGET)
-    timeout = whole("DBIO_CONNECT_TIMEOUT", 10, "--connect-timeout", 1, MAX_CONNECT_TIMEOUT,
-                    bits_max=U64_MAX)
+        fail(f"{name} has an invalid port; {expected}")
     return {
-        "connect_timeout": timeout,
         "host": parts.hostname or "127.0.0.1",
         "port": port or 3306,
         "user": unquote(parts.username or ""),
         "password": unquote(parts.password or ""),
         "db": parts.path.lstrip("/") or "employees",
-        "budget": budget,
     }
+
+
+def settings():
+    """The run's settings: every server (DATABASE_URLS, comma-separated, or
+    DATABASE_URL), each once, the budget per server and the connect
+    timeout. The first server's own settings are also at the top level."""
+    listed = os.environ.get("DATABASE_URLS")
+    if listed:
+        servers = [server_of(u.strip(), "DATABASE_URLS") for u in listed.split(",") if u.strip()]
+    else:
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            fail("DATABASE_URL is not set (scripts/bench.sh sets it from `dbio url --reveal`)")
+        servers = [server_of(url, "DATABASE_URL")]
+    for i, a in enumerate(servers):
+        for b in servers[i + 1:]:
+            if (a["host"].lower(), a["port"], a["db"]) == (b["host"].lower(), b["port"], b["db"]):
+                fail(f"{shown_url(b)} is given twice: each server once (its budget is per server)")
+    budget = whole("DBIO_CONNECTIONS", 5, "--connections", 1, MAX_BUDGET)
+    timeout = whole("DBIO_CONNECT_TIMEOUT", 10, "--connect-timeout", 1, MAX_CONNECT_TIMEOUT,
+                    bits_max=U64_MAX)
+    # The budget is per server: a bounded approach may keep every server's
+    # connections busy (as the Rust schedules' budget).
+    return {**servers[0], "servers": servers, "connect_timeout": timeout, "budget": budget,
+            "slots": budget * len(servers)}
 
 
 def shown_url(cfg):
@@ -251,6 +270,12 @@ class Probe:
         fail(f"the dataset is incomplete: its load ended in state `{status}` (a load that did "
              "not finish, e.g. on a full disk); reload it with `dbio load --force`")
 
+    def identity(self):
+        """What makes two loaded datasets the same (workload.rs's DATASET_IDENTITY)."""
+        row = self.one("SELECT GROUP_CONCAT(CONCAT(k, '=', v) ORDER BY k SEPARATOR ' ') "
+                       "FROM _dbio_meta WHERE k IN ('source', 'generator', 'scale', 'seed')")
+        return row[0] if row else None
+
     def key_range(self):
         """The range point lookups draw their keys from."""
         lo, hi = self.one("SELECT MIN(emp_no), MAX(emp_no) FROM employees")
@@ -267,44 +292,103 @@ class Probe:
 PROBE = Probe()
 
 
+class Router:
+    """Which server runs a query, as crates/common/src/route.rs decides it
+    for the Rust approaches: the one with the fewest queries in flight
+    (counted from routing to the end of the query), ties in turn."""
+
+    def __init__(self, servers):
+        self.in_flight = [0] * servers
+        self.next = 0
+        self.lock = threading.Lock()
+
+    def enter(self):
+        with self.lock:
+            n = len(self.in_flight)
+            best = min(range(n), key=lambda i: (self.in_flight[(self.next + i) % n], i))
+            server = (self.next + best) % n
+            self.next = server + 1
+            self.in_flight[server] += 1
+            return server
+
+    def leave(self, server):
+        with self.lock:
+            self.in_flight[server] -= 1
+
+
+class Servers:
+    """One SQLAlchemy engine per server, each with pool_size connections,
+    and the router between them."""
+
+    def __init__(self, engines):
+        self.engines = engines
+        self.router = Router(len(engines))
+
+
 def engine(cfg, pool_size):
+    """The run's pools: one SQLAlchemy engine (the blog's pool) per server."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import URL
 
-    url = URL.create("mysql+pymysql", username=cfg["user"], password=cfg["password"],
-                     host=cfg["host"], port=cfg["port"], database=cfg["db"])
-    # A short pool timeout, retried by connect(): SQLAlchemy does not wake
-    # threads waiting for a free connection when a connect fails, so a long
-    # timeout would hang every waiter on a dead server.
-    # No reset between queries, as in the Rust pool: no rollback when a
-    # connection goes back (pool_reset_on_return=None), and autocommit on,
-    # the server's default, as the Rust drivers leave it.
-    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
-                         isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
-                         connect_args={"connect_timeout": cfg["connect_timeout"]})
+    engines = []
+    for server in cfg["servers"]:
+        url = URL.create("mysql+pymysql", username=server["user"], password=server["password"],
+                         host=server["host"], port=server["port"], database=server["db"])
+        # A short pool timeout, retried by connect(): SQLAlchemy does not wake
+        # threads waiting for a free connection when a connect fails, so a long
+        # timeout would hang every waiter on a dead server.
+        # No reset between queries, as in the Rust pool: no rollback when a
+        # connection goes back (pool_reset_on_return=None), and autocommit on,
+        # the server's default, as the Rust drivers leave it.
+        engines.append(create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
+                                     isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                                     connect_args={"connect_timeout": cfg["connect_timeout"]}))
+    return Servers(engines)
 
 
 FAILED = threading.Event()
 
 
-def connect(pool):
-    """A connection from SQLAlchemy's pool (the blog's), waiting for a free
-    one for as long as no other query has failed; closing it gives it back.
+class Routed:
+    """A pooled DBAPI connection of server `server`; closing it gives it
+    back and ends the query's count at the router."""
+
+    def __init__(self, servers, server, conn):
+        self.servers, self.server, self.conn = servers, server, conn
+
+    def __enter__(self):
+        self.conn.info["dbio_server"] = self.server
+        return self.conn
+
+    def __exit__(self, *exc):
+        try:
+            self.conn.close()
+        finally:
+            self.servers.router.leave(self.server)
+
+
+def connect(servers):
+    """A connection from the routed server's SQLAlchemy pool (the blog's),
+    waiting for a free one for as long as no other query has failed;
+    leaving the `with` gives it back.
 
     The DBAPI connection, not SQLAlchemy's Connection: in SQLAlchemy 2 the
     latter ends every `with` block with a ROLLBACK, one more round trip per
     query that the Rust approaches do not make (the server's Com_rollback
     counted one per query)."""
-    from contextlib import closing
-
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    while True:
-        try:
-            return closing(pool.raw_connection())
-        except PoolTimeout:
-            if FAILED.is_set():
-                raise RuntimeError("stopped after another query failed") from None
+    server = servers.router.enter()
+    try:
+        while True:
+            try:
+                return Routed(servers, server, servers.engines[server].raw_connection())
+            except PoolTimeout:
+                if FAILED.is_set():
+                    raise RuntimeError("stopped after another query failed") from None
+    except BaseException:
+        servers.router.leave(server)
+        raise
 
 
 class Fetched:
@@ -313,11 +397,11 @@ class Fetched:
     result for an empty one) and its last row did; and the server's id of
     the connection. The same points as the Rust binaries' QueryResult."""
 
-    __slots__ = ("rows", "connected_us", "first_row_us", "finished_us", "connection_id")
+    __slots__ = ("rows", "connected_us", "first_row_us", "finished_us", "connection_id", "server")
 
-    def __init__(self, rows, connected_us, first_row_us, finished_us, connection_id):
+    def __init__(self, rows, connected_us, first_row_us, finished_us, connection_id, server=0):
         self.rows, self.connected_us, self.first_row_us = rows, connected_us, first_row_us
-        self.finished_us, self.connection_id = finished_us, connection_id
+        self.finished_us, self.connection_id, self.server = finished_us, connection_id, server
 
 
 def run_sql(conn, sql, out):
@@ -330,7 +414,8 @@ def run_sql(conn, sql, out):
     from pymysql.cursors import SSCursor
 
     thread_id = conn.dbapi_connection.thread_id()
-    with running(thread_id):
+    server = conn.info.get("dbio_server", 0)
+    with running(server, thread_id):
         cursor = conn.cursor(SSCursor)
         try:
             connected = out.now_us()
@@ -338,7 +423,7 @@ def run_sql(conn, sql, out):
             first = cursor.fetchone()
             first_us = out.now_us()
             rows = [first, *cursor.fetchall()] if first is not None else []
-            return Fetched(rows, connected, first_us, out.now_us(), thread_id)
+            return Fetched(rows, connected, first_us, out.now_us(), thread_id, server)
         finally:
             cursor.close()
 
@@ -357,21 +442,22 @@ PACE = 0.05
 
 
 class running:
-    """Marks the server connection `thread_id` as running a query; refuses
-    to start one once the run is cancelled."""
+    """Marks connection `thread_id` of server `server` (an index into the
+    run's servers) as running a query; refuses to start one once the run is
+    cancelled."""
 
-    def __init__(self, thread_id):
-        self.thread_id = thread_id
+    def __init__(self, server, thread_id):
+        self.key = (server, thread_id)
 
     def __enter__(self):
         with IN_USE_LOCK:
             if CANCELLED:
                 raise RuntimeError("interrupted")
-            IN_USE.add(self.thread_id)
+            IN_USE.add(self.key)
 
     def __exit__(self, *exc):
         with IN_USE_LOCK:
-            IN_USE.discard(self.thread_id)
+            IN_USE.discard(self.key)
 
 
 def cancel_on_signals(cfg):
@@ -386,7 +472,15 @@ def cancel_on_signals(cfg):
             ids = sorted(IN_USE)
         name = signal.Signals(signum).name
         try:
-            n = kill_queries(cfg, ids)
+            # Every server at once: each has its own deadline's worth.
+            from concurrent.futures import ThreadPoolExecutor
+
+            by_server = {}
+            for server, thread_id in ids:
+                by_server.setdefault(server, []).append(thread_id)
+            with ThreadPoolExecutor(max_workers=max(1, len(by_server))) as pool:
+                n = sum(pool.map(lambda item: kill_queries(cfg["servers"][item[0]], item[1]),
+                                 by_server.items()))
             said = {0: "no query was running",
                     1: "cancelled the running query on the server"}.get(
                 n, f"cancelled {n} running queries on the server")
@@ -416,7 +510,8 @@ def say_and_exit(line, code):
 
 
 def kill_queries(cfg, ids):
-    """KILL QUERY each id until none of them runs a query; returns how many
+    """KILL QUERY each id on the server `cfg` until none of them runs a
+    query; returns how many
     were running. Bounded by GRACE. One victim at a time, as in Rust
     (common::interrupt): the next KILL waits up to PACE for the last victim
     to stop, because MariaDB stalls a KILL for 2 s when it finds the victim's
@@ -545,11 +640,11 @@ class Output:
     has neither its wall time nor its timestamps worth reporting. Tests ask
     for digests; bench.sh's profile runs do not."""
 
-    def __init__(self, name, budget, expected, digests=False, server=""):
+    def __init__(self, name, budget, expected, digests=False, servers=()):
         import resource
 
         self.name, self.budget, self.expected, self.digests = name, budget, expected, digests
-        self.server = server
+        self.servers = list(servers)
         self.results = {}
         self.lock = threading.Lock()
         self.wall_us = None
@@ -594,11 +689,13 @@ class Output:
                     "submitted_us": submitted, "connected_us": f.connected_us,
                     "first_row_us": f.first_row_us, "finished_us": f.finished_us,
                     "connection_id": f.connection_id,
+                    **({"server": f.server} if len(self.servers) > 1 else {}),
                 }
 
             sys.stdout.write(json.dumps({
                 "approach": self.name, "workload": os.environ.get("DBIO_WORKLOAD", "report"),
-                "budget": self.budget, "server": self.server, "wall_us": self.wall_us,
+                "budget": self.budget, "server": self.servers[0], "wall_us": self.wall_us,
+                **({"servers": self.servers} if len(self.servers) > 1 else {}),
                 # Counted by the Rust pool only; the budget test checks the
                 # Python scripts on the server side.
                 "peak_connections": None,
@@ -645,10 +742,30 @@ def main(name, body, drivers=SYNC_DRIVERS):
     cfg = settings()
     planned = plan(template)
     cancel_on_signals(cfg)
+    servers = cfg["servers"]
     try:
-        PROBE.open(cfg)
-        if planned["workload"] != "sleep":  # sleeps read no table
-            PROBE.check_dataset()
+        # Every server has the dataset and, with several, the same one as
+        # the first (as the Rust binaries check); the key range is the first's.
+        first = None
+        for i, server in enumerate(servers):
+            probe = PROBE if i == 0 else Probe()
+            try:
+                probe.open({**cfg, **server})
+                if planned["workload"] != "sleep":  # sleeps read no table
+                    probe.check_dataset()
+                    if len(servers) > 1:
+                        identity = probe.identity()
+                        if first is None:
+                            first = identity
+                        elif identity != first:
+                            fail(f"server {i + 1} ({shown_url(server)}) holds another dataset "
+                                 f"({identity}) than server 1 ({first}): every server of a run must hold the same")
+                if i > 0:
+                    probe.close()
+            except Exception as e:  # noqa: BLE001 - named, one line
+                if len(servers) > 1:
+                    raise RuntimeError(f"server {i + 1} ({shown_url(server)}): {e}") from e
+                raise
         work = build(planned)
     except Exception as e:  # noqa: BLE001 - the probe: one clear line
         fail(f"{type(e).__name__}: {e}")
@@ -658,7 +775,8 @@ def main(name, body, drivers=SYNC_DRIVERS):
 
     for module in drivers:
         importlib.import_module(module)
-    out = Output(name, cfg["budget"], len(work), digests=digests, server=shown_url(cfg))
+    out = Output(name, cfg["budget"], len(work), digests=digests,
+                 servers=[shown_url(server) for server in servers])
     try:
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line

@@ -1,4 +1,4 @@
-"""asyncio: one task per query over an aiomysql pool capped at the budget (test_asyncio.py)."""
+"""asyncio: one task per query over an aiomysql pool per server, each capped at the budget (test_asyncio.py)."""
 import asyncio
 
 from dbio_common import Fetched, main, running
@@ -19,36 +19,47 @@ async def one_statement_only(conn):
 def body(cfg, queries, out):
     import aiomysql
 
-    async def run():
-        pool = await aiomysql.create_pool(host=cfg["host"], port=cfg["port"], user=cfg["user"],
-                                          password=cfg["password"], db=cfg["db"],
-                                          minsize=0, maxsize=cfg["budget"],
-                                          connect_timeout=cfg["connect_timeout"])
+    from dbio_common import Router
 
+    async def run():
+        # One pool per server, each capped at the budget, and the router
+        # between them (the Rust approaches' policy).
+        pools = [await aiomysql.create_pool(host=server["host"], port=server["port"],
+                                            user=server["user"], password=server["password"],
+                                            db=server["db"], minsize=0, maxsize=cfg["budget"],
+                                            connect_timeout=cfg["connect_timeout"])
+                 for server in cfg["servers"]]
+        router = Router(len(pools))
         single = set()
 
         async def work(label, sql, submitted):
-            async with pool.acquire() as conn:
-                if id(conn) not in single:
-                    await one_statement_only(conn)
-                    single.add(id(conn))
-                # Unbuffered, as in run_sql: the first row's arrival is seen.
-                async with conn.cursor(aiomysql.SSCursor) as cursor:
-                    with running(conn.thread_id()):
-                        connected = out.now_us()
-                        await cursor.execute(sql)
-                        first = await cursor.fetchone()
-                        first_us = out.now_us()
-                        rows = [first, *await cursor.fetchall()] if first is not None else []
-                        fetched = Fetched(rows, connected, first_us, out.now_us(), conn.thread_id())
-                    out.add(label, submitted, fetched)
+            server = router.enter()
+            try:
+                async with pools[server].acquire() as conn:
+                    if id(conn) not in single:
+                        await one_statement_only(conn)
+                        single.add(id(conn))
+                    # Unbuffered, as in run_sql: the first row's arrival is seen.
+                    async with conn.cursor(aiomysql.SSCursor) as cursor:
+                        with running(server, conn.thread_id()):
+                            connected = out.now_us()
+                            await cursor.execute(sql)
+                            first = await cursor.fetchone()
+                            first_us = out.now_us()
+                            rows = [first, *await cursor.fetchall()] if first is not None else []
+                            fetched = Fetched(rows, connected, first_us, out.now_us(),
+                                              conn.thread_id(), server)
+            finally:
+                router.leave(server)
+            out.add(label, submitted, fetched)
 
         try:
             # Every task is submitted at once, as gather() is called.
             await asyncio.gather(*[work(label, sql, out.now_us()) for label, sql in queries])
         finally:
-            pool.close()
-            await pool.wait_closed()
+            for pool in pools:
+                pool.close()
+                await pool.wait_closed()
 
     asyncio.run(run())
 

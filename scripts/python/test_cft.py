@@ -1,4 +1,4 @@
-"""concurrent.futures.ThreadPoolExecutor with budget workers, results as completed (test_cft.py)."""
+"""concurrent.futures.ThreadPoolExecutor with budget workers per server, results as completed (test_cft.py)."""
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from dbio_common import connect, engine, main, run_sql
@@ -11,7 +11,7 @@ def body(cfg, queries, out):
         with connect(pool) as conn:
             return run_sql(conn, sql, out)
 
-    with ThreadPoolExecutor(max_workers=cfg["budget"]) as executor:
+    with ThreadPoolExecutor(max_workers=cfg["slots"]) as executor:
         futures = {}
         for label, sql in queries:
             submitted = out.now_us()  # when handed to the executor

@@ -1,4 +1,4 @@
-"""One thread per query, gated by a BoundedSemaphore with one permit per connection (test_mt_bounded.py)."""
+"""One thread per query, gated by a BoundedSemaphore with one permit per connection of every server (test_mt_bounded.py)."""
 import threading
 
 from dbio_common import connect, engine, main, run_sql, thread_per_query
@@ -6,7 +6,7 @@ from dbio_common import connect, engine, main, run_sql, thread_per_query
 
 def body(cfg, queries, out):
     pool = engine(cfg, cfg["budget"])
-    gate = threading.BoundedSemaphore(cfg["budget"])
+    gate = threading.BoundedSemaphore(cfg["slots"])
 
     def work(label, sql, submitted):
         with gate:

@@ -4,12 +4,15 @@ from dbio_common import connect, engine, main, run_sql
 
 def body(cfg, queries, out):
     # Each query is submitted when the one before it has finished; the
-    # first waits for the connection.
+    # first waits for the connection. One connection per server, taken
+    # for each query from the server the router picks (with one server,
+    # always the same connection).
+    servers = engine(cfg, 1)
     submitted = out.now_us()
-    with connect(engine(cfg, 1)) as conn:
-        for label, sql in queries:
+    for label, sql in queries:
+        with connect(servers) as conn:
             out.add(label, submitted, run_sql(conn, sql, out))
-            submitted = out.now_us()
+        submitted = out.now_us()
 
 
 main("py_test_single", body)

@@ -352,3 +352,58 @@ fn python_scripts_never_echo_a_malformed_url() {
         );
     }
 }
+
+/// Several servers (DATABASE_URLS: a primary and two replicas): every
+/// Python approach returns the Rust digests, spreads the queries over
+/// every server by the same policy, and names them (never a password);
+/// the same server twice is refused in one line.
+#[test]
+fn python_approaches_spread_over_several_servers() {
+    let set = testkit::replica_set();
+    let urls: Vec<String> = set.urls.iter().map(common::DbUrl::expose).collect();
+    let mut cfg = testkit::run_config_on(&set.urls, 2);
+    cfg.work = testkit::workload_queries(common::workload::Workload::Point, 120, 0);
+    let (_, run) = suite::APPROACHES[0];
+    let rust = run(&cfg).unwrap_or_else(|e| panic!("{}", common::error::chain(&e)));
+    let want: Vec<(String, String)> = rust
+        .queries
+        .iter()
+        .map(|q| (q.label.clone(), q.digest.clone().unwrap_or_default()))
+        .collect();
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.args(["--json", "--digests"])
+            .env("DATABASE_URLS", urls.join(","))
+            .env("DBIO_WORKLOAD", "point")
+            .env("DBIO_COUNT", "120")
+            .env("DBIO_CONNECTIONS", "2");
+        let out = spawn_command(cmd).finish();
+        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
+        let report: common::Report =
+            serde_json::from_str(&out.stdout).expect("the one report type");
+        let got: Vec<(String, String)> = report
+            .queries
+            .iter()
+            .map(|q| (q.label.clone(), q.digest.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        assert_eq!(report.servers.len(), 3, "{name}");
+        let mut used = [0usize; 3];
+        for q in &report.queries {
+            used[q
+                .server
+                .unwrap_or_else(|| panic!("{name}: {} has no server", q.label))] += 1;
+        }
+        assert!(used.iter().all(|&n| n > 0), "{name}: {used:?}");
+        for url in &set.urls {
+            let password = url.password().expect("password");
+            assert!(!out.stdout.contains(&password) && !out.stderr.contains(&password));
+        }
+    }
+    let mut twice = script("test_single");
+    twice.env("DATABASE_URLS", format!("{},{}", urls[0], urls[0]));
+    let out = spawn_command(twice).finish();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("given twice"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
