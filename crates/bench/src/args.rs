@@ -66,6 +66,13 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub server_cpus: Option<u32>,
 
+    /// Also run N read replicas of the managed server (MariaDB's GTID
+    /// replication, each with --server-cpus CPUs of its own where the
+    /// machine has them); every approach spreads its queries over all the
+    /// servers. 0 (the default) removes replicas an earlier run made.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub replicas: Option<u32>,
+
     /// Put dbio's latency proxy between every approach and the managed
     /// server: MS more each way (a round trip gains 2 x MS).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
@@ -146,6 +153,8 @@ pub enum Target {
         optimizer_switch: Option<String>,
         server_cpus: Option<u32>,
         latency_ms: Option<u64>,
+        /// Read replicas beside the server (0: none).
+        replicas: u32,
     },
     /// The user's own server.
     Own(model::DbUrl),
@@ -187,6 +196,14 @@ impl Config {
         }
     }
 
+    /// How many read replicas the managed server runs with.
+    pub fn replicas(&self) -> u32 {
+        match self.target {
+            Target::Managed { replicas, .. } => replicas,
+            Target::Own(_) => 0,
+        }
+    }
+
     pub fn server_cpus(&self) -> Option<u32> {
         match self.target {
             Target::Managed { server_cpus, .. } => server_cpus,
@@ -208,6 +225,18 @@ impl Args {
             ));
         }
         let approaches = self.selected()?;
+        if self.replicas.is_some_and(|n| n > 0) {
+            if self.latency_ms.is_some() {
+                return Err(Error::Usage(
+                    "--latency-ms relays to one server: not with --replicas".into(),
+                ));
+            }
+            if self.c_client {
+                return Err(Error::Usage(
+                    "--c-client runs on one server: not with --replicas".into(),
+                ));
+            }
+        }
         if self.c_client {
             if self.workload.workload != Workload::Point {
                 return Err(Error::Usage(
@@ -236,6 +265,10 @@ impl Args {
                         self.latency_ms.is_some(),
                         "--latency-ms needs the managed server (unset DATABASE_URL)",
                     ),
+                    (
+                        self.replicas.is_some(),
+                        "--replicas applies to the managed server",
+                    ),
                 ] {
                     if given {
                         return Err(Error::Usage(flag.into()));
@@ -251,6 +284,7 @@ impl Args {
                 optimizer_switch: self.optimizer_switch,
                 server_cpus: self.server_cpus,
                 latency_ms: self.latency_ms,
+                replicas: self.replicas.unwrap_or(0),
             },
         };
         let python = self.python.then_some(self.python_interpreter);

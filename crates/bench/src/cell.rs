@@ -34,8 +34,18 @@ impl Session<'_> {
         command
             .env("DBIO_WORKLOAD", c.workload.name())
             .env("DBIO_SLEEP_MS", c.sleep_ms.to_string())
-            .env("DBIO_CONNECTIONS", budget.to_string())
-            .env("DATABASE_URL", self.server.url.expose());
+            .env("DBIO_CONNECTIONS", budget.to_string());
+        // Several servers (replicas): all of them, in one variable.
+        if self.server.urls.len() > 1 {
+            let urls: Vec<String> = self.server.urls.iter().map(model::DbUrl::expose).collect();
+            command
+                .env("DATABASE_URLS", urls.join(","))
+                .env_remove("DATABASE_URL");
+        } else {
+            command
+                .env("DATABASE_URL", self.server.url.expose())
+                .env_remove("DATABASE_URLS");
+        }
         match c.count {
             Some(n) => command.env("DBIO_COUNT", n.to_string()),
             None => command.env_remove("DBIO_COUNT"),
@@ -204,6 +214,8 @@ impl Session<'_> {
             sleep_ms: (c.workload == model::workload::Workload::Sleep).then_some(c.sleep_ms),
             latency_ms: c.latency_ms(),
             server_cpus: c.server_cpus(),
+            replicas: (c.replicas() > 0).then_some(c.replicas()),
+            servers: self.server.records(self.tools)?,
             budgets: Vec::new(),
             not_run,
             calibration,

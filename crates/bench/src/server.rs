@@ -21,6 +21,9 @@ use crate::tools::Tools;
 pub struct Server {
     /// What the approaches are given (through the proxy when there is one).
     pub url: DbUrl,
+    /// Every server the approaches spread over: `url`, then the managed
+    /// server's read replicas.
+    pub urls: Vec<DbUrl>,
     /// The managed server's home, when it is dbio's own.
     pub home: Option<PathBuf>,
 }
@@ -60,11 +63,13 @@ impl Server {
                     "--server-cpus",
                     &server_cpus.map_or_else(|| "all".to_owned(), |n| n.to_string()),
                 ])
+                .args(["--replicas", &config.replicas().to_string()])
                 .stdout(Stdio::null());
                 child::run(up, "dbio up")?;
-                let url = model::managed::url(home).map_err(|e| Error::Failed(e.to_string()))?;
+                let urls = model::managed::urls(home).map_err(|e| Error::Failed(e.to_string()))?;
                 Ok(Server {
-                    url,
+                    url: urls[0].clone(),
+                    urls,
                     home: Some(home.clone()),
                 })
             }
@@ -85,6 +90,7 @@ impl Server {
                 child::run(load, "dbio load")?;
                 Ok(Server {
                     url: url.clone(),
+                    urls: vec![url.clone()],
                     home: None,
                 })
             }
@@ -107,6 +113,42 @@ impl Server {
         }
         serde_json::from_slice(&out.stdout)
             .map_err(|e| Error::Failed(format!("dbio facts printed no facts: {e}")))
+    }
+
+    /// Every managed server of a run with replicas, as `dbio server status
+    /// --json` describes them now (the primary's position from its facts);
+    /// none for one server.
+    pub fn records(&self, tools: &Tools) -> Result<Vec<bench_report::host::ServerRecord>> {
+        let Some(home) = self.home.as_deref().filter(|_| self.urls.len() > 1) else {
+            return Ok(Vec::new());
+        };
+        let out = dbio(tools, Some(home))
+            .args(["server", "status", "--json"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .map_err(Error::io("cannot run dbio server status"))?;
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| Error::Failed(format!("dbio server status printed no status: {e}")))?;
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let record = |s: &serde_json::Value, role: String, position: Option<String>| {
+            bench_report::host::ServerRecord {
+                role,
+                version: text(&s["version"]),
+                cpus: text(&s["cpus"]),
+                gtid_position: position,
+            }
+        };
+        let mut records = vec![record(&status, "primary".into(), None)];
+        for replica in status["replicas"].as_array().into_iter().flatten() {
+            let n = replica["role"]["replica"].as_u64().unwrap_or(0);
+            records.push(record(
+                replica,
+                format!("replica {n}"),
+                text(&replica["replication"]["gtid_position"]),
+            ));
+        }
+        Ok(records)
     }
 
     /// The server's own URL (not the proxy's).
@@ -155,6 +197,7 @@ impl Server {
         };
         let _ = std::fs::remove_file(&port_file);
         self.url = self.url.with_port(port);
+        self.urls = vec![self.url.clone()];
         crate::say(&format!(
             "== latency proxy on 127.0.0.1:{port}: {latency_ms} ms each way"
         ));

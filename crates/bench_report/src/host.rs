@@ -68,6 +68,12 @@ pub struct Bench {
     /// CPUs the managed server was pinned to (`None`: all of the machine's).
     #[serde(default)]
     pub server_cpus: Option<u32>,
+    /// Read replicas the managed server ran with (`--replicas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// Every managed server of a run with replicas: the primary first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerRecord>,
     /// A sweep's budgets (its cells are `budget-N/`); empty for one budget.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub budgets: Vec<usize>,
@@ -79,6 +85,19 @@ pub struct Bench {
     /// settled (the VM under the server drifts between speeds for minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+}
+
+/// One managed server of a run with replicas, as `dbio server status`
+/// said it when the run started.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServerRecord {
+    /// `primary`, or `replica N`.
+    pub role: String,
+    pub version: Option<String>,
+    /// The CPUs it may run on (`0-1`, `1`).
+    pub cpus: Option<String>,
+    /// The primary's logged position, or the replica's applied position.
+    pub gtid_position: Option<String>,
 }
 
 /// The server's CPU per run of the calibration runs, and whether the last

@@ -105,6 +105,11 @@ fn arguments_are_checked_before_any_work() {
         (&["--latency-ms", "x"][..], "'--latency-ms <MS>'"),
         (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
         (&["--c-client"][..], "--c-client compares point lookups"),
+        (&["--replicas", "9"][..], "'--replicas <N>'"),
+        (
+            &["--replicas", "1", "--latency-ms", "5"][..],
+            "not with --replicas",
+        ),
         (
             &[
                 "--c-client",
@@ -632,4 +637,75 @@ fn a_c_client_runs_beside_the_rust_approaches() {
         assert!(!text.contains(password.trim()), "the password is shown");
     }
     let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+/// `--replicas 1`: a primary and a replica of a home of the test's own;
+/// every approach spreads its queries over both, `host.json` records both
+/// servers, the profiles name the server of each query, and the table's
+/// bound counts two servers.
+#[test]
+fn a_run_with_a_replica_spreads_over_both_servers() {
+    let home = testkit::test_dir().join(format!("dbio-bench-replicas-{}", std::process::id()));
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-replicas-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.display().to_string();
+    let args = [
+        "--quick",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--calibration-runs",
+        "0",
+        "--approaches",
+        "test_single,test_asyncio",
+        "--workload",
+        "point",
+        "--count",
+        "200",
+        "--replicas",
+        "1",
+        "--out",
+        &out_arg,
+    ];
+    let out = bench(&args, Some(&home));
+    let stop = || {
+        let mut cmd = Command::new(testkit::release_dir().join("dbio"));
+        testkit::scrub(&mut cmd);
+        let _ = cmd
+            .arg("--home")
+            .arg(&home)
+            .args(["server", "stop"])
+            .output();
+    };
+    if !out.status.success() {
+        stop();
+        panic!("bench.sh failed: {}", stderr(&out));
+    }
+    let run = the_run(&out_dir);
+    let host: bench_report::host::Host =
+        serde_json::from_str(&std::fs::read_to_string(run.join("host.json")).expect("host"))
+            .expect("host.json");
+    stop();
+    assert_eq!(host.bench.replicas, Some(1));
+    let roles: Vec<&str> = host.bench.servers.iter().map(|s| s.role.as_str()).collect();
+    assert_eq!(roles, ["primary", "replica 1"]);
+    assert!(
+        host.bench.servers[1]
+            .gtid_position
+            .as_deref()
+            .is_some_and(|p| !p.is_empty())
+    );
+    for name in ["test_single", "test_asyncio"] {
+        let profile: common::Report = serde_json::from_str(
+            &std::fs::read_to_string(run.join("profiles").join(format!("{name}.json")))
+                .expect("profile"),
+        )
+        .expect("a report");
+        assert_eq!(profile.servers.len(), 2, "{name}");
+    }
+    let table = std::fs::read_to_string(run.join("table.md")).expect("table");
+    assert!(table.contains("| test_asyncio |"), "{table}");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = std::fs::remove_dir_all(&home);
 }

@@ -17,6 +17,9 @@ pub struct Setting {
     pub sleep_ms: Option<u32>,
     /// One-way latency the proxy added.
     pub latency_ms: Option<u64>,
+    /// How many servers the queries were spread over (1 + read replicas),
+    /// each with `cores` and its own pool of the budget.
+    pub servers: usize,
 }
 
 impl Setting {
@@ -78,6 +81,7 @@ impl Setting {
             workload: host.bench.workload.clone(),
             sleep_ms: host.bench.sleep_ms,
             latency_ms: host.bench.latency_ms,
+            servers: 1 + host.bench.replicas.unwrap_or(0) as usize,
         }
     }
 
@@ -86,14 +90,23 @@ impl Setting {
     /// all CPU spent on the machine (server, client, proxy) over its cores
     /// when they share it, the waits spread over the connections, and the
     /// network round trips spread over the connections.
+    ///
+    /// `concurrency` is per server (the budget, or 1 for a serial
+    /// approach, which runs one query at a time on whichever server); with
+    /// several servers the server term is their total CPU over the sum of
+    /// each server's min(budget, cores).
     pub fn bound(&self, concurrency: usize, queries: usize, costs: &Costs) -> Option<(f64, Limit)> {
-        let lanes = concurrency.min(queries).max(1) as f64;
-        let server = costs.server_cpu.map(|c| {
-            (
-                c / concurrency.min(self.cores).max(1) as f64,
-                Limit::ServerCpu,
-            )
-        });
+        let servers = self.servers.max(1);
+        let at_once = if concurrency == 1 {
+            1
+        } else {
+            concurrency * servers
+        };
+        let lanes = at_once.min(queries).max(1) as f64;
+        let server_lanes = at_once.min(servers * concurrency.min(self.cores)).max(1);
+        let server = costs
+            .server_cpu
+            .map(|c| (c / server_lanes as f64, Limit::ServerCpu));
         let machine = costs.server_cpu.filter(|_| self.same_machine).map(|s| {
             let total = s + costs.client_cpu.unwrap_or(0.0) + costs.proxy_cpu.unwrap_or(0.0);
             (total / self.machine_cores.max(1) as f64, Limit::MachineCpu)

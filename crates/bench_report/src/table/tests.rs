@@ -179,6 +179,7 @@ fn bounds_follow_the_workload() {
         workload: "sleep".into(),
         sleep_ms: Some(50),
         latency_ms: None,
+        servers: 1,
     };
     let server = |cpu: f64| Costs {
         server_cpu: Some(cpu),
@@ -223,6 +224,7 @@ fn a_client_on_the_servers_machine_counts_in_the_bound() {
         workload: "point".into(),
         sleep_ms: None,
         latency_ms: None,
+        servers: 1,
     };
     let costs = Costs {
         server_cpu: Some(0.49),
@@ -300,6 +302,7 @@ fn speedups_are_per_language_and_bounds_use_concurrency() {
         workload: "report".into(),
         sleep_ms: None,
         latency_ms: None,
+        servers: 1,
     };
     let table = render(&export, Some(&cpu), None, &profiles, &setting);
     let row = |name: &str| {
@@ -374,4 +377,44 @@ fn a_slow_spell_is_told_apart_per_unit_of_server_work() {
     // Too few readings to pair with the timed runs: no ratio.
     cpu.insert("test_mt".to_owned(), vec![40.0]);
     assert_eq!(per_server_second(&export.results[1], Some(&cpu)), None);
+}
+
+/// With replicas: the servers' total CPU over the sum of each server's
+/// min(budget, cores), while a serial approach still runs one at a time.
+#[test]
+fn replicas_multiply_the_servers_lanes() {
+    let setting = Setting {
+        budget: 5,
+        cores: 1,
+        machine_cores: 16,
+        same_machine: true,
+        workload: "report".into(),
+        sleep_ms: None,
+        latency_ms: None,
+        servers: 2,
+    };
+    let server = |cpu: f64| Costs {
+        server_cpu: Some(cpu),
+        ..Costs::default()
+    };
+    // Two servers of one core each: 40 s of server CPU takes 20 s at least.
+    assert_eq!(
+        setting.bound(5, 26, &server(40.0)),
+        Some((20.0, Limit::ServerCpu))
+    );
+    // One query at a time: all 40 s.
+    assert_eq!(
+        setting.bound(1, 26, &server(40.0)),
+        Some((40.0, Limit::ServerCpu))
+    );
+    // Sleeps spread over 5 connections on each of the two servers.
+    let sleeps = Setting {
+        workload: "sleep".into(),
+        sleep_ms: Some(100),
+        ..setting
+    };
+    assert_eq!(
+        sleeps.bound(5, 100, &Costs::default()),
+        Some((1.0, Limit::Waits))
+    );
 }

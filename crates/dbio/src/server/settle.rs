@@ -81,9 +81,18 @@ impl Server {
         Ok(settled)
     }
 
-    /// CPU seconds (user + system) the running server has used so far, from
-    /// `/proc/<pid>/stat`; `None` when it is not running.
+    /// CPU seconds (user + system) the running server, and each of its
+    /// running replicas, has used so far, from `/proc/<pid>/stat`; `None`
+    /// when the server is not running.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        cpu_seconds_of(self.running_pid()?)
+        let own = cpu_seconds_of(self.running_pid()?)?;
+        // With replicas, the work of every server of the home.
+        let replicas: f64 = self
+            .replicas()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| cpu_seconds_of(r.running_pid()?))
+            .sum();
+        Some(own + replicas)
     }
 }
