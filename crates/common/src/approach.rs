@@ -39,6 +39,11 @@ pub trait Approach: Sized {
         let _ = server;
         self.probe(sql)
     }
+
+    /// [`Approach::probe_on`], each value with its column's name (for a
+    /// statement whose columns are known by name only, `SHOW SLAVE STATUS`).
+    fn probe_named(&self, server: usize, sql: &str)
+    -> Result<Vec<(String, Option<String>)>, Error>;
 }
 
 /// Prepares and executes once, for a list that is already built.

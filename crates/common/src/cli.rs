@@ -126,6 +126,10 @@ fn check_datasets<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result
     };
     let mut first = None;
     for server in 0..servers {
+        check_lag(prepared, conn, server).map_err(|e| match e {
+            Error::Config(_) => e,
+            other => named(server, other),
+        })?;
         check_dataset(|sql| prepared.probe_on(server, sql)).map_err(|e| named(server, e))?;
         let identity = prepared
             .probe_on(server, crate::workload::DATASET_IDENTITY)
@@ -147,6 +151,39 @@ fn check_datasets<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result
         }
     }
     Ok(())
+}
+
+/// A replica among the run's servers replicates and is at most
+/// `--max-lag` behind its primary; a server that is no replica, or whose
+/// status the account may not see (1227), passes.
+fn check_lag<A: crate::Approach>(
+    prepared: &A,
+    conn: &ConnConfig,
+    server: usize,
+) -> Result<(), Error> {
+    let status = match prepared.probe_named(server, "SHOW SLAVE STATUS") {
+        Ok(status) => status,
+        Err(Error::Query { source, .. }) if source.server_code() == Some(1227) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if status.is_empty() {
+        return Ok(());
+    }
+    let lag = status
+        .iter()
+        .find(|(name, _)| name == "Seconds_Behind_Master")
+        .and_then(|(_, v)| v.as_deref()?.parse::<u64>().ok());
+    let which = format!("server {} ({})", server + 1, conn.servers[server]);
+    match lag {
+        Some(lag) if lag <= conn.max_lag.as_secs() => Ok(()),
+        Some(lag) => Err(Error::Config(format!(
+            "{which} is {lag} s behind its primary, more than --max-lag {} s: its reads would see other data",
+            conn.max_lag.as_secs()
+        ))),
+        None => Err(Error::Config(format!(
+            "{which} is a replica that is not replicating now (its lag is unknown): start its replication, or leave it out"
+        ))),
+    }
 }
 
 /// What a run prints: its report, or with `--print-sql` the statements it

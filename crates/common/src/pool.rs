@@ -58,8 +58,9 @@ struct State<C> {
     in_use: BTreeSet<u64>,
     /// Set by [`Pool::cancel`]: nothing more is lent.
     cancelled: bool,
-    /// Set when a connection could not be opened: the waiters stop.
-    failed: bool,
+    /// Set when a connection could not be opened (the waiters stop):
+    /// `Some(whether its server was lost)`.
+    failed: Option<bool>,
     /// Threads waiting on [`Pool::returned`] (only a cancellation does):
     /// a connection that comes back wakes them only when there are some,
     /// so that no query pays a wake-up call that nobody hears.
@@ -145,7 +146,7 @@ impl<C> Pool<C> {
                 waiters: VecDeque::new(),
                 in_use: BTreeSet::new(),
                 cancelled: false,
-                failed: false,
+                failed: None,
                 watching: 0,
             }),
             returned: Condvar::new(),
@@ -160,7 +161,7 @@ impl<C> Pool<C> {
 
     /// Gives `grant` to the longest waiter still waiting, else keeps it.
     fn hand_on(&self, state: &mut State<C>, mut grant: Grant<C>) {
-        if !state.cancelled && !state.failed {
+        if !state.cancelled && state.failed.is_none() {
             while let Some(waiter) = state.waiters.pop_front() {
                 match waiter.send(grant) {
                     Ok(()) => return,
@@ -179,8 +180,8 @@ impl<C> Pool<C> {
         if state.cancelled {
             return Err(Error::Interrupted);
         }
-        if state.failed {
-            return Err(Error::Stopped);
+        if let Some(server_lost) = state.failed {
+            return Err(Error::Stopped { server_lost });
         }
         if let Some(item) = state.idle.pop() {
             return Ok(Next::Go(Grant::Idle(item)));
@@ -211,9 +212,9 @@ impl<C> Pool<C> {
     }
 
     /// After a failed connect: frees the slot and stops every waiter.
-    fn connect_failed(&self) {
+    fn connect_failed(&self, error: &Error) {
         let mut state = self.lock();
-        state.failed = true;
+        state.failed = Some(error.server_lost());
         state.open -= 1;
         // Dropping the senders wakes the waiters with `Canceled`.
         state.waiters.clear();
@@ -221,10 +222,13 @@ impl<C> Pool<C> {
 
     /// The error for a waiter whose sender was dropped.
     fn why_stopped(&self) -> Error {
-        if self.lock().cancelled {
+        let state = self.lock();
+        if state.cancelled {
             Error::Interrupted
         } else {
-            Error::Stopped
+            Error::Stopped {
+                server_lost: state.failed.unwrap_or(false),
+            }
         }
     }
 
@@ -240,7 +244,7 @@ impl<C> Pool<C> {
         };
         let item = match grant {
             Grant::Idle(item) => item,
-            Grant::Open => connect().inspect_err(|_| self.connect_failed())?,
+            Grant::Open => connect().inspect_err(|e| self.connect_failed(e))?,
         };
         self.lend(item)
     }
@@ -256,7 +260,7 @@ impl<C> Pool<C> {
         };
         let item = match grant {
             Grant::Idle(item) => item,
-            Grant::Open => connect().await.inspect_err(|_| self.connect_failed())?,
+            Grant::Open => connect().await.inspect_err(|e| self.connect_failed(e))?,
         };
         self.lend(item)
     }

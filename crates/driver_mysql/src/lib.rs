@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
-use common::route::Router;
+use common::route::{Router, Settled, Ticket};
 use common::workload::Work;
 use common::{Approach, ConnConfig, Report};
 
@@ -151,7 +151,7 @@ impl BlockingRunner {
                 .collect(),
         );
         Ok(BlockingRunner {
-            router: Router::new(servers.len()),
+            router: Router::new(servers.iter().map(|s| s.url.clone()).collect()),
             servers,
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
@@ -182,6 +182,19 @@ impl BlockingRunner {
 
     /// The first row of `sql` on server `server`, on a connection of its own.
     pub fn probe_on(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        Ok(self
+            .probe_named(server, sql)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+
+    /// [`BlockingRunner::probe_on`] with each value's column name.
+    pub fn probe_named(
+        &self,
+        server: usize,
+        sql: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
         let upstream = &self.servers[server];
         let connect_error = |source| Error::Connect {
             url: upstream.url.clone(),
@@ -195,7 +208,12 @@ impl BlockingRunner {
             .map_err(|e| Error::query("(probe)", db_error(e)))?;
         Ok(row.map_or_else(Vec::new, |row| {
             (0..row.len())
-                .map(|i| text(row.as_ref(i)).map(|v| String::from_utf8_lossy(v).into_owned()))
+                .map(|i| {
+                    let name = row.columns_ref()[i].name_str().into_owned();
+                    let value =
+                        text(row.as_ref(i)).map(|v| String::from_utf8_lossy(v).into_owned());
+                    (name, value)
+                })
                 .collect()
         }))
     }
@@ -206,14 +224,39 @@ impl BlockingRunner {
         self.run_submitted_at(query, exec, exec.clock.offset_us())
     }
 
-    /// [`BlockingRunner::run`] for a query submitted at `submitted_us`.
+    /// [`BlockingRunner::run`] for a query submitted at `submitted_us`; in
+    /// a run on several servers, once more on another when its server was
+    /// lost ([`Router::settle`]).
     pub fn run_submitted_at(
         &self,
         query: &Query,
         exec: &Execution,
         submitted_us: u64,
     ) -> Result<QueryResult, Error> {
-        let ticket = self.router.route();
+        let ticket = self.router.ticket()?;
+        let first = ticket.server;
+        match self
+            .router
+            .settle(first, self.run_on(ticket, query, exec, submitted_us))
+        {
+            Settled::Done(outcome) => outcome,
+            Settled::Retry => {
+                let ticket = self.router.ticket()?;
+                let second = ticket.server;
+                let outcome = self.run_on(ticket, query, exec, submitted_us);
+                self.router.retried(first, second, outcome)
+            }
+        }
+    }
+
+    /// Runs `query` on the server of `ticket`.
+    fn run_on(
+        &self,
+        ticket: Ticket<'_>,
+        query: &Query,
+        exec: &Execution,
+        submitted_us: u64,
+    ) -> Result<QueryResult, Error> {
         let mut lease = self.connection(ticket.server)?;
         let (held, sent) = begin_query(&lease, query, submitted_us, exec)?;
         let fail = |e| Error::query(&query.label, db_error(e));
@@ -327,6 +370,14 @@ impl<S: Schedule> Approach for Threads<S> {
 
     fn probe_on(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
         self.runner.probe_on(server, sql)
+    }
+
+    fn probe_named(
+        &self,
+        server: usize,
+        sql: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
+        self.runner.probe_named(server, sql)
     }
 
     fn execute(&self, work: &Work) -> Result<Report, Error> {

@@ -23,7 +23,7 @@ use common::interrupt;
 use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
-use common::route::Router;
+use common::route::{Router, Settled, Ticket};
 use common::settings::ConnConfig;
 
 /// An sqlx error in the terms both drivers share.
@@ -147,7 +147,7 @@ impl AsyncRunner {
                 .collect(),
         );
         Ok(AsyncRunner {
-            router: Router::new(servers.len()),
+            router: Router::new(servers.iter().map(|s| s.url.clone()).collect()),
             servers,
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
@@ -162,6 +162,20 @@ impl AsyncRunner {
     /// The first row of `sql` as text on server `server`, on a connection
     /// of its own.
     pub async fn probe(&self, server: usize, sql: &str) -> Result<Vec<Option<String>>, Error> {
+        Ok(self
+            .probe_named(server, sql)
+            .await?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+
+    /// [`AsyncRunner::probe`] with each value's column name.
+    pub async fn probe_named(
+        &self,
+        server: usize,
+        sql: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
         let upstream = &self.servers[server];
         let mut opened = connect(&upstream.opts, self.connect_timeout, &self.diagnosis)
             .await
@@ -180,20 +194,44 @@ impl AsyncRunner {
         (0..row.len())
             .map(|i| {
                 let value = text(&row, i).map_err(fail)?;
-                Ok(value.map(|v| String::from_utf8_lossy(v).into_owned()))
+                let name = sqlx::Column::name(&row.columns()[i]).to_owned();
+                Ok((name, value.map(|v| String::from_utf8_lossy(v).into_owned())))
             })
             .collect()
     }
 
     /// Takes a connection from the pool, runs `query` on it and returns it;
     /// the query was submitted at `submitted_us` (when its task was spawned).
+    /// In a run on several servers, once more on another when its server
+    /// was lost ([`Router::settle`]).
     pub async fn run(
         &self,
         query: &Query,
         exec: &Execution,
         submitted_us: u64,
     ) -> Result<QueryResult, Error> {
-        let ticket = self.router.route();
+        let ticket = self.router.ticket()?;
+        let first = ticket.server;
+        let outcome = self.run_on(ticket, query, exec, submitted_us).await;
+        match self.router.settle(first, outcome) {
+            Settled::Done(outcome) => outcome,
+            Settled::Retry => {
+                let ticket = self.router.ticket()?;
+                let second = ticket.server;
+                let outcome = self.run_on(ticket, query, exec, submitted_us).await;
+                self.router.retried(first, second, outcome)
+            }
+        }
+    }
+
+    /// Runs `query` on the server of `ticket`.
+    async fn run_on(
+        &self,
+        ticket: Ticket<'_>,
+        query: &Query,
+        exec: &Execution,
+        submitted_us: u64,
+    ) -> Result<QueryResult, Error> {
         let upstream = &self.servers[ticket.server];
         let mut lease = upstream
             .pool

@@ -59,9 +59,16 @@ pub enum Error {
     Interrupted,
 
     /// Another query could not open a connection; the ones still waiting
-    /// for one stop instead of trying in turn.
+    /// for one stop instead of trying in turn. `server_lost`: that query
+    /// found its server gone ([`Error::server_lost`]), so these may move to
+    /// another; otherwise they only echo its error.
     #[error("stopped: another query could not connect")]
-    Stopped,
+    Stopped { server_lost: bool },
+
+    /// Every server of a run on several was lost during it: nothing was
+    /// left to move their queries to.
+    #[error("every server was lost during the run: {}", .0.join(", "))]
+    ServersLost(Vec<String>),
 
     /// An approach's worker died (a panic in a thread or task).
     #[error("worker for query {label} died: {reason}")]
@@ -156,10 +163,28 @@ impl Error {
         matches!(self, Error::Query { source, .. } if source.connection_lost())
     }
 
+    /// Whether the server itself went away (a run on several servers moves
+    /// the query to another): it could not be reached, shut down, or broke
+    /// the connection, or its pool stopped after that; not an error the
+    /// server answered a query with.
+    pub fn server_lost(&self) -> bool {
+        // 1053: server shutdown in progress; 1927: connection killed (a
+        // shutdown kills every connection).
+        let shutting_down = |e: &DbError| matches!(e.server_code(), Some(1053 | 1927));
+        match self {
+            Error::Connect { source, .. } => {
+                source.server_code().is_none() || shutting_down(source)
+            }
+            Error::Query { source, .. } => source.connection_lost() || shutting_down(source),
+            Error::Stopped { server_lost } => *server_lost,
+            _ => false,
+        }
+    }
+
     /// Whether the error only echoes another one ([`Error::Stopped`],
     /// [`Error::Interrupted`]): never the one to report when there is another.
     pub fn is_echo(&self) -> bool {
-        matches!(self, Error::Stopped | Error::Interrupted)
+        matches!(self, Error::Stopped { .. } | Error::Interrupted)
     }
 
     /// Whether the server could not be reached at all (as opposed to a

@@ -35,6 +35,10 @@ pub struct QueryResult {
     /// [`Report::servers`]; only in a run with more than one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<usize>,
+    /// The server it was routed to first, when that server was lost during
+    /// the run and the query ran again on `server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<usize>,
 }
 
 /// One run of one approach: what `--json` prints, in every approach, Rust
@@ -140,7 +144,27 @@ impl Report {
             self.cpu_sys_us as f64 / 1e6,
             self.max_rss_kib,
             self.server,
-        )
+        )?;
+        for (server, moved) in self.moved() {
+            let name = self.servers.get(server).map_or("?", String::as_str);
+            writeln!(
+                out,
+                "{}: {moved} queries moved from server {} ({name}), lost during the run",
+                self.approach,
+                server + 1
+            )?;
+        }
+        Ok(())
+    }
+
+    /// How many queries moved from each server lost during the run, by
+    /// server index.
+    pub fn moved(&self) -> std::collections::BTreeMap<usize, usize> {
+        let mut moved = std::collections::BTreeMap::new();
+        for from in self.queries.iter().filter_map(|q| q.moved_from) {
+            *moved.entry(from).or_insert(0) += 1;
+        }
+        moved
     }
 
     pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {

@@ -19,6 +19,8 @@ pub const DEFAULT_BUDGET: u32 = 5;
 /// Connection settings, flattened into every binary's command line.
 /// The largest connection budget (a server's `max_connections` is far below).
 pub const MAX_BUDGET: u32 = 100_000;
+/// How far behind its primary a replica may be when a run starts, seconds.
+pub const DEFAULT_MAX_LAG: u64 = 10;
 /// The longest `--connect-timeout`, in seconds: an hour.
 pub const MAX_CONNECT_TIMEOUT: u64 = 3_600;
 
@@ -54,6 +56,12 @@ pub struct ConnectionArgs {
         value_name = "SECS"
     )]
     pub connect_timeout: u64,
+
+    /// With several servers: refuse a replica more than SECS seconds behind
+    /// its primary when the run starts (its reads would see other data).
+    #[arg(long, env = "DBIO_MAX_LAG", default_value_t = DEFAULT_MAX_LAG, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub max_lag: u64,
 
     /// Home of the managed server (default: target/dbio of the workspace
     /// this binary was built in, else of the one above the current directory).
@@ -109,6 +117,7 @@ impl ConnectionArgs {
         Ok(ConnConfig {
             servers,
             managed,
+            max_lag: Duration::from_secs(self.max_lag),
             budget: self.connections as usize,
             connect_timeout: Duration::from_secs(self.connect_timeout),
         })
@@ -135,6 +144,8 @@ pub struct ConnConfig {
     /// The most connections at once, per server. At least 1.
     pub budget: usize,
     pub connect_timeout: Duration,
+    /// How far behind its primary a replica may be when the run starts.
+    pub max_lag: Duration,
 }
 
 impl ConnConfig {
@@ -145,6 +156,7 @@ impl ConnConfig {
             managed: false,
             budget,
             connect_timeout,
+            max_lag: Duration::from_secs(DEFAULT_MAX_LAG),
         }
     }
 
@@ -331,6 +343,7 @@ mod tests {
         ConnectionArgs {
             database_url: url.map(str::to_owned).into_iter().collect(),
             database_urls: Vec::new(),
+            max_lag: DEFAULT_MAX_LAG,
             connections,
             connect_timeout: 10,
             dbio_home: Some(PathBuf::from("/nonexistent/dbio-home")),

@@ -407,3 +407,39 @@ fn python_approaches_spread_over_several_servers() {
     assert!(out.stderr.contains("given twice"), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
+
+/// A replica stopped mid-run: every Python approach completes on the
+/// primary and says which queries moved (the Rust drivers' failover).
+#[test]
+fn python_approaches_move_the_queries_of_a_lost_replica() {
+    let (_scratch, replica, urls) = testkit::scratch_pair("py-failover");
+    let list: Vec<String> = urls.iter().map(common::DbUrl::expose).collect();
+    for name in SCRIPTS {
+        replica
+            .start(&dbio::ServerSettings::default(), &dbio::no_progress())
+            .expect("the replica (again)");
+        let mut cmd = script(name);
+        cmd.arg("--json")
+            .env("DATABASE_URLS", list.join(","))
+            .env("DBIO_WORKLOAD", "sleep")
+            .env("DBIO_COUNT", "24")
+            .env("DBIO_SLEEP_MS", "500")
+            .env("DBIO_CONNECTIONS", "2");
+        let running = spawn_command(cmd);
+        // Python's start-up, then a second of the run.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        replica
+            .stop(&dbio::no_progress())
+            .expect("stop the replica");
+        let out = running.finish();
+        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
+        let report: common::Report = serde_json::from_str(&out.stdout).expect("a report");
+        assert_eq!(report.queries.len(), 24, "{name}");
+        let moved = report.moved();
+        assert!(
+            moved.get(&1).is_some_and(|&n| n > 0) && moved.len() == 1,
+            "{name}: moved {moved:?}"
+        );
+        assert!(report.queries.iter().all(|q| q.rows == 1), "{name}");
+    }
+}

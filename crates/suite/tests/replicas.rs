@@ -133,3 +133,126 @@ fn a_server_without_the_dataset_is_named() {
     );
     assert!(!err.contains(&set.urls[1].password().expect("pw")), "{err}");
 }
+
+/// A replica stopped mid-run: the run completes on the primary, and the
+/// queries routed to the replica ran there once more (`moved_from`); with
+/// every server stopped, one error names them, within a deadline.
+#[test]
+fn a_replica_lost_mid_run_moves_its_queries() {
+    use std::time::{Duration, Instant};
+
+    let (scratch, replica, urls) = testkit::scratch_pair("failover");
+    let primary = &scratch.server;
+    let progress = dbio::no_progress();
+    for (name, f) in APPROACHES {
+        replica
+            .start(&dbio::ServerSettings::default(), &progress)
+            .expect("the replica (again)");
+        let mut cfg = run_config_on(&urls, 2);
+        // 24 waits of 0.5 s on 2 + 2 connections: 3 s at least, the
+        // replica stopped after 1 s.
+        cfg.work = common::workload::sleep(24, 500);
+        let report = std::thread::scope(|s| {
+            let run = s.spawn(|| f(&cfg));
+            std::thread::sleep(Duration::from_secs(1));
+            replica.stop(&progress).expect("stop the replica");
+            run.join().expect("the run")
+        })
+        .unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)));
+        assert_eq!(report.queries.len(), 24, "{name}");
+        let moved = report.moved();
+        assert!(
+            moved.get(&1).is_some_and(|&n| n > 0) && moved.len() == 1,
+            "{name}: moved {moved:?}"
+        );
+        for q in &report.queries {
+            // Every query's own answer, wherever it ran.
+            assert_eq!(q.rows, 1, "{name}: {}", q.label);
+            if q.moved_from.is_some() {
+                assert_eq!(q.server, Some(0), "{name}: {}", q.label);
+            }
+        }
+        let mut text = Vec::new();
+        report.write_text(&mut text).expect("text");
+        let text = String::from_utf8(text).expect("utf8");
+        assert!(text.contains("moved from server 2"), "{name}: {text}");
+    }
+    // Every server stopped mid-run: one error naming both, no hang.
+    replica
+        .start(&dbio::ServerSettings::default(), &progress)
+        .expect("the replica (again)");
+    let mut cfg = run_config_on(&urls, 2);
+    cfg.work = common::workload::sleep(24, 500);
+    let (_, f) = APPROACHES[4];
+    let t0 = Instant::now();
+    let outcome = std::thread::scope(|s| {
+        let run = s.spawn(|| f(&cfg));
+        std::thread::sleep(Duration::from_secs(1));
+        primary.stop_all(&progress).expect("stop both");
+        run.join().expect("the run")
+    });
+    let err = outcome.expect_err("no server left");
+    let text = common::error::chain(&err);
+    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
+    assert!(
+        text.contains("every server was lost") || text.contains("cannot connect"),
+        "{text}"
+    );
+}
+
+/// A replica more than `--max-lag` behind its primary, or not replicating
+/// at all, is refused before the run in one line with its lag, by the Rust
+/// binaries and the Python scripts alike.
+#[test]
+fn a_lagging_replica_is_refused_with_its_lag() {
+    use std::time::Duration;
+
+    let (_scratch, replica, urls) = testkit::scratch_pair("lag");
+    let list: Vec<String> = urls.iter().map(DbUrl::expose).collect();
+    let mut conn = replica.admin_conn().expect("replica");
+    for sql in [
+        "STOP SLAVE",
+        "CHANGE MASTER TO MASTER_DELAY = 600",
+        "START SLAVE",
+    ] {
+        conn.query_drop(sql).expect("delay the replica");
+    }
+    admin(&urls[0])
+        .query_drop("CREATE TABLE IF NOT EXISTS employees.dbio_lag_probe (x INT)")
+        .expect("a write on the primary");
+    let python = testkit::workspace_root().join("target/python-venv/bin/python");
+    let attempt = |lag_word: &str| -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut rust = std::process::Command::new(testkit::release_dir().join("test_threadpool"));
+        let mut py = std::process::Command::new(&python);
+        py.arg(testkit::workspace_root().join("scripts/python/test_single.py"));
+        for cmd in [&mut rust, &mut py] {
+            testkit::scrub(cmd);
+            let out = cmd
+                .env("DATABASE_URLS", list.join(","))
+                .env("DBIO_MAX_LAG", "2")
+                .output()
+                .expect("run");
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            if out.status.code() == Some(1) && err.lines().count() == 1 && err.contains(lag_word) {
+                errors.push(err);
+            }
+        }
+        errors
+    };
+    let refused = testkit::poll("the replica to lag", Duration::from_secs(60), || {
+        let errors = attempt("s behind its primary");
+        (errors.len() == 2).then_some(errors)
+    });
+    for err in refused {
+        assert!(err.starts_with("error: server 2 ("), "{err}");
+        assert!(err.contains("more than --max-lag 2 s"), "{err}");
+    }
+    conn.query_drop("STOP SLAVE").expect("stop replicating");
+    let stopped = attempt("not replicating now");
+    assert_eq!(
+        stopped.len(),
+        2,
+        "both refuse a replica that does not replicate"
+    );
+}

@@ -42,6 +42,14 @@ impl Approach for TestAsyncStd {
         async_std::task::block_on(self.runner.probe(server, sql))
     }
 
+    fn probe_named(
+        &self,
+        server: usize,
+        sql: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
+        async_std::task::block_on(self.runner.probe_named(server, sql))
+    }
+
     fn execute(&self, work: &Work) -> Result<Report, Error> {
         async_std::task::block_on(async {
             let exec = Arc::new(Execution::start());

@@ -57,6 +57,14 @@ impl Approach for TestAsyncio {
         self.runtime.block_on(self.runner.probe(server, sql))
     }
 
+    fn probe_named(
+        &self,
+        server: usize,
+        sql: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
+        self.runtime.block_on(self.runner.probe_named(server, sql))
+    }
+
     fn execute(&self, work: &Work) -> Result<Report, Error> {
         self.runtime.block_on(async {
             let exec = Arc::new(Execution::start());

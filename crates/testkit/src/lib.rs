@@ -205,6 +205,33 @@ pub fn replica_set() -> &'static ReplicaSet {
     })
 }
 
+/// A primary and one replica of the test's own (scale 0.01), for tests
+/// that stop a server mid-run: the scratch primary (stopped with its
+/// replica when dropped), the replica, and both URLs.
+pub fn scratch_pair(name: &str) -> (Scratch, Server, Vec<DbUrl>) {
+    let settings = ServerSettings {
+        buffer_pool_mib: Some(64),
+        role: Some(dbio::server::Role::Primary),
+        ..ServerSettings::default()
+    };
+    let scratch = Scratch::start(name, &settings);
+    let primary = &scratch.server;
+    let fail =
+        |what: &str, e: dbio::DbioError| -> ! { panic!("{what}: {}", common::error::chain(&e)) };
+    primary
+        .set_replicas(1, &no_progress())
+        .unwrap_or_else(|e| fail("cannot start the replica", e));
+    let spec = Spec::new(TEST_SCALE, TEST_SEED).expect("test spec");
+    dataset::load(&primary.url().expect("url"), spec, false, &no_progress())
+        .unwrap_or_else(|e| fail("cannot load the dataset", e));
+    primary
+        .wait_for_replicas(&no_progress())
+        .unwrap_or_else(|e| fail("the replica did not catch up", e));
+    let replica = primary.replicas().expect("replicas").remove(0);
+    let urls = common::managed::urls(primary.home()).expect("urls");
+    (scratch, replica, urls)
+}
+
 /// A checked run configuration on every server of `urls`, `budget`
 /// connections each.
 pub fn run_config_on(urls: &[DbUrl], budget: usize) -> RunConfig {

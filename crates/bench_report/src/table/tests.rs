@@ -51,6 +51,7 @@ fn stamped(label: String, rows: u64, (s, c, f, d): (u64, u64, u64, u64)) -> mode
         finished_us: d * 1000,
         connection_id: Some(7),
         server: None,
+        moved_from: None,
     }
 }
 

@@ -63,6 +63,7 @@ impl RowSink {
             finished_us,
             connection_id,
             server: None,
+            moved_from: None,
         }
     }
 }
