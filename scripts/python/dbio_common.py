@@ -101,12 +101,14 @@ def settings():
         for b in servers[i + 1:]:
             if (a["host"].lower(), a["port"], a["db"]) == (b["host"].lower(), b["port"], b["db"]):
                 fail(f"{shown_url(b)} is given twice: each server once (its budget is per server)")
+    max_lag = whole("DBIO_MAX_LAG", 10, "--max-lag", 0, 3600, bits_max=U64_MAX)
     budget = whole("DBIO_CONNECTIONS", 5, "--connections", 1, MAX_BUDGET)
     timeout = whole("DBIO_CONNECT_TIMEOUT", 10, "--connect-timeout", 1, MAX_CONNECT_TIMEOUT,
                     bits_max=U64_MAX)
     # The budget is per server: a bounded approach may keep every server's
     # connections busy (as the Rust schedules' budget).
     return {**servers[0], "servers": servers, "connect_timeout": timeout, "budget": budget,
+            "max_lag": max_lag,
             "slots": budget * len(servers)}
 
 
@@ -276,6 +278,26 @@ class Probe:
                        "FROM _dbio_meta WHERE k IN ('source', 'generator', 'scale', 'seed')")
         return row[0] if row else None
 
+    def lag(self):
+        """The replica's lag (Seconds_Behind_Master), "none" when it is no
+        replica, "hidden" when the account may not see it, None when it does
+        not replicate now (as common::cli's check)."""
+        import pymysql
+
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute("SHOW SLAVE STATUS")
+                row = cursor.fetchone()
+                names = [d[0] for d in cursor.description or ()]
+        except pymysql.err.OperationalError as e:
+            if e.args and e.args[0] == 1227:
+                return "hidden"
+            raise
+        if row is None:
+            return "none"
+        lag = dict(zip(names, row)).get("Seconds_Behind_Master")
+        return None if lag is None else int(lag)
+
     def key_range(self):
         """The range point lookups draw their keys from."""
         lo, hi = self.one("SELECT MIN(emp_no), MAX(emp_no) FROM employees")
@@ -297,15 +319,22 @@ class Router:
     for the Rust approaches: the one with the fewest queries in flight
     (counted from routing to the end of the query), ties in turn."""
 
-    def __init__(self, servers):
+    def __init__(self, servers, names=()):
         self.in_flight = [0] * servers
+        self.names = list(names) or [f"server {i + 1}" for i in range(servers)]
+        self.lost = set()
         self.next = 0
         self.lock = threading.Lock()
 
     def enter(self):
+        """The server for the next query; raises ServersLost when every one
+        was lost during the run."""
         with self.lock:
             n = len(self.in_flight)
-            best = min(range(n), key=lambda i: (self.in_flight[(self.next + i) % n], i))
+            up = [i for i in range(n) if (self.next + i) % n not in self.lost]
+            if not up:
+                raise ServersLost(self.names)
+            best = min(up, key=lambda i: (self.in_flight[(self.next + i) % n], i))
             server = (self.next + best) % n
             self.next = server + 1
             self.in_flight[server] += 1
@@ -315,14 +344,42 @@ class Router:
         with self.lock:
             self.in_flight[server] -= 1
 
+    def lose(self, server):
+        with self.lock:
+            self.lost.add(server)
+
+
+class ServersLost(Exception):
+    def __init__(self, names):
+        super().__init__(f"every server was lost during the run: {', '.join(names)}")
+
+
+# Errors that mean the server went away (routing moves the query to
+# another): shutdown in progress, connection killed, can't connect, server
+# gone, connection lost.
+LOST_CODES = {1053, 1927, 2003, 2006, 2013}
+
+
+def server_lost(e):
+    """Whether `e` means the query's server went away, as the Rust
+    model::Error::server_lost decides."""
+    import pymysql
+
+    if isinstance(e, pymysql.err.OperationalError) and e.args and e.args[0] in LOST_CODES:
+        return True
+    if isinstance(e, (ConnectionError, EOFError)):
+        return True
+    cause = e.__cause__ or getattr(e, "orig", None)
+    return cause is not None and cause is not e and server_lost(cause)
+
 
 class Servers:
     """One SQLAlchemy engine per server, each with pool_size connections,
     and the router between them."""
 
-    def __init__(self, engines):
+    def __init__(self, engines, names=()):
         self.engines = engines
-        self.router = Router(len(engines))
+        self.router = Router(len(engines), names)
 
 
 def engine(cfg, pool_size):
@@ -343,7 +400,7 @@ def engine(cfg, pool_size):
         engines.append(create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
                                      isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
                                      connect_args={"connect_timeout": cfg["connect_timeout"]}))
-    return Servers(engines)
+    return Servers(engines, [shown_url(server) for server in cfg["servers"]])
 
 
 FAILED = threading.Event()
@@ -360,8 +417,12 @@ class Routed:
         self.conn.info["dbio_server"] = self.server
         return self.conn
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, error, trace):
         try:
+            # A connection its server broke is not given back: the next
+            # query on it would fail on its closed socket instead.
+            if error is not None and server_lost(error):
+                self.conn.invalidate()
             self.conn.close()
         finally:
             self.servers.router.leave(self.server)
@@ -386,9 +447,39 @@ def connect(servers):
             except PoolTimeout:
                 if FAILED.is_set():
                     raise RuntimeError("stopped after another query failed") from None
-    except BaseException:
+    except BaseException as e:
         servers.router.leave(server)
+        e.dbio_server = server
         raise
+
+
+def query(servers, sql, out):
+    """Runs `sql` on a connection of the server the router picks and
+    fetches every row; in a run on several servers, once more on another
+    when that server was lost (the Rust drivers' failover: a second loss
+    leaves the query failed, or names every server when none is left)."""
+    moved_from = None
+    for attempt in (0, 1):
+        server = None
+        try:
+            routed = connect(servers)
+            server = routed.server
+            with routed as conn:
+                fetched = run_sql(conn, sql, out)
+            fetched.moved_from = moved_from
+            return fetched
+        except ServersLost:
+            raise
+        except Exception as e:
+            server = getattr(e, "dbio_server", server)
+            if len(servers.engines) == 1 or server is None or not server_lost(e):
+                raise
+            servers.router.lose(server)
+            if attempt == 1:
+                if len(servers.router.lost) == len(servers.engines):
+                    raise ServersLost(servers.router.names) from e
+                raise
+            moved_from = server
 
 
 class Fetched:
@@ -397,11 +488,13 @@ class Fetched:
     result for an empty one) and its last row did; and the server's id of
     the connection. The same points as the Rust binaries' QueryResult."""
 
-    __slots__ = ("rows", "connected_us", "first_row_us", "finished_us", "connection_id", "server")
+    __slots__ = ("rows", "connected_us", "first_row_us", "finished_us", "connection_id", "server",
+                 "moved_from")
 
     def __init__(self, rows, connected_us, first_row_us, finished_us, connection_id, server=0):
         self.rows, self.connected_us, self.first_row_us = rows, connected_us, first_row_us
         self.finished_us, self.connection_id, self.server = finished_us, connection_id, server
+        self.moved_from = None
 
 
 def run_sql(conn, sql, out):
@@ -690,6 +783,7 @@ class Output:
                     "first_row_us": f.first_row_us, "finished_us": f.finished_us,
                     "connection_id": f.connection_id,
                     **({"server": f.server} if len(self.servers) > 1 else {}),
+                    **({"moved_from": f.moved_from} if f.moved_from is not None else {}),
                 }
 
             sys.stdout.write(json.dumps({
@@ -716,6 +810,13 @@ class Output:
             lines.append(f"{label}: {count:>5} rows  first {shown}")
         lines.append(f"{self.name}: {self.expected} queries, {total} rows in {wall:.3f} s; budget {self.budget}; "
                      f"cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; max rss {ru.ru_maxrss} KiB")
+        moved = {}
+        for result in self.results.values():
+            if result[4].moved_from is not None:
+                moved[result[4].moved_from] = moved.get(result[4].moved_from, 0) + 1
+        for server in sorted(moved):
+            lines.append(f"{self.name}: {moved[server]} queries moved from server {server + 1} "
+                         f"({self.servers[server]}), lost during the run")
         sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -751,6 +852,15 @@ def main(name, body, drivers=SYNC_DRIVERS):
             probe = PROBE if i == 0 else Probe()
             try:
                 probe.open({**cfg, **server})
+                if len(servers) > 1:
+                    lag = probe.lag()
+                    which = f"server {i + 1} ({shown_url(server)})"
+                    if lag is None:
+                        fail(f"{which} is a replica that is not replicating now (its lag is unknown): "
+                             "start its replication, or leave it out")
+                    if isinstance(lag, int) and lag > cfg["max_lag"]:
+                        fail(f"{which} is {lag} s behind its primary, more than --max-lag "
+                             f"{cfg['max_lag']} s: its reads would see other data")
                 if planned["workload"] != "sleep":  # sleeps read no table
                     probe.check_dataset()
                     if len(servers) > 1:

@@ -19,7 +19,7 @@ async def one_statement_only(conn):
 def body(cfg, queries, out):
     import aiomysql
 
-    from dbio_common import Router
+    from dbio_common import Router, ServersLost, server_lost, shown_url
 
     async def run():
         # One pool per server, each capped at the budget, and the router
@@ -29,28 +29,52 @@ def body(cfg, queries, out):
                                             db=server["db"], minsize=0, maxsize=cfg["budget"],
                                             connect_timeout=cfg["connect_timeout"])
                  for server in cfg["servers"]]
-        router = Router(len(pools))
+        router = Router(len(pools), [shown_url(server) for server in cfg["servers"]])
+        # aiomysql 0.3's Pool.release wakes a waiter only when the connection
+        # it gets back is alive: after a server broke its connections, the
+        # tasks queued on its pool would wait for ever. A gate of `budget`
+        # slots in front of each pool does the waiting instead (the pool
+        # then always has a slot free), and wakes them either way.
+        gates = [asyncio.Semaphore(cfg["budget"]) for _ in pools]
         single = set()
 
+        async def attempt(sql, server):
+            async with gates[server], pools[server].acquire() as conn:
+                if id(conn) not in single:
+                    await one_statement_only(conn)
+                    single.add(id(conn))
+                # Unbuffered, as in run_sql: the first row's arrival is seen.
+                async with conn.cursor(aiomysql.SSCursor) as cursor:
+                    with running(server, conn.thread_id()):
+                        connected = out.now_us()
+                        await cursor.execute(sql)
+                        first = await cursor.fetchone()
+                        first_us = out.now_us()
+                        rows = [first, *await cursor.fetchall()] if first is not None else []
+                        return Fetched(rows, connected, first_us, out.now_us(),
+                                       conn.thread_id(), server)
+
         async def work(label, sql, submitted):
-            server = router.enter()
-            try:
-                async with pools[server].acquire() as conn:
-                    if id(conn) not in single:
-                        await one_statement_only(conn)
-                        single.add(id(conn))
-                    # Unbuffered, as in run_sql: the first row's arrival is seen.
-                    async with conn.cursor(aiomysql.SSCursor) as cursor:
-                        with running(server, conn.thread_id()):
-                            connected = out.now_us()
-                            await cursor.execute(sql)
-                            first = await cursor.fetchone()
-                            first_us = out.now_us()
-                            rows = [first, *await cursor.fetchall()] if first is not None else []
-                            fetched = Fetched(rows, connected, first_us, out.now_us(),
-                                              conn.thread_id(), server)
-            finally:
-                router.leave(server)
+            # Once more on another server when the first was lost, as in
+            # dbio_common.query and the Rust drivers.
+            moved_from = None
+            for attempt_no in (0, 1):
+                server = router.enter()
+                try:
+                    fetched = await attempt(sql, server)
+                    fetched.moved_from = moved_from
+                    break
+                except Exception as e:
+                    if len(pools) == 1 or not server_lost(e):
+                        raise
+                    router.lose(server)
+                    if attempt_no == 1:
+                        if len(router.lost) == len(pools):
+                            raise ServersLost(router.names) from e
+                        raise
+                    moved_from = server
+                finally:
+                    router.leave(server)
             out.add(label, submitted, fetched)
 
         try:

@@ -1,15 +1,14 @@
 """concurrent.futures.ThreadPoolExecutor with budget workers per server, results as completed (test_cft.py)."""
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from dbio_common import connect, engine, main, run_sql
+from dbio_common import engine, main, query
 
 
 def body(cfg, queries, out):
     pool = engine(cfg, cfg["budget"])
 
     def work(sql):
-        with connect(pool) as conn:
-            return run_sql(conn, sql, out)
+        return query(pool, sql, out)
 
     with ThreadPoolExecutor(max_workers=cfg["slots"]) as executor:
         futures = {}

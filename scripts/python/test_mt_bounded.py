@@ -1,7 +1,7 @@
 """One thread per query, gated by a BoundedSemaphore with one permit per connection of every server (test_mt_bounded.py)."""
 import threading
 
-from dbio_common import connect, engine, main, run_sql, thread_per_query
+from dbio_common import engine, main, query, thread_per_query
 
 
 def body(cfg, queries, out):
@@ -10,8 +10,7 @@ def body(cfg, queries, out):
 
     def work(label, sql, submitted):
         with gate:
-            with connect(pool) as conn:
-                out.add(label, submitted, run_sql(conn, sql, out))
+            out.add(label, submitted, query(pool, sql, out))
 
     thread_per_query(queries, work, out)
 

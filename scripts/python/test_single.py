@@ -1,5 +1,5 @@
 """Serial: one connection, the queries one after another (the blog's test_single.py)."""
-from dbio_common import connect, engine, main, run_sql
+from dbio_common import engine, main, query
 
 
 def body(cfg, queries, out):
@@ -10,8 +10,7 @@ def body(cfg, queries, out):
     servers = engine(cfg, 1)
     submitted = out.now_us()
     for label, sql in queries:
-        with connect(servers) as conn:
-            out.add(label, submitted, run_sql(conn, sql, out))
+        out.add(label, submitted, query(servers, sql, out))
         submitted = out.now_us()
 
 
