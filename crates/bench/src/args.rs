@@ -69,9 +69,12 @@ pub struct Args {
     /// Also run N read replicas of the managed server (MariaDB's GTID
     /// replication, each with --server-cpus CPUs of its own where the
     /// machine has them); every approach spreads its queries over all the
-    /// servers. 0 (the default) removes replicas an earlier run made.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=8))]
-    pub replicas: Option<u32>,
+    /// servers. 0 (the default) removes replicas an earlier run made. A
+    /// list sweeps: every approach with every count, one folder per count,
+    /// and a table of the counts side by side.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',',
+          value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub replicas: Vec<u32>,
 
     /// Put dbio's latency proxy between every approach and the managed
     /// server: MS more each way (a round trip gains 2 x MS).
@@ -160,6 +163,18 @@ pub enum Target {
     Own(model::DbUrl),
 }
 
+/// What a run with more than one cell sweeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sweep {
+    /// One cell.
+    None,
+    /// A cell per budget (`--connections 1,2,4`).
+    Budgets,
+    /// A cell per read-replica count (`--replicas 0,1,2`), the managed
+    /// server set up again for each.
+    Replicas(Vec<u32>),
+}
+
 /// A checked run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -180,6 +195,7 @@ pub struct Config {
     pub python: Option<Option<PathBuf>>,
     /// Compare CPU per query with mariadb-slap's after each cell's rounds.
     pub c_client: bool,
+    pub sweep: Sweep,
     /// The command line as given, for `host.json` (redacted there).
     pub command_line: String,
 }
@@ -204,6 +220,24 @@ impl Config {
         }
     }
 
+    /// How many cells the run has (one per value of the swept list).
+    pub fn cells(&self) -> usize {
+        match &self.sweep {
+            Sweep::None => 1,
+            Sweep::Budgets => self.budgets.len(),
+            Sweep::Replicas(counts) => counts.len(),
+        }
+    }
+
+    /// This run with `replicas` read replicas (a cell of a replica sweep).
+    pub fn with_replicas(&self, replicas: u32) -> Config {
+        let mut config = self.clone();
+        if let Target::Managed { replicas: n, .. } = &mut config.target {
+            *n = replicas;
+        }
+        config
+    }
+
     pub fn server_cpus(&self) -> Option<u32> {
         match self.target {
             Target::Managed { server_cpus, .. } => server_cpus,
@@ -225,7 +259,8 @@ impl Args {
             ));
         }
         let approaches = self.selected()?;
-        if self.replicas.is_some_and(|n| n > 0) {
+        let sweep = self.sweep()?;
+        if self.replicas.iter().any(|&n| n > 0) {
             if self.latency_ms.is_some() {
                 return Err(Error::Usage(
                     "--latency-ms relays to one server: not with --replicas".into(),
@@ -266,7 +301,7 @@ impl Args {
                         "--latency-ms needs the managed server (unset DATABASE_URL)",
                     ),
                     (
-                        self.replicas.is_some(),
+                        !self.replicas.is_empty(),
                         "--replicas applies to the managed server",
                     ),
                 ] {
@@ -284,7 +319,7 @@ impl Args {
                 optimizer_switch: self.optimizer_switch,
                 server_cpus: self.server_cpus,
                 latency_ms: self.latency_ms,
-                replicas: self.replicas.unwrap_or(0),
+                replicas: self.replicas.first().copied().unwrap_or(0),
             },
         };
         let python = self.python.then_some(self.python_interpreter);
@@ -307,8 +342,33 @@ impl Args {
             hyperfine: self.hyperfine,
             python,
             c_client: self.c_client,
+            sweep,
             command_line,
         })
+    }
+
+    /// The sweep the lists ask for: one axis at a time, each value once.
+    fn sweep(&self) -> Result<Sweep, Error> {
+        let twice = |list: &[u32], flag: &str| -> Result<(), Error> {
+            match list
+                .iter()
+                .enumerate()
+                .find(|(i, n)| list[..*i].contains(n))
+            {
+                Some((_, n)) => Err(Error::Usage(format!("{n} is given twice in {flag}"))),
+                None => Ok(()),
+            }
+        };
+        twice(&self.connections, "--connections")?;
+        twice(&self.replicas, "--replicas")?;
+        match (self.connections.len() > 1, self.replicas.len() > 1) {
+            (true, true) => Err(Error::Usage(
+                "--connections and --replicas lists sweep one axis at a time: give one of them a single value".into(),
+            )),
+            (true, false) => Ok(Sweep::Budgets),
+            (false, true) => Ok(Sweep::Replicas(self.replicas.clone())),
+            (false, false) => Ok(Sweep::None),
+        }
     }
 
     /// The approaches to run, checked against the registry.

@@ -217,6 +217,7 @@ impl Session<'_> {
             replicas: (c.replicas() > 0).then_some(c.replicas()),
             servers: self.server.records(self.tools)?,
             budgets: Vec::new(),
+            replica_sweep: Vec::new(),
             not_run,
             calibration,
         };

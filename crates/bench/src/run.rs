@@ -6,11 +6,11 @@ use std::process::Command;
 
 use bench_report::host::Git;
 
-use crate::args::Config;
+use crate::args::{Config, Sweep};
 use crate::cell::Session;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::server::Server;
+use crate::server::{Proxy, Server};
 use crate::tools::Tools;
 
 /// The results folder of a run that has not finished: removed when dropped
@@ -54,28 +54,52 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
             revision: "unknown".into(),
             dirty: false,
         });
-    let session = Session {
-        config,
-        tools,
-        server: &server,
-        proxy: proxy.as_ref(),
-        git,
-    };
-    let budgets = &config.budgets;
-    let mut progress = Progress::new(config.runs * budgets.len() as u32);
-    if let [budget] = budgets[..] {
-        session.cell(&dir, budget, "", &mut progress)?;
-    } else {
-        for (k, budget) in budgets.iter().enumerate() {
-            let label = format!("budget {budget} ({} of {}), ", k + 1, budgets.len());
-            session.cell(
-                &dir.join(format!("budget-{budget}")),
-                *budget,
-                &label,
+    let mut progress = Progress::new(config.runs * config.cells() as u32);
+    match &config.sweep {
+        Sweep::None => {
+            cell_session(config, tools, &server, proxy.as_ref(), &git).cell(
+                &dir,
+                config.budgets[0],
+                "",
                 &mut progress,
             )?;
         }
-        bench_report::run_dir::write_sweep(&dir)?;
+        Sweep::Budgets => {
+            let budgets = &config.budgets;
+            for (k, budget) in budgets.iter().enumerate() {
+                let label = format!("budget {budget} ({} of {}), ", k + 1, budgets.len());
+                cell_session(config, tools, &server, proxy.as_ref(), &git).cell(
+                    &dir.join(format!("budget-{budget}")),
+                    *budget,
+                    &label,
+                    &mut progress,
+                )?;
+            }
+            bench_report::run_dir::write_sweep(&dir)?;
+        }
+        Sweep::Replicas(counts) => {
+            for (k, &n) in counts.iter().enumerate() {
+                // The managed server set up again with this many replicas
+                // (the first count's is already).
+                let cell_config = config.with_replicas(n);
+                if k > 0 {
+                    server = Server::prepare(&cell_config, tools)?;
+                }
+                let label = format!(
+                    "{n} replica{} ({} of {}), ",
+                    if n == 1 { "" } else { "s" },
+                    k + 1,
+                    counts.len()
+                );
+                cell_session(&cell_config, tools, &server, None, &git).cell(
+                    &dir.join(format!("replicas-{n}")),
+                    config.budgets[0],
+                    &label,
+                    &mut progress,
+                )?;
+            }
+            bench_report::run_dir::write_sweep(&dir)?;
+        }
     }
     drop(proxy);
     crate::child::check()?;
@@ -106,6 +130,23 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     }
     drop(server);
     Ok(())
+}
+
+/// One cell's session: the config and server of that cell.
+fn cell_session<'a>(
+    config: &'a Config,
+    tools: &'a Tools,
+    server: &'a Server,
+    proxy: Option<&'a Proxy>,
+    git: &Git,
+) -> Session<'a> {
+    Session {
+        config,
+        tools,
+        server,
+        proxy,
+        git: git.clone(),
+    }
 }
 
 /// `<out>/<date>-<host>`, or `-2`, `-3`... when taken; created here, so that
@@ -166,8 +207,16 @@ fn commit(config: &Config, dir: &Path, out: &Path) -> Result<()> {
         }
     };
     let budgets: Vec<String> = config.budgets.iter().map(ToString::to_string).collect();
+    let replicas = match &config.sweep {
+        Sweep::Replicas(counts) => {
+            let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
+            format!(", replicas {}", counts.join(","))
+        }
+        _ if config.replicas() > 0 => format!(", replicas {}", config.replicas()),
+        _ => String::new(),
+    };
     let message = format!(
-        "results: {}: {}{}{}, scale {}, budget {}, {} approaches",
+        "results: {}: {}{}{}{replicas}, scale {}, budget {}, {} approaches",
         dir.file_name().unwrap_or_default().to_string_lossy(),
         config.workload.name(),
         config.count.map(|n| format!(" {n}")).unwrap_or_default(),

@@ -77,6 +77,10 @@ pub struct Bench {
     /// A sweep's budgets (its cells are `budget-N/`); empty for one budget.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub budgets: Vec<usize>,
+    /// A replica sweep's counts (its cells are `replicas-N/`); empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replica_sweep: Vec<u32>,
     /// Approaches asked for that this machine cannot run at this size (a
     /// thread limit), left out of the run, with their own reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

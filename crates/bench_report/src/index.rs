@@ -36,13 +36,29 @@ fn workload(bench: &crate::host::Bench) -> String {
     text
 }
 
+/// How many servers the run read from: 1 plus its replicas, or each
+/// count of a replica sweep (`1,2,3`).
+fn servers(bench: &crate::host::Bench) -> String {
+    if bench.replica_sweep.is_empty() {
+        (1 + bench.replicas.unwrap_or(0)).to_string()
+    } else {
+        let counts: Vec<String> = bench
+            .replica_sweep
+            .iter()
+            .map(|n| (1 + n).to_string())
+            .collect();
+        counts.join(",")
+    }
+}
+
 /// When the run's approaches wrote their output: the reports of runs made
 /// before the output went through one buffer after the run also lack the
 /// in-run CPU figures that came with it, which tells them apart.
 fn output(run: &Path, host: &Host) -> &'static str {
-    let cell = match host.bench.budgets.first() {
-        Some(budget) => run.join(format!("budget-{budget}")),
-        None => run.to_path_buf(),
+    let cell = match (host.bench.budgets.first(), host.bench.replica_sweep.first()) {
+        (Some(budget), _) => run.join(format!("budget-{budget}")),
+        (None, Some(replicas)) => run.join(format!("replicas-{replicas}")),
+        (None, None) => run.to_path_buf(),
     };
     let first = host
         .bench
@@ -68,7 +84,7 @@ pub fn update(results: &Path) -> Result<()> {
          inside its timed run (one `write` a query), so their times and client CPU include \
          printing, which weighs on point lookups (superseded by the point runs of 2026-11-30).\n\n",
     );
-    out.push_str("| run | date | workload | scale | budget | server | server CPUs | optimizer_switch split_materialized | output | git |\n|---|---|---|---:|---:|---|---:|---|---|---|\n");
+    out.push_str("| run | date | workload | scale | budget | server | servers | server CPUs | optimizer_switch split_materialized | output | git |\n|---|---|---|---:|---:|---|---:|---:|---|---|---|\n");
     for (name, host) in &runs {
         let split = host
             .server
@@ -79,7 +95,7 @@ pub fn update(results: &Path) -> Result<()> {
             .map_or("—", |(_, v)| v);
         let _ = writeln!(
             out,
-            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {} | {split} | {} | `{}`{} |",
+            "| [{name}]({name}/README.md) | {} | {} | {} | {} | {} | {} | {} | {split} | {} | `{}`{} |",
             host.date,
             workload(&host.bench),
             host.dataset.meta.get("scale").map_or("—", String::as_str),
@@ -94,6 +110,7 @@ pub fn update(results: &Path) -> Result<()> {
                     .join(",")
             },
             host.server.version,
+            servers(&host.bench),
             // Pinned, or all of the machine's.
             host.bench
                 .server_cpus

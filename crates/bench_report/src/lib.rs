@@ -23,6 +23,7 @@ pub mod index;
 pub mod plot;
 pub mod run_dir;
 pub mod server_cpu;
+pub mod servers;
 pub mod stats;
 pub mod sweep;
 pub mod table;
@@ -54,6 +55,8 @@ pub enum ReportError {
     },
     #[error("no hyperfine-round-*.json in {0}")]
     NoRounds(std::path::PathBuf),
+    #[error("{0} holds both budget-N and replicas-N cells: a sweep has one axis")]
+    MixedSweep(std::path::PathBuf),
     #[error("row counts differ from {baseline}'s in: {} (see {dir})", differ.join(", "))]
     RowsDiffer {
         baseline: String,

@@ -26,7 +26,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
-    /// Summarise a budget sweep (its budget-N/ cells) as table.md, README.md
+    /// Summarise a sweep (its budget-N/ or replicas-N/ cells) as table.md, README.md
     /// and host.json at the top of the run.
     Sweep {
         #[arg(long, value_name = "DIR")]

@@ -3,7 +3,8 @@
 //! - `walltimes.svg`: every timed run of every approach as a point, with
 //!   the mean marked, so the spread behind a mean is visible;
 //! - `timelines.svg`: the untimed profile run of each approach, one lane
-//!   per server connection and one bar per query: waiting for a connection
+//!   per server connection (grouped and coloured by server in a run on
+//!   several) and one bar per query: waiting for a connection
 //!   (light, thin), sent and waiting for the first row (medium), rows
 //!   arriving (dark). It shows how each approach schedules the same work.
 //!   Drawn from profiles that kept their queries (at most
@@ -19,6 +20,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::hyperfine::Export;
 use crate::table::{CONDENSE_ABOVE, Profile, Stamps};
@@ -160,7 +162,7 @@ pub fn timelines(
     order: &[String],
     path: &Path,
 ) -> Result<bool> {
-    let runs: Vec<(&str, Vec<(Stamps, u64)>)> = order
+    let runs: Vec<(&str, Vec<(Stamps, Lane)>)> = order
         .iter()
         .filter_map(|name| {
             let p = profiles.get(name)?;
@@ -170,7 +172,7 @@ pub fn timelines(
             let bars = p
                 .queries
                 .iter()
-                .map(|q| Some((q.at?, q.connection_id?)))
+                .map(|q| Some((q.at?, (q.server.unwrap_or(0), q.connection_id?))))
                 .collect::<Option<Vec<_>>>()?;
             Some((name.as_str(), bars))
         })
@@ -188,8 +190,8 @@ pub fn timelines(
     svg(path, (900, 40 + panel * runs.len() as u32), |root| {
         let root = root
             .titled(
-                "profile run per approach: a lane per connection; light: waiting for a connection, \
-                 medium: sent, before the first row, dark: rows arriving",
+                "profile run per approach: a lane per connection, grouped by server; light: waiting \
+                 for a connection, medium: sent, before the first row, dark: rows arriving",
                 (FONT, 14),
             )
             .map_err(|e| e.to_string())?;
@@ -201,27 +203,55 @@ pub fn timelines(
     .map(|()| true)
 }
 
+/// A connection: its server's index and the server's id for it (ids are
+/// per server, so two servers may both have a connection 12).
+type Lane = (usize, u64);
+
+/// Each server's colour in the panels (the first is the one-server blue).
+const SERVER_COLORS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
+
+/// The lanes of a panel: grouped by server, in server order, and within a
+/// server in the order its connections were first used.
+fn lanes(bars: &[(Stamps, Lane)]) -> Vec<Lane> {
+    let mut by_start: Vec<&(Stamps, Lane)> = bars.iter().collect();
+    by_start.sort_by_key(|(s, lane)| (lane.0, s.connected_us));
+    let mut lanes: Vec<Lane> = Vec::new();
+    for (_, lane) in by_start {
+        if !lanes.contains(lane) {
+            lanes.push(*lane);
+        }
+    }
+    lanes
+}
+
 /// One approach's panel.
 fn timeline(
     area: &DrawingArea<SVGBackend, Shift>,
     name: &str,
-    bars: &[(Stamps, u64)],
+    bars: &[(Stamps, Lane)],
     end_s: f64,
 ) -> Result<(), String> {
-    // Lanes in the order connections were first used.
-    let mut lanes: Vec<u64> = Vec::new();
-    let mut by_start: Vec<&(Stamps, u64)> = bars.iter().collect();
-    by_start.sort_by_key(|(s, _)| s.connected_us);
-    for (_, id) in &by_start {
-        if !lanes.contains(id) {
-            lanes.push(*id);
-        }
-    }
-    let lane = |id: u64| lanes.iter().position(|l| *l == id).unwrap_or(0) as f64;
+    let lanes = lanes(bars);
+    let lane = |l: Lane| lanes.iter().position(|x| *x == l).unwrap_or(0) as f64;
+    let servers: Vec<usize> = {
+        let mut s: Vec<usize> = lanes.iter().map(|l| l.0).collect();
+        s.dedup();
+        s
+    };
+    let over = if servers.len() > 1 {
+        format!(" over {} servers", servers.len())
+    } else {
+        String::new()
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(
             format!(
-                "{name}: {} queries on {} connection{}",
+                "{name}: {} queries on {} connection{}{over}",
                 bars.len(),
                 lanes.len(),
                 if lanes.len() == 1 { "" } else { "s" }
@@ -248,10 +278,11 @@ fn timeline(
         .draw()
         .map_err(|e| e.to_string())?;
     let s = |us: u64| us as f64 / 1e6;
-    let base = RGBColor(31, 119, 180);
+    let color = |server: usize| SERVER_COLORS[server % SERVER_COLORS.len()];
     chart
-        .draw_series(bars.iter().flat_map(|(t, id)| {
-            let y = lane(*id);
+        .draw_series(bars.iter().flat_map(|(t, l)| {
+            let y = lane(*l);
+            let base = color(l.0);
             [
                 Rectangle::new(
                     [(s(t.submitted_us), y + 0.05), (s(t.connected_us), y + 0.25)],
@@ -268,6 +299,30 @@ fn timeline(
             ]
         }))
         .map_err(|e| e.to_string())?;
+    if servers.len() > 1 {
+        // Each server's group named at its first lane, a rule between groups.
+        for &server in &servers {
+            let first = lanes.iter().position(|l| l.0 == server).unwrap_or(0) as f64;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("server {}", server + 1),
+                    (end_s * 1.02, first + 0.5),
+                    (FONT, 11)
+                        .into_font()
+                        .color(&color(server))
+                        .pos(Pos::new(HPos::Right, VPos::Center)),
+                )))
+                .map_err(|e| e.to_string())?;
+            if first > 0.0 {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        [(0.0, first), (end_s * 1.02, first)],
+                        BLACK.mix(0.4),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -420,5 +475,25 @@ mod tests {
         assert_eq!(circles(None), 3);
         assert_eq!(circles(Some(&cpu)), 4, "three runs and one ring");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn lanes_are_grouped_by_server_and_ids_are_per_server() {
+        let at = |connected_us| Stamps {
+            submitted_us: 0,
+            connected_us,
+            first_row_us: connected_us + 1,
+            finished_us: connected_us + 2,
+        };
+        // Server 1 and server 0 both have a connection 7; server 1's
+        // connections were used first.
+        let bars = [
+            (at(0), (1, 7)),
+            (at(1), (1, 9)),
+            (at(2), (0, 7)),
+            (at(3), (1, 7)),
+            (at(4), (0, 8)),
+        ];
+        assert_eq!(lanes(&bars), [(0, 7), (0, 8), (1, 7), (1, 9)]);
     }
 }

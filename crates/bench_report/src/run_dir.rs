@@ -68,6 +68,9 @@ pub fn write_table(dir: &Path) -> Result<()> {
 /// (`bench-report sweep`).
 pub fn write_sweep(dir: &Path) -> Result<()> {
     let cells = crate::sweep::cells(dir)?;
+    if cells[0].replicas.is_some() {
+        return write_replica_sweep(dir, &cells);
+    }
     let mut host = cells[0].host.clone();
     host.bench.budgets = cells.iter().map(|c| c.budget).collect();
     write(&dir.join("host.json"), &to_json(&host))?;
@@ -87,6 +90,29 @@ pub fn write_sweep(dir: &Path) -> Result<()> {
         &dir.join("README.md"),
         &run_readme(dir, &host, &table, &[picture]),
     )
+}
+
+/// A replica sweep's summary: the counts side by side ([`crate::servers`]).
+fn write_replica_sweep(dir: &Path, cells: &[crate::sweep::Cell]) -> Result<()> {
+    let mut host = cells[0].host.clone();
+    host.bench.replica_sweep = cells.iter().filter_map(|c| c.replicas).collect();
+    write(&dir.join("host.json"), &to_json(&host))?;
+    let mut table = crate::servers::render(cells);
+    table.push_str("\nCells: ");
+    let links: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            let n = c.replicas.unwrap_or(0);
+            format!(
+                "[{n} replica{}](replicas-{n}/README.md)",
+                if n == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
+    table.push_str(&links.join(", "));
+    table.push('\n');
+    write(&dir.join("table.md"), &table)?;
+    write(&dir.join("README.md"), &run_readme(dir, &host, &table, &[]))
 }
 
 /// The run's hyperfine exports (one per round) as one.
@@ -211,6 +237,16 @@ fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -
         } else {
             let budgets: Vec<String> = host.bench.budgets.iter().map(ToString::to_string).collect();
             format!("budgets {} connections, one cell each", budgets.join(", "))
+        } + &if host.bench.replica_sweep.is_empty() {
+            String::new()
+        } else {
+            let counts: Vec<String> = host
+                .bench
+                .replica_sweep
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            format!("; read replicas {}, one cell each", counts.join(", "))
         },
         host.bench.runs,
         host.bench.warmup,

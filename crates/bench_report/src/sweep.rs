@@ -3,6 +3,10 @@
 //! runs can only sample: each approach's speedup over the serial run of its
 //! language at every budget, beside the ideal (the budget) and the bound
 //! of each cell's table (its most limiting term).
+//!
+//! A sweep of read replicas (`--replicas 0,1,2`) has a cell per count
+//! (`replicas-N/`) at one budget, summarised side by side by
+//! [`crate::servers`].
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -14,10 +18,12 @@ use crate::server_cpu::{mean, per_command};
 use crate::table::{Costs, Limit, Profile, Setting};
 use crate::{ReportError, Result, list_dir, read_json};
 
-/// One budget's cell.
+/// One budget's cell, or one replica count's.
 #[derive(Debug, Clone)]
 pub struct Cell {
     pub budget: usize,
+    /// The cell's read replicas, in a sweep of them.
+    pub replicas: Option<u32>,
     pub dir: PathBuf,
     pub host: Host,
     pub export: Export,
@@ -29,15 +35,19 @@ pub struct Cell {
     pub queries: Option<usize>,
 }
 
-/// The cells of a sweep folder, by budget.
+/// The cells of a sweep folder, by budget or by replica count.
 pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
     let mut cells = Vec::new();
     for dir in list_dir(dir)? {
         let name = dir.file_name().unwrap_or_default().to_string_lossy();
-        let Some(budget) = name.strip_prefix("budget-").and_then(|b| b.parse().ok()) else {
-            continue;
+        let number = |prefix: &str| name.strip_prefix(prefix).and_then(|n| n.parse().ok());
+        let (budget, replicas) = match (number("budget-"), number("replicas-")) {
+            (Some(budget), _) => (Some(budget), None),
+            (None, Some(replicas)) => (None, Some(replicas as u32)),
+            (None, None) => continue,
         };
         let host: Host = read_json(&dir.join("host.json"))?;
+        let budget = budget.unwrap_or(host.bench.budget);
         let export = crate::hyperfine::load(&dir.join("hyperfine.json"))?;
         let readings = |file: &str| -> Result<_> {
             let path = dir.join(file);
@@ -62,6 +72,7 @@ pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
         };
         cells.push(Cell {
             budget,
+            replicas,
             dir,
             host,
             export,
@@ -70,9 +81,12 @@ pub fn cells(dir: &Path) -> Result<Vec<Cell>> {
             queries,
         });
     }
-    cells.sort_by_key(|c| c.budget);
+    cells.sort_by_key(|c| (c.replicas, c.budget));
     if cells.is_empty() {
         return Err(ReportError::NoRounds(dir.to_owned()));
+    }
+    if cells.iter().any(|c| c.replicas.is_some()) && cells.iter().any(|c| c.replicas.is_none()) {
+        return Err(ReportError::MixedSweep(dir.to_owned()));
     }
     Ok(cells)
 }
@@ -91,9 +105,22 @@ fn speedup_at(c: &Cell, name: &str) -> Option<f64> {
 }
 
 /// The speedup a cell's bound allows, and the term that sets it: the serial
-/// mean over the mean of the concurrent runs' bounds, each the most
-/// limiting term of its row in the cell's own table ([`Setting::bound`]).
+/// mean over [`bound_seconds`].
 fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
+    let (seconds, limit) = bound_seconds(c)?;
+    Some((
+        mean_at(
+            c,
+            model::registry::baseline(model::registry::Language::Rust),
+        )? / seconds,
+        limit,
+    ))
+}
+
+/// A cell's bound: the mean of the concurrent runs' bounds, each the most
+/// limiting term of its row in the cell's own table ([`Setting::bound`]),
+/// and the term that sets most of them.
+pub(crate) fn bound_seconds(c: &Cell) -> Option<(f64, Limit)> {
     let setting = Setting::of(&c.host, c.budget);
     let queries = c.queries?;
     let bounds: Vec<(f64, Limit)> = c
@@ -111,24 +138,17 @@ fn bound_at(c: &Cell) -> Option<(f64, Limit)> {
         })
         .collect();
     let seconds = mean(&bounds.iter().map(|b| b.0).collect::<Vec<_>>())?;
-    // The term that sets most of them.
     let mut limits: Vec<Limit> = bounds.iter().map(|b| b.1).collect();
     limits.sort();
     let limit = limits
         .chunk_by(|a, b| a == b)
         .max_by_key(|run| run.len())
         .map(|run| run[0])?;
-    Some((
-        mean_at(
-            c,
-            model::registry::baseline(model::registry::Language::Rust),
-        )? / seconds,
-        limit,
-    ))
+    Some((seconds, limit))
 }
 
 /// The approaches, in the first cell's order.
-fn names(cells: &[Cell]) -> Vec<String> {
+pub(crate) fn names(cells: &[Cell]) -> Vec<String> {
     cells[0]
         .export
         .results

@@ -105,7 +105,12 @@ fn arguments_are_checked_before_any_work() {
         (&["--latency-ms", "x"][..], "'--latency-ms <MS>'"),
         (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
         (&["--c-client"][..], "--c-client compares point lookups"),
-        (&["--replicas", "9"][..], "'--replicas <N>'"),
+        (&["--replicas", "9"][..], "'--replicas <N[,N...]>'"),
+        (&["--replicas", "1,1"][..], "1 is given twice in --replicas"),
+        (
+            &["--replicas", "0,1", "--connections", "1,2"][..],
+            "one axis at a time",
+        ),
         (
             &["--replicas", "1", "--latency-ms", "5"][..],
             "not with --replicas",
@@ -639,12 +644,13 @@ fn a_c_client_runs_beside_the_rust_approaches() {
     let _ = std::fs::remove_dir_all(&out_dir);
 }
 
-/// `--replicas 1`: a primary and a replica of a home of the test's own;
-/// every approach spreads its queries over both, `host.json` records both
-/// servers, the profiles name the server of each query, and the table's
-/// bound counts two servers.
+/// `--replicas 0,1`: a sweep of a home of the test's own, first alone,
+/// then with a replica; with it every approach spreads its queries over
+/// both servers, `host.json` records both, the profiles name the server of
+/// each query, the timelines group the lanes by server, and the summary
+/// puts the two counts side by side.
 #[test]
-fn a_run_with_a_replica_spreads_over_both_servers() {
+fn a_replica_sweep_spreads_over_both_servers_and_compares_the_counts() {
     let home = testkit::test_dir().join(format!("dbio-bench-replicas-{}", std::process::id()));
     let out_dir = std::env::temp_dir().join(format!("dbio-bench-replicas-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
@@ -662,9 +668,9 @@ fn a_run_with_a_replica_spreads_over_both_servers() {
         "--workload",
         "point",
         "--count",
-        "200",
+        "60", // at most CONDENSE_ABOVE: the timelines are drawn
         "--replicas",
-        "1",
+        "0,1",
         "--out",
         &out_arg,
     ];
@@ -683,10 +689,17 @@ fn a_run_with_a_replica_spreads_over_both_servers() {
         panic!("bench.sh failed: {}", stderr(&out));
     }
     let run = the_run(&out_dir);
-    let host: bench_report::host::Host =
-        serde_json::from_str(&std::fs::read_to_string(run.join("host.json")).expect("host"))
-            .expect("host.json");
+    let host_of = |dir: &Path| -> bench_report::host::Host {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("host.json")).expect("host"))
+            .expect("host.json")
+    };
     stop();
+    assert_eq!(host_of(&run).bench.replica_sweep, [0, 1]);
+    let alone = host_of(&run.join("replicas-0"));
+    assert_eq!(alone.bench.replicas, None);
+    assert!(alone.bench.servers.is_empty(), "one server: no list");
+    let cell = run.join("replicas-1");
+    let host = host_of(&cell);
     assert_eq!(host.bench.replicas, Some(1));
     let roles: Vec<&str> = host.bench.servers.iter().map(|s| s.role.as_str()).collect();
     assert_eq!(roles, ["primary", "replica 1"]);
@@ -698,13 +711,16 @@ fn a_run_with_a_replica_spreads_over_both_servers() {
     );
     for name in ["test_single", "test_asyncio"] {
         let profile: common::Report = serde_json::from_str(
-            &std::fs::read_to_string(run.join("profiles").join(format!("{name}.json")))
+            &std::fs::read_to_string(cell.join("profiles").join(format!("{name}.json")))
                 .expect("profile"),
         )
         .expect("a report");
         assert_eq!(profile.servers.len(), 2, "{name}");
     }
+    let timelines = std::fs::read_to_string(cell.join("timelines.svg")).expect("timelines");
+    assert!(timelines.contains("server 2"), "no lane group per server");
     let table = std::fs::read_to_string(run.join("table.md")).expect("table");
+    assert!(table.contains("| 1 server | 2 servers |"), "{table}");
     assert!(table.contains("| test_asyncio |"), "{table}");
     let _ = std::fs::remove_dir_all(&out_dir);
     let _ = std::fs::remove_dir_all(&home);

@@ -41,6 +41,8 @@ pub struct ProfileQuery {
     pub rows: u64,
     pub at: Option<Stamps>,
     pub connection_id: Option<u64>,
+    /// The index of the server that ran it, in a run on several.
+    pub server: Option<usize>,
 }
 
 /// When a query was submitted, had its connection and was sent, received
@@ -79,6 +81,7 @@ impl From<Report> for Profile {
                     label: q.label,
                     rows: q.rows,
                     connection_id: q.connection_id,
+                    server: q.server,
                 })
                 .collect(),
             count,
@@ -227,6 +230,7 @@ mod legacy {
                     rows: q.rows,
                     at: q.at,
                     connection_id: q.connection_id,
+                    server: None,
                 })
                 .collect(),
             count: r.count,

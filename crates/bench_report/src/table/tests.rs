@@ -286,6 +286,7 @@ fn speedups_are_per_language_and_bounds_use_concurrency() {
             rows,
             at: None,
             connection_id: None,
+            server: None,
         }],
     };
     profiles.insert("test_single".to_owned(), profile(10));
