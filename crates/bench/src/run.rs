@@ -215,8 +215,17 @@ fn commit(config: &Config, dir: &Path, out: &Path) -> Result<()> {
         _ if config.replicas() > 0 => format!(", replicas {}", config.replicas()),
         _ => String::new(),
     };
+    // The approaches that ran (one this machine cannot run at this size is
+    // left out of the cell, recorded in its host.json).
+    let ran = bench_report::read_json::<bench_report::host::Host>(&dir.join("host.json"))
+        .map_or(config.approaches.len(), |h| h.bench.approaches.len());
+    let approaches = if ran == config.approaches.len() {
+        format!("{ran} approaches")
+    } else {
+        format!("{ran} of {} approaches", config.approaches.len())
+    };
     let message = format!(
-        "results: {}: {}{}{}{replicas}, scale {}, budget {}, {} approaches",
+        "results: {}: {}{}{}{replicas}, scale {}, budget {}, {approaches}",
         dir.file_name().unwrap_or_default().to_string_lossy(),
         config.workload.name(),
         config.count.map(|n| format!(" {n}")).unwrap_or_default(),
@@ -226,7 +235,6 @@ fn commit(config: &Config, dir: &Path, out: &Path) -> Result<()> {
             .unwrap_or_default(),
         config.scale,
         budgets.join(","),
-        config.approaches.len()
     );
     git(&[
         "add".as_ref(),
