@@ -160,14 +160,10 @@ impl Server {
             .buffer_pool_mib
             .unwrap_or(ServerSettings::DEFAULT_BUFFER_POOL_MIB)
             + SERVER_OVERHEAD_MIB;
-        if u64::from(more) * each > available {
-            return Err(DbioError::Refused(format!(
-                "{more} more replica(s) need about {} MiB ({each} MiB each: the buffer pool and {SERVER_OVERHEAD_MIB} MiB), and {available} MiB are available: at most {} more fit (or a smaller --buffer-pool-mib)",
-                u64::from(more) * each,
-                available / each
-            )));
+        match memory_refusal(more, each, available) {
+            Some(why) => Err(DbioError::Refused(why)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Makes the running server write a binary log with GTIDs, restarting
@@ -356,6 +352,18 @@ fn replication_of(conn: &mut mysql::Conn) -> Result<Option<Replication>> {
     }))
 }
 
+/// Why `more` new servers of `each` MiB do not fit in `available` MiB,
+/// naming how many do; `None` when they fit.
+fn memory_refusal(more: u32, each: u64, available: u64) -> Option<String> {
+    let need = u64::from(more) * each;
+    (need > available).then(|| {
+        format!(
+            "{more} more replica(s) need about {need} MiB ({each} MiB each: the buffer pool and {SERVER_OVERHEAD_MIB} MiB), and {available} MiB are available: at most {} more fit (or a smaller --buffer-pool-mib)",
+            available / each
+        )
+    })
+}
+
 /// `MemAvailable` from `/proc/meminfo`, MiB.
 fn available_mib() -> Option<u64> {
     let text = fs::read_to_string("/proc/meminfo").ok()?;
@@ -367,4 +375,18 @@ fn available_mib() -> Option<u64> {
         .parse()
         .ok()?;
     Some(kib / 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_beyond_the_memory_available_are_refused_with_what_fits() {
+        assert_eq!(memory_refusal(2, 1000, 2000), None);
+        let why = memory_refusal(3, 1000, 2500).expect("refused");
+        assert!(why.contains("need about 3000 MiB"), "{why}");
+        assert!(why.contains("at most 2 more fit"), "{why}");
+        assert!(memory_refusal(0, 1000, 0).is_none());
+    }
 }
