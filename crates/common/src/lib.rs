@@ -29,6 +29,7 @@ pub mod outcome;
 pub mod pool;
 pub mod route;
 pub mod threads;
+pub mod upstream;
 
 pub use approach::Approach;
 pub use model::{ConnConfig, ConnectionArgs};

@@ -11,7 +11,6 @@
 //! query the sqlx driver sends; it replaces the crate's own
 //! `max_allowed_packet` query).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
@@ -109,12 +108,7 @@ fn opts_host(opts: &mysql::Opts) -> (String, u16) {
 }
 
 /// One server of a run: its pool and how to connect to it.
-#[derive(Debug)]
-struct Upstream {
-    pool: Arc<Pool<mysql::Conn>>,
-    opts: mysql::Opts,
-    url: String,
-}
+type Upstream = common::upstream::Upstream<mysql::Conn, mysql::Opts>;
 
 /// The pools of a thread-based approach, one per server, and the router
 /// between them: what it needs to run one query.
@@ -130,28 +124,14 @@ impl BlockingRunner {
     /// Creates a pool of `budget` per server (no connection is opened
     /// yet) and registers them for cancellation on Ctrl-C.
     pub fn new(conn: &ConnConfig, budget: usize) -> Result<BlockingRunner, Error> {
-        let mut servers = Vec::with_capacity(conn.servers.len());
-        for url in &conn.servers {
-            servers.push(Upstream {
-                pool: Arc::new(Pool::new(budget)),
-                opts: opts(url, conn.connect_timeout)?,
-                url: url.to_string(),
-            });
-        }
-        interrupt::register_all(
-            servers
-                .iter()
-                .map(|s| {
-                    let pool: Arc<dyn common::pool::InFlight> = s.pool.clone();
-                    (
-                        Arc::downgrade(&pool),
-                        killer(s.opts.clone(), Arc::downgrade(&s.pool)),
-                    )
-                })
-                .collect(),
-        );
+        let (servers, router) = common::upstream::every(
+            &conn.servers,
+            budget,
+            |url| opts(url, conn.connect_timeout),
+            killer,
+        )?;
         Ok(BlockingRunner {
-            router: Router::new(servers.iter().map(|s| s.url.clone()).collect()),
+            router,
             servers,
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),

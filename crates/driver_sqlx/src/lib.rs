@@ -100,12 +100,7 @@ async fn connect(
 }
 
 /// One server of a run: its pool and how to connect to it.
-#[derive(Debug)]
-struct Upstream {
-    pool: Arc<Pool<MySqlConnection>>,
-    opts: MySqlConnectOptions,
-    url: String,
-}
+type Upstream = common::upstream::Upstream<MySqlConnection, MySqlConnectOptions>;
 
 /// The pools of an async approach, one per server, and the router between
 /// them: what a task needs to run one query.
@@ -122,32 +117,12 @@ impl AsyncRunner {
     /// registers them for cancellation on Ctrl-C (the killers run through
     /// `block_on`).
     pub fn new(conn: &ConnConfig, block_on: BlockOn) -> Result<AsyncRunner, Error> {
-        let mut servers = Vec::with_capacity(conn.servers.len());
-        for url in &conn.servers {
-            servers.push(Upstream {
-                pool: Arc::new(Pool::new(conn.budget)),
-                opts: connect_options(url)?,
-                url: url.to_string(),
-            });
-        }
-        interrupt::register_all(
-            servers
-                .iter()
-                .map(|s| {
-                    let pool: Arc<dyn common::pool::InFlight> = s.pool.clone();
-                    (
-                        Arc::downgrade(&pool),
-                        killer(
-                            s.opts.clone(),
-                            Arc::downgrade(&s.pool),
-                            Arc::clone(&block_on),
-                        ),
-                    )
-                })
-                .collect(),
-        );
+        let (servers, router) =
+            common::upstream::every(&conn.servers, conn.budget, connect_options, |opts, pool| {
+                killer(opts, pool, Arc::clone(&block_on))
+            })?;
         Ok(AsyncRunner {
-            router: Router::new(servers.iter().map(|s| s.url.clone()).collect()),
+            router,
             servers,
             connect_timeout: conn.connect_timeout,
             diagnosis: Diagnosis::default(),
