@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::server_cpu::mean;
 use crate::stats::ratio_of_means;
-use crate::sweep::{Cell, bound_seconds, names};
+use crate::sweep::{Cell, bound_seconds, head, names};
 
 /// How many servers a cell ran on.
 fn servers(c: &Cell) -> usize {
@@ -27,16 +27,10 @@ fn times<'a>(c: &'a Cell, name: &str) -> Option<&'a [f64]> {
 /// The table of a replica sweep (`cells` from [`crate::sweep::cells`]).
 pub fn render(cells: &[Cell]) -> String {
     let first = &cells[0];
-    let mut out = String::from("| approach |");
-    for c in cells {
+    let mut out = head(cells, |c| {
         let n = servers(c);
-        let _ = write!(out, " {n} server{} |", if n == 1 { "" } else { "s" });
-    }
-    out.push_str("\n|---|");
-    for _ in cells {
-        out.push_str("---:|");
-    }
-    out.push('\n');
+        format!("{n} server{}", if n == 1 { "" } else { "s" })
+    });
     for name in &names(cells) {
         let _ = write!(out, "| {name} |");
         let base = times(first, name);

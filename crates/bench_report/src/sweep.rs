@@ -177,17 +177,23 @@ pub fn curves(cells: &[Cell]) -> (Vec<Series>, Vec<(f64, f64)>) {
     (series, bound)
 }
 
-/// The sweep's table: means, speedups, the ideal and the bound per budget.
-pub fn render(cells: &[Cell]) -> String {
+/// The head of a sweep's table: a column per cell, named by `column`.
+pub(crate) fn head(cells: &[Cell], column: impl Fn(&Cell) -> String) -> String {
     let mut out = String::from("| approach |");
     for c in cells {
-        let _ = write!(out, " budget {} |", c.budget);
+        let _ = write!(out, " {} |", column(c));
     }
     out.push_str("\n|---|");
     for _ in cells {
         out.push_str("---:|");
     }
     out.push('\n');
+    out
+}
+
+/// The sweep's table: means, speedups, the ideal and the bound per budget.
+pub fn render(cells: &[Cell]) -> String {
+    let mut out = head(cells, |c| format!("budget {}", c.budget));
     for name in &names(cells) {
         let _ = write!(out, "| {name} |");
         for c in cells {
