@@ -37,7 +37,7 @@ pub use model::{
     DbError, DbUrl, Error, Query, QueryResult, Report, calendar, digest, error, facts, files,
     managed, queries, redact, registry, settings, splitmix, workload,
 };
-pub use outcome::{Clock, Execution, Gauge};
+pub use outcome::{Clock, Execution, Finished, Gauge};
 
 /// A checked run: connection settings and the work (workload and its
 /// query list), for [`approach::run`].

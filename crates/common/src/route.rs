@@ -17,8 +17,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::QueryResult;
 use crate::error::Error;
+use crate::outcome::Finished;
 
 /// See the module docs.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ pub struct Router {
 #[derive(Debug)]
 pub enum Settled {
     /// Its outcome stands.
-    Done(Result<QueryResult, Error>),
+    Done(Result<Finished, Error>),
     /// Its server was lost: run it once more, on another.
     Retry,
 }
@@ -76,7 +76,7 @@ impl Router {
     /// lost (unreachable, shut down, its connection broken) in a run on
     /// several marks that server lost and runs once more elsewhere; any
     /// other outcome stands.
-    pub fn settle(&self, server: usize, outcome: Result<QueryResult, Error>) -> Settled {
+    pub fn settle(&self, server: usize, outcome: Result<Finished, Error>) -> Settled {
         match outcome {
             Err(e) if self.servers() > 1 && e.server_lost() => {
                 self.lose(server);
@@ -94,8 +94,8 @@ impl Router {
         &self,
         moved_from: usize,
         server: usize,
-        outcome: Result<QueryResult, Error>,
-    ) -> Result<QueryResult, Error> {
+        outcome: Result<Finished, Error>,
+    ) -> Result<Finished, Error> {
         match outcome {
             Ok(mut result) => {
                 result.moved_from = Some(moved_from);

@@ -20,13 +20,16 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use common::error::{DbError, Error};
 use common::interrupt;
-use common::outcome::{Execution, QueryResult, RowSink, begin_query, end_query};
+use common::outcome::{Execution, Finished, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
 use common::route::{Router, Settled, Ticket};
 use common::settings::ConnConfig;
 
-/// An sqlx error in the terms both drivers share.
+/// The driver's name in reports.
+pub const NAME: &str = "sqlx";
+
+/// An sqlx error in the terms every driver shares.
 pub fn db_error(e: sqlx::Error) -> DbError {
     let code = match &e {
         sqlx::Error::Database(db) => db
@@ -184,7 +187,7 @@ impl AsyncRunner {
         query: &Query,
         exec: &Execution,
         submitted_us: u64,
-    ) -> Result<QueryResult, Error> {
+    ) -> Result<Finished, Error> {
         let ticket = self.router.ticket()?;
         let first = ticket.server;
         let outcome = self.run_on(ticket, query, exec, submitted_us).await;
@@ -206,7 +209,7 @@ impl AsyncRunner {
         query: &Query,
         exec: &Execution,
         submitted_us: u64,
-    ) -> Result<QueryResult, Error> {
+    ) -> Result<Finished, Error> {
         let upstream = &self.servers[ticket.server];
         let mut lease = upstream
             .pool

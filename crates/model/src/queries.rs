@@ -21,6 +21,9 @@ pub struct Query {
     /// `s001`.. for sleeps ([`crate::workload`]).
     pub label: String,
     pub sql: String,
+    /// Its place in the work's list ([`crate::workload::Work`] numbers
+    /// them): how a result finds its query after the run.
+    pub index: usize,
 }
 
 impl Query {
@@ -54,11 +57,13 @@ pub fn generate(template: &str) -> Result<Vec<Query>, Error> {
         )));
     }
     Ok(('A'..='Z')
-        .map(|letter| {
+        .enumerate()
+        .map(|(index, letter)| {
             let label = letter.to_string();
             Query {
                 sql: template.replace(PLACEHOLDER, &label),
                 label,
+                index,
             }
         })
         .collect())
@@ -195,6 +200,7 @@ mod tests {
         let q = Query {
             label: "A".into(),
             sql: "SELECT 1".into(),
+            index: 0,
         };
         assert!(q.fits(9).is_ok());
         let err = q.fits(8).expect_err("9 bytes with the command byte");

@@ -47,6 +47,10 @@ pub struct QueryResult {
 #[serde(deny_unknown_fields)]
 pub struct Report {
     pub approach: String,
+    /// The client library that ran the queries (`mysql` or `wire` for the
+    /// thread-based approaches, `sqlx`, `pymysql`, `aiomysql`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub driver: String,
     /// `report`, `point` or `sleep`.
     pub workload: crate::workload::Workload,
     pub budget: usize,
@@ -145,6 +149,9 @@ impl Report {
             self.max_rss_kib,
             self.server,
         )?;
+        if !self.driver.is_empty() {
+            writeln!(out, "{}: driver {}", self.approach, self.driver)?;
+        }
         for (server, moved) in self.moved() {
             let name = self.servers.get(server).map_or("?", String::as_str);
             writeln!(

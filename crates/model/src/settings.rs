@@ -24,6 +24,26 @@ pub const DEFAULT_MAX_LAG: u64 = 10;
 /// The longest `--connect-timeout`, in seconds: an hour.
 pub const MAX_CONNECT_TIMEOUT: u64 = 3_600;
 
+/// The driver of the thread-based approaches (the async ones run on sqlx).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BlockingDriver {
+    /// The `mysql` crate.
+    #[default]
+    Mysql,
+    /// dbio's own minimal client (crate `wire`): rows read in place,
+    /// `mysql_native_password` logins only.
+    Wire,
+}
+
+impl BlockingDriver {
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockingDriver::Mysql => "mysql",
+            BlockingDriver::Wire => "wire",
+        }
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectionArgs {
     /// Server URL, mysql://USER:PASSWORD@HOST:PORT/DATABASE; given more
@@ -62,6 +82,13 @@ pub struct ConnectionArgs {
     #[arg(long, env = "DBIO_MAX_LAG", default_value_t = DEFAULT_MAX_LAG, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub max_lag: u64,
+
+    /// The driver of the thread-based approaches (test_single, test_mt,
+    /// test_mt_bounded, test_threadpool): the mysql crate, or dbio's own
+    /// minimal client, which reads rows in place (what the crate costs per
+    /// query is the difference). The async approaches run on sqlx.
+    #[arg(long, env = "DBIO_BLOCKING_DRIVER", value_enum, default_value_t = BlockingDriver::Mysql, value_name = "DRIVER")]
+    pub blocking_driver: BlockingDriver,
 
     /// Home of the managed server (default: target/dbio of the workspace
     /// this binary was built in, else of the one above the current directory).
@@ -120,6 +147,7 @@ impl ConnectionArgs {
             max_lag: Duration::from_secs(self.max_lag),
             budget: self.connections as usize,
             connect_timeout: Duration::from_secs(self.connect_timeout),
+            blocking_driver: self.blocking_driver,
         })
     }
 
@@ -146,6 +174,8 @@ pub struct ConnConfig {
     pub connect_timeout: Duration,
     /// How far behind its primary a replica may be when the run starts.
     pub max_lag: Duration,
+    /// The driver of the thread-based approaches.
+    pub blocking_driver: BlockingDriver,
 }
 
 impl ConnConfig {
@@ -157,6 +187,7 @@ impl ConnConfig {
             budget,
             connect_timeout,
             max_lag: Duration::from_secs(DEFAULT_MAX_LAG),
+            blocking_driver: BlockingDriver::default(),
         }
     }
 
@@ -222,6 +253,11 @@ impl DbUrl {
 
     pub fn user(&self) -> &str {
         self.0.username()
+    }
+
+    /// The user name, decoded, for a client that takes it apart from the URL.
+    pub fn user_decoded(&self) -> String {
+        percent_decode(self.0.username())
     }
 
     /// The password, decoded (a URL percent-encodes it), for a client that
@@ -346,8 +382,16 @@ mod tests {
             max_lag: DEFAULT_MAX_LAG,
             connections,
             connect_timeout: 10,
+            blocking_driver: BlockingDriver::Mysql,
             dbio_home: Some(PathBuf::from("/nonexistent/dbio-home")),
         }
+    }
+
+    #[test]
+    fn the_user_name_comes_back_decoded_for_a_client_that_logs_in_itself() {
+        let url = DbUrl::parse("mysql://r%C3%A9my%40x:pw@h/db").expect("url");
+        assert_eq!(url.user_decoded(), "rémy@x");
+        assert_eq!(url.user(), "r%C3%A9my%40x");
     }
 
     #[test]

@@ -69,7 +69,10 @@ pub struct Work {
 
 impl Work {
     /// The report workload over `queries` (the blog's, or a template's).
-    pub fn report(queries: Vec<Query>) -> Work {
+    pub fn report(mut queries: Vec<Query>) -> Work {
+        for (index, q) in queries.iter_mut().enumerate() {
+            q.index = index;
+        }
         Work {
             workload: Workload::Report,
             queries,
@@ -244,6 +247,7 @@ pub fn point(count: u32, lo: u64, hi: u64) -> Work {
                     "SELECT emp_no, birth_date, first_name, last_name, gender, hire_date \
                      FROM employees WHERE emp_no = {key}"
                 ),
+                index: i as usize,
             }
         })
         .collect();
@@ -266,6 +270,7 @@ pub fn sleep(count: u32, ms: u32) -> Work {
                     ms % 1000
                 ),
                 label,
+                index: i as usize,
             }
         })
         .collect();

@@ -52,8 +52,10 @@ impl Approach for TestAsyncStd {
 
     fn execute(&self, work: &Work) -> Result<Report, Error> {
         async_std::task::block_on(async {
-            let exec = Arc::new(Execution::start());
+            // Tasks own what they use: the list is shared before the clock
+            // starts (the thread-based approaches borrow it).
             let queries: Arc<[Query]> = work.queries().into();
+            let exec = Arc::new(Execution::start());
             let tasks: Vec<_> = (0..queries.len())
                 .map(|i| {
                     let (runner, exec, queries) = (
@@ -71,7 +73,7 @@ impl Approach for TestAsyncStd {
             let results = collect_results(futures::future::join_all(tasks).await);
             // Connections stay open for the next execution, as in the
             // thread-based approaches; they close when the pool is dropped.
-            exec.finish(Self::NAME, &self.conn, work, results?)
+            exec.finish(Self::NAME, driver_sqlx::NAME, &self.conn, work, results?)
         })
     }
 }

@@ -5,7 +5,7 @@
 
 use common::outcome::join_workers;
 use common::threads::query_thread;
-use common::{Error, QueryResult};
+use common::{Error, Finished};
 use driver_mysql::{Batch, Schedule};
 
 /// A thread for every query, at once.
@@ -13,7 +13,7 @@ use driver_mysql::{Batch, Schedule};
 pub struct ThreadPerQuery;
 
 impl Schedule for ThreadPerQuery {
-    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
         std::thread::scope(|s| {
             let spawn = |q| query_thread().spawn_scoped(s, move || batch.query(q));
             let threads = batch.queries.iter().map(|q| (q, spawn(q)));

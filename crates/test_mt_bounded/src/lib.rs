@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex};
 
 use common::outcome::join_workers;
 use common::threads::query_thread;
-use common::{Error, QueryResult};
+use common::{Error, Finished};
 use driver_mysql::{Batch, Schedule};
 
 /// A counting semaphore; std has none. It wakes a thread only when one
@@ -75,7 +75,7 @@ impl Drop for Permit<'_> {
 pub struct Gated;
 
 impl Schedule for Gated {
-    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
         let gate = Semaphore::new(batch.budget);
         std::thread::scope(|s| {
             let threads = batch.queries.iter().map(|q| {

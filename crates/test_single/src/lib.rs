@@ -4,7 +4,7 @@
 //! in the threaded approaches, capped at one connection whatever the budget.
 //! The approach is `driver_mysql::Threads<Single>`.
 
-use common::{Error, QueryResult};
+use common::{Error, Finished};
 use driver_mysql::{Batch, Schedule};
 
 /// In order, on one connection.
@@ -12,7 +12,7 @@ use driver_mysql::{Batch, Schedule};
 pub struct Single;
 
 impl Schedule for Single {
-    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
         batch.queries.iter().map(|q| batch.query(q)).collect()
     }
 

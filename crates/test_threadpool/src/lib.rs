@@ -8,7 +8,7 @@
 use crossbeam::channel;
 
 use common::outcome::collect_results;
-use common::{Error, Query, QueryResult};
+use common::{Error, Finished, Query};
 use driver_mysql::{Batch, Schedule};
 
 /// `budget` workers taking queries from a channel.
@@ -16,7 +16,7 @@ use driver_mysql::{Batch, Schedule};
 pub struct Workers;
 
 impl Schedule for Workers {
-    fn schedule(batch: &Batch<'_>) -> Result<Vec<QueryResult>, Error> {
+    fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
         let workers = batch.budget.min(batch.queries.len()).max(1);
         let (jobs_tx, jobs_rx) = channel::unbounded::<(&Query, u64)>();
         for q in batch.queries {

@@ -723,6 +723,17 @@ macro_rules! fault_tests {
         fn bin() -> &'static std::path::Path {
             std::path::Path::new($bin)
         }
+        $crate::fault_tests!(@tests);
+    };
+    // The same faults with the thread-based approaches on another driver.
+    ($bin:expr, blocking_driver = $driver:expr) => {
+        fn bin() -> &'static std::path::Path {
+            $crate::use_blocking_driver($driver);
+            std::path::Path::new($bin)
+        }
+        $crate::fault_tests!(@tests);
+    };
+    (@tests) => {
         #[test]
         fn refused_port() {
             let _alongside = $crate::alongside();

@@ -73,8 +73,25 @@ pub fn release_dir() -> PathBuf {
 /// `RUST_BACKTRACE` of this environment out of `cmd`, except those `cmd`
 /// sets itself: a developer's exported `DBIO_WORKLOAD=point` (which the
 /// README documents) must not change what a test runs.
+/// Then, in a test binary that asked for it ([`use_blocking_driver`]),
+/// sets the thread-based approaches' driver.
 pub fn scrub(cmd: &mut Command) -> &mut Command {
-    scrub_from(cmd, std::env::vars_os().map(|(name, _)| name))
+    scrub_from(cmd, std::env::vars_os().map(|(name, _)| name));
+    if let Some(driver) = BLOCKING_DRIVER.get()
+        && !cmd.get_envs().any(|(k, _)| k == "DBIO_BLOCKING_DRIVER")
+    {
+        cmd.env("DBIO_BLOCKING_DRIVER", driver);
+    }
+    cmd
+}
+
+static BLOCKING_DRIVER: OnceLock<&'static str> = OnceLock::new();
+
+/// From now on, every command [`scrub`] prepares runs the thread-based
+/// approaches on `driver` (`DBIO_BLOCKING_DRIVER`): for a test binary that
+/// runs the fault tests on dbio's own `wire` client.
+pub fn use_blocking_driver(driver: &'static str) {
+    let _ = BLOCKING_DRIVER.set(driver);
 }
 
 /// [`scrub`] against the variable names `present`.

@@ -21,6 +21,7 @@ fn bench(command: &str, mean: f64) -> Benchmark {
 /// A report of `queries`, as an approach prints it.
 fn report(queries: Vec<model::QueryResult>) -> model::Report {
     model::Report {
+        driver: String::new(),
         approach: "test_mt".into(),
         workload: model::workload::Workload::Point,
         budget: 5,

@@ -3,8 +3,8 @@
 
 use std::io;
 
-use crate::QueryResult;
 use crate::error::Error;
+use crate::outcome::Finished;
 use crate::queries::Query;
 
 /// Every query's result, or the one error that explains the failure.
@@ -15,8 +15,8 @@ use crate::queries::Query;
 /// errors not tied to a moment come after, in the order given, and echoes
 /// ([`Error::is_echo`]: stopped because of another failure) last.
 pub fn collect_results(
-    outcomes: impl IntoIterator<Item = Result<QueryResult, Error>>,
-) -> Result<Vec<QueryResult>, Error> {
+    outcomes: impl IntoIterator<Item = Result<Finished, Error>>,
+) -> Result<Vec<Finished>, Error> {
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for outcome in outcomes {
@@ -37,14 +37,14 @@ pub fn collect_results(
 
 /// A query's thread, or why the OS would not start it.
 pub type Started<'scope> =
-    io::Result<std::thread::ScopedJoinHandle<'scope, Result<QueryResult, Error>>>;
+    io::Result<std::thread::ScopedJoinHandle<'scope, Result<Finished, Error>>>;
 
 /// Joins every thread of a thread-per-query approach (all of them, even
 /// after a failure, so none outlives the run) and returns the results, or
 /// the error [`collect_results`] picks. A thread the OS refused to start
 /// (`Builder::spawn_scoped`'s error: thousands of queries) fails its query
 /// with one clear error instead of a panic.
-pub fn join_workers(handles: Vec<(&Query, Started<'_>)>) -> Result<Vec<QueryResult>, Error> {
+pub fn join_workers(handles: Vec<(&Query, Started<'_>)>) -> Result<Vec<Finished>, Error> {
     let outcomes: Vec<_> = handles
         .into_iter()
         .map(|(q, h)| match h {
@@ -78,7 +78,7 @@ mod tests {
     use super::*;
     use crate::error::DbError;
 
-    fn lost(label: &str, at: Instant) -> Result<QueryResult, Error> {
+    fn lost(label: &str, at: Instant) -> Result<Finished, Error> {
         Err(Error::Query {
             label: label.into(),
             at,

@@ -4,10 +4,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::finished::Finished;
 use super::report::{ResourceUsage, RowSink};
+use crate::Report;
 use crate::error::Error;
 use crate::queries::Query;
-use crate::{QueryResult, Report};
 
 /// The instant a run started; results carry offsets from it.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +67,7 @@ pub fn end_query<C>(
     sent: Sent,
     server: Option<usize>,
     exec: &Execution,
-) -> Result<QueryResult, Error> {
+) -> Result<Finished, Error> {
     let finished_us = exec.clock.offset_us();
     if outcome.as_ref().is_err_and(Error::connection_lost) {
         lease.discard();
@@ -74,7 +75,7 @@ pub fn end_query<C>(
     let connection_id = lease.id();
     drop(held);
     drop(lease);
-    let mut result = outcome?.finish(&query.label, sent, finished_us, Some(connection_id));
+    let mut result = outcome?.finish(query, sent, finished_us, Some(connection_id));
     result.server = server;
     Ok(result)
 }
@@ -106,11 +107,15 @@ impl Execution {
     pub fn finish(
         &self,
         approach: &str,
+        driver: &str,
         conn: &crate::ConnConfig,
         work: &crate::workload::Work,
-        results: Vec<QueryResult>,
+        results: Vec<Finished>,
     ) -> Result<Report, Error> {
-        super::report::assemble(approach, conn, work, results, self, self.started)
+        let mut report =
+            super::report::assemble(approach, conn, work, results, self, self.started)?;
+        report.driver = driver.to_owned();
+        Ok(report)
     }
 }
 

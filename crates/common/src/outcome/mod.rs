@@ -7,16 +7,20 @@
 //!
 //! - `execution`: the clock, the gauge of connections in use, and the
 //!   steps every driver takes around one query;
-//! - `report`: building the run's [`Report`] (the type is
-//!   `model::report`) from the rows as they stream in;
+//! - `finished`: what the run keeps of each query until the clock stops
+//!   (numbers and the first row's bytes, nothing formatted);
+//! - `report`: the rows as they stream in, and the run's [`Report`] (the
+//!   type is `model::report`) built from them after the clock;
 //! - `collect`: joining workers and picking the error that explains a
 //!   failed run.
 
 mod collect;
 mod execution;
+mod finished;
 mod report;
 
 pub use collect::{Started, collect_results, join_workers, panicked};
 pub use execution::{Clock, Execution, Gauge, GaugeGuard, Sent, begin_query, end_query};
+pub use finished::{Finished, FirstRow};
 pub use model::report::{QueryResult, Report};
 pub use report::{ResourceUsage, RowSink, assemble};

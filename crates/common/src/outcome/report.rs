@@ -3,18 +3,20 @@
 //! the process's CPU time and memory.
 
 use super::execution::{Clock, Execution, Sent};
+use super::finished::{Finished, FirstRow};
+use crate::Report;
 use crate::error::Error;
-use crate::{QueryResult, Report};
+use crate::queries::Query;
 
 /// Collects one query's rows as they stream in: the count, the digest and
-/// the first row. Both drivers feed it the same text values, so both
-/// produce the same [`QueryResult`] for the same rows.
+/// the first row. Every driver feeds it the same text values, so all
+/// produce the same [`Finished`] for the same rows.
 #[derive(Debug)]
 pub struct RowSink {
     clock: Clock,
     digest: crate::digest::Digest,
     rows: u64,
-    first_row: Option<Vec<Option<String>>>,
+    first_row: Option<FirstRow>,
     first_row_us: Option<u64>,
 }
 
@@ -39,23 +41,22 @@ impl RowSink {
         self.digest.add_row(hasher);
         if self.rows == 0 {
             self.first_row_us = Some(self.clock.offset_us());
-            let text = |v: &Option<&[u8]>| v.map(|v| String::from_utf8_lossy(v).into_owned());
-            self.first_row = Some(values.iter().map(text).collect());
+            self.first_row = Some(FirstRow::new(values));
         }
         self.rows += 1;
     }
 
     pub fn finish(
         self,
-        label: &str,
+        query: &Query,
         sent: Sent,
         finished_us: u64,
         connection_id: Option<u64>,
-    ) -> QueryResult {
-        QueryResult {
-            label: label.to_owned(),
+    ) -> Finished {
+        Finished {
+            index: query.index,
             rows: self.rows,
-            digest: Some(self.digest.hex()),
+            digest: self.digest,
             first_row: self.first_row,
             submitted_us: sent.submitted_us,
             connected_us: sent.connected_us,
@@ -69,42 +70,50 @@ impl RowSink {
 }
 
 /// The report of an execution: `results` put in the order of the work's
-/// queries, checking that each query ran exactly once, with the process's
-/// CPU time and memory.
+/// queries, checking that each query ran exactly once, each made into the
+/// report's form only now, after the clock; with the process's CPU time
+/// and memory.
 pub fn assemble(
     approach: &str,
     conn: &crate::ConnConfig,
     work: &crate::workload::Work,
-    mut results: Vec<QueryResult>,
+    results: Vec<Finished>,
     exec: &Execution,
     started: ResourceUsage,
 ) -> Result<Report, Error> {
     let wall_us = exec.clock.offset_us();
     let usage = ResourceUsage::of_self();
     let queries = work.queries();
-    if results.len() != queries.len() {
-        return Err(Error::Internal(format!(
-            "{} results for {} queries",
-            results.len(),
-            queries.len()
-        )));
-    }
-    let order: std::collections::HashMap<&str, usize> = queries
-        .iter()
-        .enumerate()
-        .map(|(i, q)| (q.label.as_str(), i))
-        .collect();
-    results.sort_by_key(|r| order.get(r.label.as_str()).copied());
-    for (q, r) in queries.iter().zip(&results) {
-        if q.label != r.label {
-            return Err(Error::Internal(format!(
-                "query {} has no result (lost or run twice)",
-                q.label
-            )));
+    let mut slots: Vec<Option<Finished>> = vec![None; queries.len()];
+    for finished in results {
+        let index = finished.index;
+        match slots.get_mut(index) {
+            Some(slot @ None) => *slot = Some(finished),
+            Some(Some(_)) => {
+                return Err(Error::Internal(format!(
+                    "query {} ran twice",
+                    queries[index].label
+                )));
+            }
+            None => {
+                return Err(Error::Internal(format!(
+                    "a result for query #{index} of {}",
+                    queries.len()
+                )));
+            }
         }
     }
+    let results = queries
+        .iter()
+        .zip(slots)
+        .map(|(q, slot)| {
+            slot.map(|f| f.into_result(q))
+                .ok_or_else(|| Error::Internal(format!("query {} has no result (lost)", q.label)))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(Report {
         approach: approach.to_owned(),
+        driver: String::new(),
         workload: work.workload(),
         budget: conn.budget,
         server: conn.url().to_string(),
