@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use model::registry::{self, Language};
-use model::settings::MAX_BUDGET;
+use model::settings::{BlockingDriver, MAX_BUDGET};
 use model::workload::{Workload, WorkloadArgs};
 
 use crate::error::Error;
@@ -85,6 +85,12 @@ pub struct Args {
     /// (default: the server's own).
     #[arg(long, value_name = "FLAGS")]
     pub optimizer_switch: Option<String>,
+
+    /// The driver of the thread-based Rust approaches: the mysql crate, or
+    /// dbio's own minimal client (`wire`), which shows what the crate
+    /// costs per query. The async approaches run on sqlx, Python on its own.
+    #[arg(long, value_enum, default_value_t = BlockingDriver::Mysql, value_name = "DRIVER")]
+    pub blocking_driver: BlockingDriver,
 
     /// Also run a C client, mariadb-slap, on the same point lookups at the
     /// same concurrency, in rounds alternating with every Rust approach,
@@ -195,6 +201,7 @@ pub struct Config {
     pub python: Option<Option<PathBuf>>,
     /// Compare CPU per query with mariadb-slap's after each cell's rounds.
     pub c_client: bool,
+    pub blocking_driver: BlockingDriver,
     pub sweep: Sweep,
     /// The command line as given, for `host.json` (redacted there).
     pub command_line: String,
@@ -342,6 +349,7 @@ impl Args {
             hyperfine: self.hyperfine,
             python,
             c_client: self.c_client,
+            blocking_driver: self.blocking_driver,
             sweep,
             command_line,
         })

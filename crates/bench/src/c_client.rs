@@ -2,7 +2,8 @@
 //! `mariadb-slap` runs the statements an approach prints with `--print-sql`
 //! at the cell's budget as its concurrency, against the same server (through
 //! the proxy when there is one), in rounds of rotating order with every Rust
-//! approach of the cell. Each run's CPU time is the kernel's account of the
+//! approach of the cell; each thread-based one on both blocking drivers
+//! (the `mysql` crate and dbio's `wire` client). Each run's CPU time is the kernel's account of the
 //! reaped process (`getrusage(RUSAGE_CHILDREN)` before and after it), for
 //! every client alike; a Rust approach also reports its CPU during the run
 //! itself. Written to `c-client.json`; `bench_report::c_client` renders it.
@@ -17,6 +18,7 @@ use std::time::Instant;
 
 use bench_report::c_client::{CClient, ClientRun, FILE, SLAP};
 use model::registry::{Approach, Language};
+use model::settings::BlockingDriver;
 
 use crate::cell::Session;
 use crate::child;
@@ -76,35 +78,43 @@ pub fn compare(
     };
     let version = version()?;
     let shown = slap_args(Path::new("OPTIONS.cnf"), Path::new("STATEMENTS.sql"));
-    let mut clients: Vec<&str> = vec![SLAP];
-    clients.extend(rust.iter().map(|a| a.name));
+    let mut clients = vec![Client::Slap];
+    for &approach in &rust {
+        // A thread-based approach (its profile ran on a blocking driver)
+        // runs on both, to show what the driver costs beside the scheduling.
+        if profile_driver(dir, approach).is_some_and(|d| d == "mysql" || d == "wire") {
+            clients.push(Client::Rust(approach, Some(BlockingDriver::Mysql)));
+            clients.push(Client::Rust(approach, Some(BlockingDriver::Wire)));
+        } else {
+            clients.push(Client::Rust(approach, None));
+        }
+    }
     let rounds = session.config.runs;
     let mut runs = Vec::new();
     for round in 1..=rounds {
         crate::say(&format!(
-            "== C client round {round} of {rounds}: {PROGRAM} and {} Rust approach(es), {queries} lookups at concurrency {budget}",
-            rust.len()
+            "== C client round {round} of {rounds}: {PROGRAM} and {} Rust client(s), {queries} lookups at concurrency {budget}",
+            clients.len() - 1
         ));
         for client in crate::schedule::rotation(&clients, round) {
-            let run = if client == SLAP {
-                let mut command = Command::new(PROGRAM);
-                command
-                    .args(slap_args(&options, &sql))
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null());
-                let (cpu_us, wall_us) = measured(command, PROGRAM)?;
-                ClientRun {
-                    client: SLAP.to_owned(),
-                    cpu_us,
-                    run_cpu_us: None,
-                    wall_us,
+            let run = match client {
+                Client::Slap => {
+                    let mut command = Command::new(PROGRAM);
+                    command
+                        .args(slap_args(&options, &sql))
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null());
+                    let (cpu_us, wall_us) = measured(command, PROGRAM)?;
+                    ClientRun {
+                        client: SLAP.to_owned(),
+                        cpu_us,
+                        run_cpu_us: None,
+                        wall_us,
+                    }
                 }
-            } else {
-                let approach = rust
-                    .iter()
-                    .find(|a| a.name == client)
-                    .ok_or_else(|| Error::Failed(format!("{client} is not in the cell")))?;
-                approach_run(session, approach, budget, &scratch)?
+                Client::Rust(approach, driver) => {
+                    approach_run(session, approach, driver, budget, &scratch)?
+                }
             };
             runs.push(run);
         }
@@ -125,17 +135,36 @@ pub fn compare(
     .map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
+/// One client of the comparison.
+#[derive(Debug, Clone, Copy)]
+enum Client {
+    Slap,
+    /// A Rust approach, on the given blocking driver (else the cell's).
+    Rust(&'static Approach, Option<BlockingDriver>),
+}
+
+/// The driver an approach's profile run reported, if it says.
+fn profile_driver(dir: &Path, approach: &Approach) -> Option<String> {
+    let path = dir.join("profiles").join(format!("{}.json", approach.name));
+    let report: model::Report = serde_json::from_str(&bench_report::read(&path).ok()?).ok()?;
+    Some(report.driver)
+}
+
 /// One run of a Rust approach: the kernel's CPU account of it, and its own
 /// report's CPU during the run.
 fn approach_run(
     session: &Session<'_>,
     approach: &Approach,
+    driver: Option<BlockingDriver>,
     budget: u32,
     scratch: &Scratch,
 ) -> Result<ClientRun> {
     let json = scratch.path("c-client-run.json");
     let _ = std::fs::remove_file(&json);
     let (_, mut command) = session.command(approach, budget)?;
+    if let Some(driver) = driver {
+        command.env("DBIO_BLOCKING_DRIVER", driver.name());
+    }
     command
         .arg("--json")
         .stdin(Stdio::null())
@@ -143,8 +172,13 @@ fn approach_run(
     let (cpu_us, wall_us) = measured(command, approach.name)?;
     let report: model::Report = serde_json::from_str(&bench_report::read(&json)?)
         .map_err(|e| Error::Failed(format!("{} printed no report: {e}", approach.name)))?;
+    // A thread-based approach on dbio's own client is named so.
+    let client = match report.driver.as_str() {
+        "wire" => format!("{} (wire)", approach.name),
+        _ => approach.name.to_owned(),
+    };
     Ok(ClientRun {
-        client: approach.name.to_owned(),
+        client,
         cpu_us,
         run_cpu_us: Some(report.run_cpu_user_us + report.run_cpu_sys_us),
         wall_us,

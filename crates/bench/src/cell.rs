@@ -34,7 +34,8 @@ impl Session<'_> {
         command
             .env("DBIO_WORKLOAD", c.workload.name())
             .env("DBIO_SLEEP_MS", c.sleep_ms.to_string())
-            .env("DBIO_CONNECTIONS", budget.to_string());
+            .env("DBIO_CONNECTIONS", budget.to_string())
+            .env("DBIO_BLOCKING_DRIVER", c.blocking_driver.name());
         // Several servers (replicas): all of them, in one variable.
         if self.server.urls.len() > 1 {
             let urls: Vec<String> = self.server.urls.iter().map(model::DbUrl::expose).collect();
@@ -213,6 +214,7 @@ impl Session<'_> {
             count: c.count,
             sleep_ms: (c.workload == model::workload::Workload::Sleep).then_some(c.sleep_ms),
             latency_ms: c.latency_ms(),
+            blocking_driver: Some(c.blocking_driver.name().to_owned()),
             server_cpus: c.server_cpus(),
             replicas: (c.replicas() > 0).then_some(c.replicas()),
             servers: self.server.records(self.tools)?,

@@ -65,6 +65,10 @@ pub struct Bench {
     /// Latency the proxy added to each direction between client and server.
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// The driver of the thread-based Rust approaches (`--blocking-driver`;
+    /// runs before it existed: the mysql crate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking_driver: Option<String>,
     /// CPUs the managed server was pinned to (`None`: all of the machine's).
     #[serde(default)]
     pub server_cpus: Option<u32>,

@@ -231,6 +231,15 @@ fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -
     );
     let _ = writeln!(
         out,
+        "- drivers: thread-based Rust approaches on {}, async ones on sqlx",
+        match host.bench.blocking_driver.as_deref() {
+            None | Some("mysql") => "the mysql crate",
+            Some("wire") => "dbio's wire client",
+            Some(other) => other,
+        }
+    );
+    let _ = writeln!(
+        out,
         "- {}; {} runs after {} warm-up runs; git `{}`{}",
         if host.bench.budgets.is_empty() {
             format!("budget {} connections", host.bench.budget)

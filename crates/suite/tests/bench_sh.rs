@@ -611,7 +611,16 @@ fn a_c_client_runs_beside_the_rust_approaches() {
     .expect("reads back");
     assert_eq!((c.queries, c.concurrency), (300, 5));
     let clients: Vec<&str> = c.runs.iter().map(|r| r.client.as_str()).collect();
-    assert_eq!(clients, ["mariadb-slap", "test_single", "test_asyncio"]);
+    // The thread-based approach on both blocking drivers, the async one on sqlx.
+    assert_eq!(
+        clients,
+        [
+            "mariadb-slap",
+            "test_single",
+            "test_single (wire)",
+            "test_asyncio"
+        ]
+    );
     for r in &c.runs {
         assert!(r.cpu_us > 0 && r.wall_us > 0, "{r:?}");
         assert_eq!(r.run_cpu_us.is_some(), r.client != "mariadb-slap", "{r:?}");
@@ -620,7 +629,9 @@ fn a_c_client_runs_beside_the_rust_approaches() {
     let table = std::fs::read_to_string(run.join("table.md")).expect("table");
     assert!(
         table.contains("### Client CPU against a C client")
-            && table.contains("| mariadb-slap | 1 |"),
+            && table.contains("| mariadb-slap | 1 |")
+            && table.contains("| test_single (wire) | 1 |")
+            && table.contains("in run vs C"),
         "{table}"
     );
     let leftovers: Vec<String> = std::fs::read_dir(&run)
