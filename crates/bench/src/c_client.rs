@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use bench_report::c_client::{CClient, ClientRun, FILE, SLAP};
+use bench_report::c_client::{CClient, ClientRun, FILE};
 use model::registry::{Approach, Language};
 use model::settings::BlockingDriver;
 
@@ -61,14 +61,14 @@ pub fn compare(
     let options = scratch.path("c-client.cnf");
     model::files::write_replace(&options, client_options(url).as_bytes(), 0o600)
         .map_err(Error::io(format!("cannot write {}", options.display())))?;
-    let slap_args = |options: &Path, sql: &Path| -> Vec<String> {
+    let slap_args = |options: &Path, sql: &Path, concurrency: u32| -> Vec<String> {
         vec![
             // Only this file: no option file of the machine's changes the run.
             format!("--defaults-file={}", options.display()),
             "--protocol=tcp".into(),
             format!("--create-schema={}", url.database().unwrap_or("employees")),
             "--no-drop".into(),
-            format!("--concurrency={budget}"),
+            format!("--concurrency={concurrency}"),
             "--iterations=1".into(),
             format!("--number-of-queries={queries}"),
             format!("--query={}", sql.display()),
@@ -77,16 +77,43 @@ pub fn compare(
         ]
     };
     let version = version()?;
-    let shown = slap_args(Path::new("OPTIONS.cnf"), Path::new("STATEMENTS.sql"));
-    let mut clients = vec![Client::Slap];
+    let shown = slap_args(
+        Path::new("OPTIONS.cnf"),
+        Path::new("STATEMENTS.sql"),
+        budget,
+    );
+    // The C client at the cell's budget, and at each other concurrency a
+    // Rust approach runs at (the serial one's 1), so every approach is
+    // compared at its own.
+    let mut clients = vec![Client::Slap(budget)];
     for &approach in &rust {
+        let profile = profile(dir, approach);
+        let concurrency = profile
+            .as_ref()
+            .and_then(|p| p.peak_connections)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(budget);
+        if !clients
+            .iter()
+            .any(|c| matches!(c, Client::Slap(n) if *n == concurrency))
+        {
+            clients.insert(1, Client::Slap(concurrency));
+        }
         // A thread-based approach (its profile ran on a blocking driver)
         // runs on both, to show what the driver costs beside the scheduling.
-        if profile_driver(dir, approach).is_some_and(|d| d == "mysql" || d == "wire") {
-            clients.push(Client::Rust(approach, Some(BlockingDriver::Mysql)));
-            clients.push(Client::Rust(approach, Some(BlockingDriver::Wire)));
+        if profile.is_some_and(|p| p.driver == "mysql" || p.driver == "wire") {
+            clients.push(Client::Rust(
+                approach,
+                Some(BlockingDriver::Mysql),
+                concurrency,
+            ));
+            clients.push(Client::Rust(
+                approach,
+                Some(BlockingDriver::Wire),
+                concurrency,
+            ));
         } else {
-            clients.push(Client::Rust(approach, None));
+            clients.push(Client::Rust(approach, None, concurrency));
         }
     }
     let rounds = session.config.runs;
@@ -98,22 +125,25 @@ pub fn compare(
         ));
         for client in crate::schedule::rotation(&clients, round) {
             let run = match client {
-                Client::Slap => {
+                Client::Slap(concurrency) => {
                     let mut command = Command::new(PROGRAM);
                     command
-                        .args(slap_args(&options, &sql))
+                        .args(slap_args(&options, &sql, concurrency))
                         .stdin(Stdio::null())
                         .stdout(Stdio::null());
                     let (cpu_us, wall_us) = measured(command, PROGRAM)?;
                     ClientRun {
-                        client: SLAP.to_owned(),
+                        client: bench_report::c_client::slap_name(concurrency, budget),
+                        concurrency: Some(concurrency),
                         cpu_us,
                         run_cpu_us: None,
                         wall_us,
                     }
                 }
-                Client::Rust(approach, driver) => {
-                    approach_run(session, approach, driver, budget, &scratch)?
+                Client::Rust(approach, driver, concurrency) => {
+                    let mut run = approach_run(session, approach, driver, budget, &scratch)?;
+                    run.concurrency = Some(concurrency);
+                    run
                 }
             };
             runs.push(run);
@@ -135,19 +165,18 @@ pub fn compare(
     .map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
-/// One client of the comparison.
+/// One client of the comparison, with the concurrency it runs at.
 #[derive(Debug, Clone, Copy)]
 enum Client {
-    Slap,
+    Slap(u32),
     /// A Rust approach, on the given blocking driver (else the cell's).
-    Rust(&'static Approach, Option<BlockingDriver>),
+    Rust(&'static Approach, Option<BlockingDriver>, u32),
 }
 
-/// The driver an approach's profile run reported, if it says.
-fn profile_driver(dir: &Path, approach: &Approach) -> Option<String> {
+/// An approach's profile run (its driver, the connections it held).
+fn profile(dir: &Path, approach: &Approach) -> Option<model::Report> {
     let path = dir.join("profiles").join(format!("{}.json", approach.name));
-    let report: model::Report = serde_json::from_str(&bench_report::read(&path).ok()?).ok()?;
-    Some(report.driver)
+    serde_json::from_str(&bench_report::read(&path).ok()?).ok()
 }
 
 /// One run of a Rust approach: the kernel's CPU account of it, and its own
@@ -179,6 +208,7 @@ fn approach_run(
     };
     Ok(ClientRun {
         client,
+        concurrency: None,
         cpu_us,
         run_cpu_us: Some(report.run_cpu_user_us + report.run_cpu_sys_us),
         wall_us,

@@ -14,8 +14,17 @@ use serde::{Deserialize, Serialize};
 /// The file a cell's comparison is recorded in.
 pub const FILE: &str = "c-client.json";
 
-/// The C client's name in [`ClientRun::client`].
+/// The C client's name in [`ClientRun::client`] at the cell's budget.
 pub const SLAP: &str = "mariadb-slap";
+
+/// The C client's name at `concurrency` in a cell of `budget`.
+pub fn slap_name(concurrency: u32, budget: u32) -> String {
+    if concurrency == budget {
+        SLAP.to_owned()
+    } else {
+        format!("{SLAP} (concurrency {concurrency})")
+    }
+}
 
 /// What `bench --c-client` measured in one cell.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -35,8 +44,12 @@ pub struct CClient {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientRun {
-    /// [`SLAP`] or an approach's name.
+    /// [`SLAP`] (or [`slap_name`]) or an approach's name.
     pub client: String,
+    /// The most connections it ran at once (runs before it was recorded:
+    /// the record's concurrency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
     /// User + system CPU of the whole process.
     pub cpu_us: u64,
     /// User + system CPU during the run itself (first query scheduled to
@@ -72,7 +85,16 @@ pub fn render(c: &CClient) -> String {
             .map(per_query)
             .collect()
     };
-    let slap = of(SLAP, &|r| Some(r.cpu_us));
+    let at = |r: &ClientRun| r.concurrency.unwrap_or(c.concurrency);
+    let is_slap = |client: &str| client.starts_with(SLAP);
+    // The C client's whole-process CPU per query at `concurrency`.
+    let slap_at = |concurrency: u32| -> Vec<f64> {
+        c.runs
+            .iter()
+            .filter(|r| is_slap(&r.client) && at(r) == concurrency)
+            .map(|r| per_query(r.cpu_us))
+            .collect()
+    };
     let mut out = format!(
         "\n### Client CPU against a C client\n\n\
          {} lookups at concurrency {}, each client run in turn in the same sitting ({}). \
@@ -81,16 +103,23 @@ pub fn render(c: &CClient) -> String {
          approach's own account of the run itself. vs C: ratio of mean whole-process CPU \
          with its 95% bootstrap interval (below 1: less CPU than the C client); in run vs C: \
          the same for the approach's CPU in the run itself against the C client's whole \
-         process (which includes the C client's start-up). A name with (wire): the \
+         process (which includes the C client's start-up). Each against the C client at \
+         its own concurrency (the most connections it held). A name with (wire): the \
          thread-based approach on dbio's own client instead of the mysql crate.\n\n\
-         | client | runs | CPU / query [µs] | in run [µs] | vs C | in run vs C |\n|---|---:|---:|---:|---|---|\n",
+         | client | concurrency | runs | CPU / query [µs] | in run [µs] | vs C | in run vs C |\n|---|---:|---:|---:|---:|---|---|\n",
         c.queries, c.concurrency, c.version
     );
     for client in clients {
         let whole = of(client, &|r| Some(r.cpu_us));
         let run = of(client, &|r| r.run_cpu_us);
+        let concurrency = c
+            .runs
+            .iter()
+            .find(|r| r.client == client)
+            .map_or(c.concurrency, at);
+        let slap = slap_at(concurrency);
         let versus = |of: &[f64]| {
-            if client == SLAP {
+            if is_slap(client) {
                 "—".to_owned()
             } else {
                 crate::stats::ratio_of_means(of, &slap).map_or("—".to_owned(), |r| r.to_string())
@@ -98,7 +127,7 @@ pub fn render(c: &CClient) -> String {
         };
         let _ = writeln!(
             out,
-            "| {client} | {} | {} | {} | {} | {} |",
+            "| {client} | {concurrency} | {} | {} | {} | {} | {} |",
             whole.len(),
             spread(&whole),
             if run.is_empty() {
@@ -140,6 +169,7 @@ mod tests {
     fn run(client: &str, cpu_us: u64, run_cpu_us: Option<u64>) -> ClientRun {
         ClientRun {
             client: client.to_owned(),
+            concurrency: None,
             cpu_us,
             run_cpu_us,
             wall_us: 3_000_000,
@@ -171,12 +201,12 @@ mod tests {
         };
         assert_eq!(
             row(SLAP),
-            "| mariadb-slap | 3 | 30.0 (29.0 … 31.0) | — | — | — |"
+            "| mariadb-slap | 5 | 3 | 30.0 (29.0 … 31.0) | — | — | — |"
         );
         let tp = row("test_threadpool");
         assert!(
             tp.starts_with(
-                "| test_threadpool | 3 | 20.5 (20.0 … 21.0) | 19.5 (19.0 … 20.0) | 0.68 ["
+                "| test_threadpool | 5 | 3 | 20.5 (20.0 … 21.0) | 19.5 (19.0 … 20.0) | 0.68 ["
             ),
             "{tp}"
         );
@@ -187,6 +217,54 @@ mod tests {
         // Reads back what it wrote.
         let json = serde_json::to_string(&c).expect("json");
         assert_eq!(serde_json::from_str::<CClient>(&json).expect("back"), c);
+    }
+
+    #[test]
+    fn each_client_is_compared_with_the_c_client_at_its_own_concurrency() {
+        let at = |client: &str, concurrency: u32, cpu_us: u64| ClientRun {
+            concurrency: Some(concurrency),
+            ..run(client, cpu_us, Some(cpu_us))
+        };
+        let serial = slap_name(1, 5);
+        assert_eq!(serial, "mariadb-slap (concurrency 1)");
+        let c = CClient {
+            version: "mariadb-slap".into(),
+            command: "mariadb-slap".into(),
+            concurrency: 5,
+            queries: 1000,
+            runs: [
+                (SLAP, 5, 10_000),
+                (&serial, 1, 40_000),
+                ("test_single", 1, 40_000),
+            ]
+            .iter()
+            .cycle()
+            .take(9)
+            .map(|&(client, n, cpu)| at(client, n, cpu))
+            .map(|mut r| {
+                if r.client.starts_with(SLAP) {
+                    r.run_cpu_us = None;
+                }
+                r
+            })
+            .collect(),
+        };
+        let text = render(&c);
+        let single = text
+            .lines()
+            .find(|l| l.starts_with("| test_single |"))
+            .expect("row");
+        // Against the serial C client (40 µs), not the concurrent one (10 µs).
+        assert!(
+            single.starts_with(
+                "| test_single | 1 | 3 | 40.0 (40.0 … 40.0) | 40.0 (40.0 … 40.0) | 1.00 ["
+            ),
+            "{single}"
+        );
+        assert!(
+            text.contains("| mariadb-slap (concurrency 1) | 1 | 3 |"),
+            "{text}"
+        );
     }
 
     #[test]

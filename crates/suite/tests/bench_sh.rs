@@ -611,11 +611,14 @@ fn a_c_client_runs_beside_the_rust_approaches() {
     .expect("reads back");
     assert_eq!((c.queries, c.concurrency), (300, 5));
     let clients: Vec<&str> = c.runs.iter().map(|r| r.client.as_str()).collect();
-    // The thread-based approach on both blocking drivers, the async one on sqlx.
+    // The C client at the budget and at the serial approach's one
+    // connection; the thread-based approach on both blocking drivers, the
+    // async one on sqlx.
     assert_eq!(
         clients,
         [
             "mariadb-slap",
+            "mariadb-slap (concurrency 1)",
             "test_single",
             "test_single (wire)",
             "test_asyncio"
@@ -623,14 +626,18 @@ fn a_c_client_runs_beside_the_rust_approaches() {
     );
     for r in &c.runs {
         assert!(r.cpu_us > 0 && r.wall_us > 0, "{r:?}");
-        assert_eq!(r.run_cpu_us.is_some(), r.client != "mariadb-slap", "{r:?}");
+        let slap = r.client.starts_with("mariadb-slap");
+        assert_eq!(r.run_cpu_us.is_some(), !slap, "{r:?}");
+        let serial = r.client.starts_with("test_single") || r.client.ends_with("(concurrency 1)");
+        assert_eq!(r.concurrency, Some(if serial { 1 } else { 5 }), "{r:?}");
     }
     assert!(c.command.contains("--concurrency=5") && c.command.contains("--protocol=tcp"));
     let table = std::fs::read_to_string(run.join("table.md")).expect("table");
     assert!(
         table.contains("### Client CPU against a C client")
-            && table.contains("| mariadb-slap | 1 |")
-            && table.contains("| test_single (wire) | 1 |")
+            && table.contains("| mariadb-slap | 5 | 1 |")
+            && table.contains("| mariadb-slap (concurrency 1) | 1 | 1 |")
+            && table.contains("| test_single (wire) | 1 | 1 |")
             && table.contains("in run vs C"),
         "{table}"
     );
