@@ -23,6 +23,7 @@ use model::settings::BlockingDriver;
 use crate::cell::Session;
 use crate::child;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// The C client's program, on `PATH`.
 const PROGRAM: &str = "mariadb-slap";
@@ -33,6 +34,7 @@ pub fn compare(
     dir: &Path,
     budget: u32,
     approaches: &[&'static Approach],
+    progress: &mut Progress,
 ) -> Result<()> {
     let rust: Vec<&'static Approach> = approaches
         .iter()
@@ -41,6 +43,9 @@ pub fn compare(
         .collect();
     let Some(first) = rust.first() else {
         crate::say("== --c-client: no Rust approach ran in this cell; nothing to compare");
+        for _ in 0..session.config.runs {
+            progress.round_done();
+        }
         return Ok(());
     };
     let scratch = Scratch::new(dir);
@@ -120,7 +125,8 @@ pub fn compare(
     let mut runs = Vec::new();
     for round in 1..=rounds {
         crate::say(&format!(
-            "== C client round {round} of {rounds}: {PROGRAM} and {} Rust client(s), {queries} lookups at concurrency {budget}",
+            "== {} C client round {round} of {rounds}: {PROGRAM} and {} Rust client(s), {queries} lookups at concurrency {budget}",
+            progress.stamp(),
             clients.len() - 1
         ));
         for client in crate::schedule::rotation(&clients, round) {
@@ -148,6 +154,7 @@ pub fn compare(
             };
             runs.push(run);
         }
+        progress.round_done();
     }
     let record = CClient {
         version,

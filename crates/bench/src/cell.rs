@@ -79,7 +79,7 @@ impl Session<'_> {
         self.host_json(dir, budget, &approaches, not_run, calibration)?;
         self.rounds(dir, budget, &approaches, label, progress)?;
         if self.config.c_client {
-            crate::c_client::compare(self, dir, budget, &approaches)?;
+            crate::c_client::compare(self, dir, budget, &approaches, progress)?;
         }
         bench_report::run_dir::write_table(dir)?;
         Ok(())

@@ -54,7 +54,9 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
             revision: "unknown".into(),
             dirty: false,
         });
-    let mut progress = Progress::new(config.runs * config.cells() as u32);
+    // The C client's rounds, one per timed round, count in the pace too.
+    let phases = if config.c_client { 2 } else { 1 };
+    let mut progress = Progress::new(config.runs * config.cells() as u32 * phases);
     match &config.sweep {
         Sweep::None => {
             cell_session(config, tools, &server, proxy.as_ref(), &git).cell(
