@@ -25,6 +25,24 @@ if printf '%s\n' "$plan" | grep -qv '^\(need\|build\): '; then
 fi
 ensure_hyperfine
 printf '%s\n' "$plan" | grep -qx 'need: server' && ensure_server
+# Started by root, the managed server runs as an unprivileged OS user, who
+# must be able to enter its home. A checkout under a private directory
+# (/root/...) is out of its reach: the home then lives under /var/lib,
+# which only root may write, one per checkout (as scripts/test.sh does for
+# its test servers).
+if [ "$(id -u)" = 0 ] && [ -z "${DBIO_HOME:-}" ] &&
+  printf '%s\n' "$plan" | grep -qx 'need: server'; then
+  server_user=${DBIO_SERVER_USER:-mysql}
+  id "$server_user" >/dev/null 2>&1 || server_user=nobody
+  mkdir -p target
+  if ! runuser -u "$server_user" -- test -x "$ROOT/target" 2>/dev/null; then
+    DBIO_HOME=/var/lib/dbio-homes/$(printf %s "$ROOT" | cksum | cut -d' ' -f1)
+    mkdir -p "$DBIO_HOME"
+    chmod 755 /var/lib/dbio-homes "$DBIO_HOME"
+    export DBIO_HOME
+    say "== $server_user cannot enter $ROOT/target: the managed server lives in $DBIO_HOME (set DBIO_HOME to the same to run an approach against it)"
+  fi
+fi
 printf '%s\n' "$plan" | grep -qx 'need: c-client' && ensure_c_client
 if printf '%s\n' "$plan" | grep -qx 'need: python'; then
   DBIO_PYTHON=$(ensure_python_venv)
