@@ -126,9 +126,15 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
         ));
     }
     if config.managed() {
-        crate::say(
-            "the managed server keeps running for the next run; stop it with: dbio server stop",
-        );
+        // A home given by DBIO_HOME (bench.sh's own under /var/lib, when
+        // the server's user cannot enter the checkout) must be named again.
+        let stop = match &server.home {
+            Some(home) => format!("dbio --home {} server stop", home.display()),
+            None => "dbio server stop".to_owned(),
+        };
+        crate::say(&format!(
+            "the managed server keeps running for the next run; stop it with: {stop}"
+        ));
     }
     drop(server);
     Ok(())
