@@ -82,7 +82,10 @@ pub fn update(results: &Path) -> Result<()> {
          days are not comparable in absolute time. output: when the approaches wrote each \
          query's line; in the runs marked `per query, timed` every approach wrote it unbuffered \
          inside its timed run (one `write` a query), so their times and client CPU include \
-         printing, which weighs on point lookups (superseded by the point runs of 2026-11-30).\n\n",
+         printing, which weighs on point lookups (superseded by the point runs of 2026-11-30). \
+         git: the revision the binaries were built from; `(dirty)`: with uncommitted changes, \
+         which that revision does not reproduce (the point, sleep and latency runs of \
+         2026-11-27 are repeated from committed code in 2026-12-01-vm-7, -vm-8 and -vm-9).\n\n",
     );
     out.push_str("| run | date | workload | scale | budget | server | servers | server CPUs | optimizer_switch split_materialized | output | git |\n|---|---|---|---:|---:|---|---:|---:|---|---|---|\n");
     for (name, host) in &runs {
