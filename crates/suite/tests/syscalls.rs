@@ -82,13 +82,18 @@ fn every_rust_approach_makes_the_fewest_system_calls_a_query_needs() {
         // Joining a thread that still runs its query is a futex wait
         // (0.07 a query, measured): the design's, not the query's.
         ("test_mt", "mysql", 5_000, 2.1),
-        ("test_asyncio", "mysql", 10_000, 3.0),
-        // async-io re-arms its one-shot interest with epoll_ctl after every
-        // read that would block, sets a timer per wait and wakes its
-        // reactor through a pipe (ARCHITECTURE.md): how many reads would
-        // block depends on timing, 4.5 to 8.8 calls a query in runs of the
-        // same binary (measured). A guard against getting worse.
-        ("test_async_std", "mysql", 10_000, 10.0),
+        // The async approaches run their tasks on one thread: a send and a
+        // receive, and now and then a read that would block or a wait in
+        // epoll (2.06 to 2.10 a query, measured). A runtime that woke other
+        // threads per query (the multi-threaded ones made 2.4 to 8.8) fails.
+        ("test_asyncio", "mysql", 10_000, 2.25),
+        // async-io keeps a helper thread that takes the reactor whenever the
+        // thread blocking on the tasks has not turned it for a while: with
+        // the second core free that is rare (2.06 to 2.08, measured), with
+        // it busy the reactor moves between the threads (3.8 to 5.9 with a
+        // `yes` running). Test binaries run one at a time; the margin is
+        // the target for the async approaches.
+        ("test_async_std", "mysql", 10_000, 3.0),
     ] {
         let bin = release.join(name);
         let (one, two) = (

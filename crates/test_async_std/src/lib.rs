@@ -2,6 +2,14 @@
 //! over one pool capped at the budget. Same work as `test_asyncio`, on the
 //! other runtime (async-std is discontinued upstream; kept for the
 //! comparison).
+//!
+//! The tasks are local (`spawn_local`): they run on the thread that blocks
+//! on them, one event loop as in `test_asyncio` and Python's asyncio, and
+//! async-io's reactor is driven by that thread. Spawned onto async-std's
+//! global executor (a thread per core, the reactor on a thread of its own),
+//! every read that would block re-armed its interest with `epoll_ctl`, set a
+//! timer and woke the reactor through a pipe: 3.6 to 8.8 system calls a
+//! lookup against 2.1 here (ARCHITECTURE.md, "System calls").
 
 use std::sync::Arc;
 
@@ -64,7 +72,7 @@ impl Approach for TestAsyncStd {
                         Arc::clone(&queries),
                     );
                     let submitted = exec.clock.offset_us();
-                    async_std::task::spawn(async move {
+                    async_std::task::spawn_local(async move {
                         runner.run(&queries[i], &exec, submitted).await
                     })
                 })
