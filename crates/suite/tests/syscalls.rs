@@ -12,6 +12,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+/// Runs per approach before it fails. A runtime's own threads can add calls
+/// that the approach does not make, in modes that last a process (async-io's
+/// reactor helper, below); the approach passes when one run of its own stays
+/// at the bound. Designs that add calls add them to every run.
+const ATTEMPTS: usize = 3;
+
 /// The calls a thread's start and end make (clone, its stack and guard,
 /// the signal stack, robust list, rseq...), not the query's.
 const THREAD_LIFECYCLE: [&str; 13] = [
@@ -88,40 +94,55 @@ fn every_rust_approach_makes_the_fewest_system_calls_a_query_needs() {
         // threads per query (the multi-threaded ones made 2.4 to 8.8) fails.
         ("test_asyncio", "mysql", 10_000, 2.25),
         // async-io keeps a helper thread that takes the reactor whenever the
-        // thread blocking on the tasks has not turned it for a while: with
-        // the second core free that is rare (2.06 to 2.08, measured), with
-        // it busy the reactor moves between the threads (3.8 to 5.9 with a
-        // `yes` running). Test binaries run one at a time; the margin is
-        // the issue's target for the async approaches.
-        ("test_async_std", "mysql", 10_000, 3.0),
+        // thread blocking on the tasks has not turned it for a while; in a
+        // process where it does, the reactor moves between the threads and
+        // a lookup costs 3.3 (5.9 with the other core busy), else 2.06 to
+        // 2.10 (measured). The global executor made 3.6 to 8.8 in every run.
+        ("test_async_std", "mysql", 10_000, 2.25),
     ] {
         let bin = release.join(name);
-        let (one, two) = (
-            counts(&bin, driver, n, &url),
-            counts(&bin, driver, 2 * n, &url),
-        );
         let thread_per_query = matches!(name, "test_mt" | "test_mt_bounded");
-        let mut per_query: BTreeMap<&str, f64> = BTreeMap::new();
-        for (call, calls) in &two {
-            if thread_per_query && THREAD_LIFECYCLE.contains(&call.as_str()) {
-                continue;
-            }
-            let more = calls.saturating_sub(one.get(call).copied().unwrap_or(0));
-            if more > 0 {
-                per_query.insert(call, more as f64 / f64::from(n));
-            }
-        }
-        let total: f64 = per_query.values().sum();
+        let mut attempts = Vec::new();
+        let passed = (0..ATTEMPTS).any(|_| {
+            let calls = per_query(&bin, driver, n, &url, thread_per_query);
+            let total: f64 = calls.values().sum();
+            let of = |call: &str| calls.get(call).copied().unwrap_or(0.0);
+            // One send a query, exactly, and at least one receive (a reply
+            // takes one): else the difference of the two runs does not
+            // count queries, and the count means nothing.
+            let counts_queries = (0.99..=1.01).contains(&of("sendto")) && of("recvfrom") >= 0.99;
+            attempts.push(format!("{total:.3}: {calls:?}"));
+            println!(
+                "{name} on {driver}, run {}: {}",
+                attempts.len(),
+                attempts[attempts.len() - 1]
+            );
+            counts_queries && total <= most
+        });
         assert!(
-            total <= most,
-            "{name} on {driver}: {total:.3} system calls per query, above {most}: {per_query:?}"
-        );
-        // One send a query, exactly: the count means something. (Receives
-        // vary with the reads that would block, in the async runtimes.)
-        let sends = per_query.get("sendto").copied().unwrap_or(0.0);
-        assert!(
-            (0.99..=1.01).contains(&sends),
-            "{name} on {driver}: {per_query:?}"
+            passed,
+            "{name} on {driver}: above {most} system calls per query, or not one send and \
+             a receive per query, in {ATTEMPTS} runs: {attempts:#?}"
         );
     }
+}
+
+/// The system calls one more query costs, by call: those of a run of `2n`
+/// queries minus those of `n`, over `n`. For the thread-per-query
+/// approaches the calls that start and end a thread are left out.
+fn per_query(
+    bin: &Path,
+    driver: &str,
+    n: u32,
+    url: &str,
+    thread_per_query: bool,
+) -> BTreeMap<String, f64> {
+    let (one, two) = (counts(bin, driver, n, url), counts(bin, driver, 2 * n, url));
+    two.into_iter()
+        .filter(|(call, _)| !(thread_per_query && THREAD_LIFECYCLE.contains(&call.as_str())))
+        .filter_map(|(call, calls)| {
+            let more = calls.saturating_sub(one.get(&call).copied().unwrap_or(0));
+            (more > 0).then(|| (call, more as f64 / f64::from(n)))
+        })
+        .collect()
 }
