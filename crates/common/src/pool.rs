@@ -331,7 +331,9 @@ impl<C: Send> InFlight for Pool<C> {
 /// Runs `f` on a thread of its own and waits at most `timeout` for it: the
 /// only way to bound a blocking driver call that has no deadline of its own
 /// (the `mysql` crate's handshake read). `None` on timeout; the thread is
-/// left to finish (or to end with the process).
+/// left to finish (or to end with the process). A panic in `f` (a driver's
+/// bug, or a feature it was built without) is an error that says so, at
+/// once, not a timeout.
 pub fn bounded<T: Send + 'static>(
     timeout: Duration,
     f: impl FnOnce() -> T + Send + 'static,
@@ -340,13 +342,27 @@ pub fn bounded<T: Send + 'static>(
     std::thread::Builder::new()
         .name("dbio-connect".into())
         .spawn(move || {
-            let _ = tx.send(f());
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let _ = tx.send(outcome.map_err(|panic| panic_message(&*panic)));
         })
         .map_err(|source| Error::Io {
             what: "cannot start a thread".into(),
             source,
         })?;
-    Ok(rx.recv_timeout(timeout).ok())
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(done)) => Ok(Some(done)),
+        Ok(Err(panic)) => Err(Error::Internal(format!("the driver panicked: {panic}"))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The text a panic was raised with, when it was a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 /// A future that completes after `timeout`, on any runtime (one thread that
@@ -421,4 +437,36 @@ fn diagnose_timeout(host: &str, port: u16, timeout: Duration) -> String {
 /// How long a step may take, given when the whole thing must be done.
 pub fn remaining(until: Instant) -> Duration {
     until.saturating_duration_since(Instant::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_tells_done_late_and_panicked_apart() {
+        let second = Duration::from_secs(1);
+        assert_eq!(bounded(second, || 7).expect("thread"), Some(7));
+        let late = bounded(Duration::from_millis(20), move || {
+            std::thread::sleep(second);
+        });
+        assert!(matches!(late, Ok(None)), "{late:?}");
+        let started = Instant::now();
+        let panicked = bounded(Duration::from_secs(30), || -> u8 {
+            panic!("client_ed25519 feature is disabled")
+        });
+        match panicked {
+            Err(Error::Internal(text)) => {
+                assert!(
+                    text.contains("panicked") && text.contains("client_ed25519"),
+                    "{text}"
+                );
+            }
+            other => panic!("a panic must be an error, not a timeout: {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited for the deadline"
+        );
+    }
 }
