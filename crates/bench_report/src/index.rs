@@ -85,7 +85,8 @@ pub fn update(results: &Path) -> Result<()> {
          printing, which weighs on point lookups (superseded by the point runs of 2026-11-30). \
          git: the revision the binaries were built from; `(dirty)`: with uncommitted changes, \
          which that revision does not reproduce (the point, sleep and latency runs of \
-         2026-11-27 are repeated from committed code in 2026-12-01-vm-7, -vm-8 and -vm-9). \
+         2026-11-27 are repeated from committed code in 2026-12-01-vm-7, -vm-8 and -vm-9, the \
+         report sweep 2026-11-27-vm-6 in 2026-12-01-vm-15). \
          The async approaches ran their tasks on multi-threaded runtimes (tokio's default, \
          async-std's global executor) up to 2026-12-01-vm-9, and on one thread since \
          2026-12-01-vm-10 (revision 9980fa4), as Python's asyncio does.\n\n",
