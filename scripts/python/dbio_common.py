@@ -556,6 +556,23 @@ class running:
 def cancel_on_signals(cfg):
     import signal
 
+    ours = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    # Python runs the handlers of signals that are pending together in the
+    # order of their numbers, not of their arrival: SIGTERM then SIGINT
+    # would run SIGINT's first. The wakeup fd gets each signal's number from
+    # the C handler as it arrives, so the first to arrive can be read back.
+    arrived, wakeup = os.pipe()
+    os.set_blocking(arrived, False)
+    os.set_blocking(wakeup, False)
+    signal.set_wakeup_fd(wakeup, warn_on_full_buffer=False)
+
+    def first_arrived(signum):
+        try:
+            numbers = os.read(arrived, 256)
+        except OSError:  # nothing there (another wakeup fd took over)
+            return signum
+        return next((n for n in numbers if n in ours), signum)
+
     def on_signal(signum, _frame):
         global CANCELLED
         with IN_USE_LOCK:
@@ -563,6 +580,7 @@ def cancel_on_signals(cfg):
                 return  # the first signal decides the exit, as in Rust
             CANCELLED = True
             ids = sorted(IN_USE)
+        signum = first_arrived(signum)
         name = signal.Signals(signum).name
         try:
             # Every server at once: each has its own deadline's worth.
@@ -581,7 +599,7 @@ def cancel_on_signals(cfg):
             said = f"could not cancel the running queries on the server: {e}"
         say_and_exit(f"error: interrupted by {name}; {said}", 128 + signum)
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for signum in ours:
         signal.signal(signum, on_signal)
 
 
