@@ -19,6 +19,8 @@
 //! - [`facts`]: what a result depends on (server settings, the verified
 //!   dataset), as `dbio facts` prints them and the driver records them;
 //! - [`files`]: writing and reading files without following a symlink;
+//! - [`trust`]: directories no other local user controls, and locks that
+//!   name their holder;
 //! - [`calendar`]: civil dates as day counts;
 //! - [`splitmix`]: the one fixed pseudo-random sequence;
 //! - [`cli`]: clap's errors as one line, stdout that tolerates a closed pipe.
@@ -35,6 +37,7 @@ pub mod registry;
 pub mod report;
 pub mod settings;
 pub mod splitmix;
+pub mod trust;
 pub mod workload;
 
 pub use error::{DbError, Error};

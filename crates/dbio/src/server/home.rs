@@ -19,11 +19,9 @@
 //! place ([`common::files`]) and follows no symlink.
 
 use std::fs::File;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-use common::files::effective_uid;
 
 use crate::Progress;
 use crate::error::{DbioError, IoContext, Result};
@@ -36,33 +34,24 @@ const LOCK_WAIT: Duration = Duration::from_secs(300);
 /// tools cannot carry.
 pub fn canonical(path: &Path) -> Result<PathBuf> {
     check_characters(path)?;
-    let absolute = std::path::absolute(path).ctx("cannot resolve the home", path)?;
-    // The longest part that exists is resolved by the kernel; the rest is
-    // appended as it is, and may not climb.
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
-            break;
-        };
-        rest.push(name.to_owned());
-        existing = parent;
-    }
-    if absolute
-        .strip_prefix(existing)
-        .is_ok_and(|r| r.components().any(|c| c == Component::ParentDir))
-    {
-        return Err(DbioError::Refused(format!(
-            "the home {} climbs (`..`) out of a directory that does not exist",
-            path.display()
-        )));
-    }
-    let mut canonical = existing
-        .canonicalize()
-        .ctx("cannot resolve the home", existing)?;
-    canonical.extend(rest.iter().rev());
+    let canonical = model::trust::canonical(path).map_err(|e| untrusted(path, e))?;
     check_characters(&canonical)?;
     Ok(canonical)
+}
+
+/// [`model::trust`]'s refusal, as the home's.
+fn untrusted(home: &Path, e: model::trust::Untrusted) -> DbioError {
+    match e {
+        model::trust::Untrusted::Refused(why) => DbioError::Refused(format!(
+            "refusing the home {}: {why}; use a home that only you can change, such as target/dbio in the checkout or a directory of yours (see README: a safe home)",
+            home.display()
+        )),
+        model::trust::Untrusted::Io { path, source } => DbioError::Io {
+            what: "cannot inspect".into(),
+            path,
+            source,
+        },
+    }
 }
 
 /// Refuses a path that `my.cnf` or `mariadb-install-db` cannot carry:
@@ -87,71 +76,16 @@ pub fn check_characters(path: &Path) -> Result<()> {
 }
 
 /// Checks that no other user controls `home` or a directory above it (see
-/// the module docs). `home` is canonical; it need not exist yet.
+/// the module docs and [`model::trust`]). `home` is canonical; it need not
+/// exist yet.
 pub fn check_owners(home: &Path) -> Result<()> {
-    let me = effective_uid();
-    let mut above_sticky = false;
-    for dir in home.ancestors().collect::<Vec<_>>().into_iter().rev() {
-        let meta = match std::fs::symlink_metadata(dir) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
-            Err(e) => return Err(e).ctx("cannot inspect", dir),
-        };
-        let is_home = dir == home;
-        let owner_ok = if is_home || above_sticky {
-            // In a sticky directory only our own entries are ours to trust.
-            meta.uid() == me
-        } else {
-            meta.uid() == 0 || meta.uid() == me
-        };
-        let refuse = |why: String| {
-            Err(DbioError::Refused(format!(
-                "refusing the home {}: {why}; use a home that only you can change, such as target/dbio in the checkout or a directory of yours (see README: a safe home)",
-                home.display()
-            )))
-        };
-        if !meta.is_dir() {
-            return refuse(format!("{} is not a directory", dir.display()));
-        }
-        if !owner_ok {
-            return refuse(format!(
-                "{} belongs to another user (uid {})",
-                dir.display(),
-                meta.uid()
-            ));
-        }
-        // Group `root` writing is root writing (a umask of 002 makes such
-        // directories); any other group is other users.
-        let others_write =
-            meta.mode() & 0o002 != 0 || (meta.mode() & 0o020 != 0 && meta.gid() != 0);
-        let sticky = meta.mode() & 0o1000 != 0;
-        if others_write && (is_home || !sticky) {
-            return refuse(format!(
-                "other users can write to {} (mode {:o})",
-                dir.display(),
-                meta.mode() & 0o7777
-            ));
-        }
-        above_sticky = others_write && sticky;
-    }
-    Ok(())
+    model::trust::check_owners(home).map_err(|e| untrusted(home, e))
 }
 
 /// Creates `home` and any missing directory above it (mode 0755: the
 /// server's OS user must enter it), then checks who controls it.
 pub fn create(home: &Path) -> Result<()> {
-    check_owners(home)?;
-    let mut missing: Vec<&Path> = home.ancestors().take_while(|d| !d.exists()).collect();
-    missing.reverse();
-    for dir in missing {
-        match std::fs::DirBuilder::new().mode(0o755).create(dir) {
-            Ok(()) => {}
-            // Made meanwhile, by us or by someone else: checked below.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).ctx("cannot create the server's home", dir),
-        }
-    }
-    check_owners(home)
+    model::trust::create_dir_all(home, 0o755).map_err(|e| untrusted(home, e))
 }
 
 /// Creates (or checks) the directory `name` of `home`, mode 0700: a real
@@ -249,11 +183,10 @@ fn lock_within(home: &Path, wait: Duration, progress: &Progress) -> Result<File>
             Err(std::fs::TryLockError::Error(e)) => return Err(e).ctx("cannot lock", &path),
             Err(std::fs::TryLockError::WouldBlock) => {}
         }
-        let holder = file
-            .metadata()
-            .ok()
-            .and_then(|m| lock_holder(m.ino()))
-            .map_or_else(|| "another process".to_owned(), describe);
+        let holder = file.metadata().map_or_else(
+            |_| "another process".to_owned(),
+            |m| model::trust::holder(&m),
+        );
         if started.elapsed() >= wait {
             return Err(DbioError::Timeout(format!(
                 "the home {} is still locked by {holder} after {} s; another dbio command is working there (or something else holds {})",
@@ -271,32 +204,6 @@ fn lock_within(home: &Path, wait: Duration, progress: &Progress) -> Result<File>
             said = true;
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The pid that holds a `flock` on the file with inode `ino`, from
-/// `/proc/locks` (`1: FLOCK ADVISORY WRITE <pid> <maj>:<min>:<ino> 0 EOF`).
-fn lock_holder(ino: u64) -> Option<u32> {
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    locks.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        // A waiter's line is marked `->` and has one field more.
-        let fields = if fields.get(1) == Some(&"->") {
-            &fields[1..]
-        } else {
-            &fields[..]
-        };
-        let (pid, id) = (fields.get(4)?, fields.get(5)?);
-        let inode: u64 = id.rsplit(':').next()?.parse().ok()?;
-        (inode == ino).then(|| pid.parse().ok()).flatten()
-    })
-}
-
-/// `pid N (name)`.
-fn describe(pid: u32) -> String {
-    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => format!("pid {pid} ({})", comm.trim()),
-        Err(_) => format!("pid {pid}"),
     }
 }
 
@@ -337,20 +244,5 @@ mod tests {
         );
         assert!(canonical(&base.join("missing/../h1")).is_err());
         std::fs::remove_dir_all(&base).expect("cleanup");
-    }
-
-    #[test]
-    fn the_lock_holder_is_read_from_proc_locks() {
-        let dir = std::env::temp_dir().join(format!("dbio-lock-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).expect("dir");
-        let path = dir.join("f");
-        let file = File::create(&path).expect("file");
-        file.lock().expect("lock");
-        let ino = file.metadata().expect("meta").ino();
-        assert_eq!(lock_holder(ino), Some(std::process::id()));
-        drop(file);
-        assert_eq!(lock_holder(ino), None);
-        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
