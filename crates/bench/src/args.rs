@@ -73,7 +73,7 @@ pub struct Args {
     /// list sweeps: every approach with every count, one folder per count,
     /// and a table of the counts side by side.
     #[arg(long, value_name = "N[,N...]", value_delimiter = ',',
-          value_parser = clap::value_parser!(u32).range(0..=8))]
+          value_parser = model::cli::replica_count)]
     pub replicas: Vec<u32>,
 
     /// Put dbio's latency proxy between every approach and the managed

@@ -71,3 +71,40 @@ pub fn emit(text: &str) {
 pub fn emit_line(text: impl std::fmt::Display) {
     emit(&format!("{text}\n"));
 }
+
+/// The most read replicas a managed server may have (`--replicas`).
+pub const MAX_REPLICAS: u32 = 8;
+
+/// A whole number written as plain decimal digits, with no sign and no
+/// leading zero (`+1`, `08` and ` 1` are refused, as every number of
+/// dbio's is in Python's scripts too), at most `max`.
+pub fn plain_number(text: &str, max: u32) -> Result<u32, String> {
+    let plain = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    match text.parse::<u32>() {
+        Ok(n) if plain && n <= max => Ok(n),
+        Ok(_) if plain => Err(format!("must be at most {max}")),
+        _ => Err(format!("`{text}` is not a plain number (digits only)")),
+    }
+}
+
+/// `--replicas`: 0 to [`MAX_REPLICAS`], in plain digits.
+pub fn replica_count(text: &str) -> Result<u32, String> {
+    plain_number(text, MAX_REPLICAS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_plain_digits_within_their_range() {
+        assert_eq!(plain_number("0", 8), Ok(0));
+        assert_eq!(plain_number("8", 8), Ok(8));
+        for bad in ["+1", "08", " 1", "1 ", "-0", "", "1e1", "0x1"] {
+            assert!(plain_number(bad, 8).is_err(), "{bad:?}");
+        }
+        assert!(plain_number("9", 8).is_err_and(|e| e.contains("at most 8")));
+    }
+}
