@@ -10,6 +10,7 @@ mod c_client;
 mod cell;
 mod child;
 mod error;
+mod guard;
 mod progress;
 mod run;
 mod schedule;

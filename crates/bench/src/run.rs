@@ -35,11 +35,11 @@ impl Drop for Unfinished {
 }
 
 pub fn run(config: &Config, tools: &Tools) -> Result<()> {
+    // Before `dbio up`: where the results go, and the home's lock, held
+    // until the run ends.
+    let guard = crate::guard::prepare(config, &tools.root)?;
+    let out = guard.out.clone();
     let mut server = Server::prepare(config, tools)?;
-    let out = config
-        .out
-        .clone()
-        .unwrap_or_else(|| tools.root.join("results"));
     let unfinished = Unfinished(Some(new_run_dir(&out)?));
     let dir = unfinished.0.clone().unwrap_or_default();
     let proxy = match config.latency_ms() {
@@ -137,6 +137,7 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
         ));
     }
     drop(server);
+    drop(guard);
     Ok(())
 }
 
@@ -160,7 +161,6 @@ fn cell_session<'a>(
 /// `<out>/<date>-<host>`, or `-2`, `-3`... when taken; created here, so that
 /// two runs never share one.
 fn new_run_dir(out: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(out).map_err(Error::io(format!("cannot create {}", out.display())))?;
     let date = &bench_report::host::utc_now()[..10];
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())

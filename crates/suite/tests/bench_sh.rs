@@ -28,6 +28,15 @@ fn bench_command() -> Command {
     cmd
 }
 
+/// One benchmark at a time on the shared test server: `bench` refuses a
+/// second on the same home (`bench.lock`), so the tests that run one there
+/// take turns.
+fn shared_home_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn bench(args: &[&str], home: Option<&Path>) -> Output {
     let mut cmd = bench_command();
     cmd.args(args);
@@ -106,6 +115,8 @@ fn arguments_are_checked_before_any_work() {
         (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
         (&["--c-client"][..], "--c-client compares point lookups"),
         (&["--replicas", "9"][..], "'--replicas <N[,N...]>'"),
+        (&["--replicas", "08"][..], "not a plain number"),
+        (&["--replicas", "1,+1"][..], "not a plain number"),
         (&["--replicas", "1,1"][..], "1 is given twice in --replicas"),
         (
             &["--replicas", "0,1", "--connections", "1,2"][..],
@@ -164,6 +175,7 @@ fn quick_run(out_dir: &Path, extra: &[&str]) -> Output {
         &out_arg,
     ];
     args.extend_from_slice(extra);
+    let _turn = shared_home_turn();
     let out = bench(&args, Some(testkit::shared().server.home()));
     assert!(out.status.success(), "bench.sh failed: {}", stderr(&out));
     out
@@ -454,6 +466,7 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
     use mysql::prelude::Queryable;
     use std::time::{Duration, Instant};
     let shared = testkit::shared();
+    let _turn = shared_home_turn();
     let out_dir = std::env::temp_dir().join(format!("dbio-bench-killed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let out_arg = out_dir.display().to_string();
@@ -535,12 +548,152 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
     let _ = std::fs::remove_dir_all(&out_dir);
 }
 
+/// D6 of the third hostile pass: a second benchmark on the home of one
+/// that runs refuses at once, naming the first's pid, and leaves the
+/// first's queries running.
+#[test]
+fn a_second_benchmark_on_one_home_refuses() {
+    use mysql::prelude::Queryable;
+    use std::time::Duration;
+    let shared = testkit::shared();
+    let _turn = shared_home_turn();
+    let first_out = std::env::temp_dir().join(format!("dbio-bench-first-{}", std::process::id()));
+    let second_out = std::env::temp_dir().join(format!("dbio-bench-second-{}", std::process::id()));
+    for dir in [&first_out, &second_out] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let mut cmd = bench_command();
+    cmd.args(["--quick", "--runs", "2", "--warmup", "0"])
+        .args(["--calibration-runs", "0", "--approaches", "test_threadpool"])
+        .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "4000"])
+        .arg("--out")
+        .arg(&first_out)
+        .env("DBIO_HOME", shared.server.home())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut first = cmd.spawn().expect("bench.sh");
+    let mut admin = testkit::admin(&shared.url);
+    let sleeping = |admin: &mut mysql::Conn| -> usize {
+        admin
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE INFO LIKE 'SELECT SLEEP(4.000)%' AND ID <> CONNECTION_ID()",
+            )
+            .expect("process list")
+            .unwrap_or(0)
+    };
+    testkit::poll("the first run's queries", Duration::from_secs(300), || {
+        (sleeping(&mut admin) > 0).then_some(())
+    });
+    let second = bench(
+        &[
+            "--quick",
+            "--runs",
+            "1",
+            "--out",
+            &second_out.display().to_string(),
+        ],
+        Some(shared.server.home()),
+    );
+    let err = stderr(&second);
+    let running = sleeping(&mut admin);
+    let _ = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status();
+    let _ = first.wait();
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: another benchmark (")
+            && err.contains(&format!("pid {} (bench)", first.id())),
+        "{err}"
+    );
+    assert!(running > 0, "the second run stopped the first's queries");
+    assert!(
+        !second_out.exists() || the_runs(&second_out).is_empty(),
+        "the second run wrote results"
+    );
+    for dir in [&first_out, &second_out] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The run folders in a results directory.
+fn the_runs(out_dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(out_dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// C2 of the third hostile pass: a results directory that another user
+/// can change is refused before the server is touched, as are a file and a
+/// symlink to nothing at `--out`, and `--commit` outside a repository.
+#[test]
+fn a_results_directory_others_control_is_refused_before_any_work() {
+    let play = std::env::temp_dir().join(format!("dbio-bench-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&play);
+    std::fs::create_dir_all(&play).expect("play");
+    let open = play.join("open");
+    std::fs::create_dir(&open).expect("open");
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .expect("chmod");
+    let file = play.join("file");
+    std::fs::write(&file, b"x").expect("file");
+    let dangling = play.join("dangling");
+    std::os::unix::fs::symlink(play.join("nowhere"), &dangling).expect("link");
+    // A home that does not exist and must stay so: nothing was started.
+    let home = play.join("home");
+    let mut cases = vec![
+        (open.join("results"), "other users can write to", vec![]),
+        (file.clone(), "is not a directory", vec![]),
+        (dangling.clone(), "symlink to nothing", vec![]),
+        (
+            play.join("plain"),
+            "not inside a git repository",
+            vec!["--commit"],
+        ),
+    ];
+    if testkit::hostile::can_attack("results directory") {
+        let theirs = play.join("theirs");
+        std::fs::create_dir(&theirs).expect("theirs");
+        let status = Command::new("chown")
+            .arg("65534:65534")
+            .arg(&theirs)
+            .status()
+            .expect("chown");
+        assert!(status.success());
+        cases.push((theirs, "belongs to another user (uid 65534)", vec![]));
+    }
+    for (out, needle, extra) in cases {
+        let mut args = vec!["--quick", "--runs", "1"];
+        let out_arg = out.display().to_string();
+        args.extend(["--out", &out_arg]);
+        args.extend(extra);
+        let run = bench(&args, Some(&home));
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{out_arg}: {err}");
+        assert_eq!(err.lines().count(), 1, "{out_arg}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{out_arg}: {err}"
+        );
+        assert!(!home.exists(), "{out_arg}: the home was made: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&play);
+}
+
 /// An approach that this machine cannot run at the size asked (a thread
 /// per query above the address-space limit) refuses in one line; the run
 /// goes on without it and says so in `host.json` and the table.
 #[test]
 fn an_approach_that_refuses_is_left_out_and_named() {
     let shared = testkit::shared();
+    let _turn = shared_home_turn();
     let out_dir = std::env::temp_dir().join(format!("dbio-bench-refused-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     // bench.sh's environment, under 2 GiB of address space: 20,000
