@@ -12,7 +12,7 @@ use crate::ConnConfig;
 use crate::error::{Error, chain};
 use crate::settings::{ConnectionArgs, redact};
 use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
-pub use model::cli::{FAILED, REFUSED, emit, emit_line, parse};
+pub use model::cli::{FAILED, REFUSED, emit, emit_line, parse, replica_count};
 
 /// Runs a query list (the blog's 26 report queries by default) against
 /// MySQL/MariaDB with one scheduling approach, and prints each query's first
@@ -35,7 +35,18 @@ pub struct RunArgs {
     /// as mariadb-slap; the point workload asks the server its key range).
     #[arg(long, conflicts_with = "json")]
     pub print_sql: bool,
+
+    /// End the run with an error when the client's resident memory passes
+    /// MIB (0: no bound): a broken or hostile server can make a driver
+    /// allocate without end (see README: a hostile server).
+    #[arg(long, env = "DBIO_MAX_MEMORY", default_value_t = DEFAULT_MAX_MEMORY, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(0..=1 << 24))]
+    pub max_memory: u64,
 }
+
+/// `--max-memory`'s default, in MiB: well above what any run of this
+/// project needs (see README: a hostile server, for what runs take).
+pub const DEFAULT_MAX_MEMORY: u64 = 2048;
 
 impl RunArgs {
     /// Checks every setting: after this, nothing about the input can fail.
@@ -57,22 +68,33 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         Err(e) => return fail(&e, ""),
     };
     let managed = conn.managed;
-    if let Err(e) = crate::interrupt::install() {
+    if let Err(e) = crate::interrupt::install().and_then(|()| crate::memory::bound(args.max_memory))
+    {
         return fail(&e, "");
     }
     let workload = args.workload.workload;
-    let outcome = A::prepare(&conn).and_then(|prepared| {
-        // Anything the run needs from the server is asked before the clock:
-        // that the dataset is whole (sleeps read no table), the key range.
-        if workload != Workload::Sleep {
-            check_datasets(&prepared, &conn)?;
-        }
-        let work = plan.queries(|| prepared.probe(KEY_RANGE))?;
-        if args.print_sql {
-            return Ok(Output::Sql(work));
-        }
-        prepared.execute(&work).map(|r| Output::Report(Box::new(r)))
-    });
+    // A panic on this thread (a driver's, under block_on) unwinds to here;
+    // the panic hook has already handed the exit to `interrupt`.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        A::prepare(&conn).and_then(|prepared| {
+            // Anything the run needs from the server is asked before the clock:
+            // that the dataset is whole (sleeps read no table), the key range.
+            if prepared.servers() > 1 {
+                check_distinct(&prepared, &conn)?;
+            }
+            if workload != Workload::Sleep {
+                check_datasets(&prepared, &conn)?;
+            }
+            let work = plan.queries(|| prepared.probe(KEY_RANGE))?;
+            if args.print_sql {
+                return Ok(Output::Sql(work));
+            }
+            prepared.execute(&work).map(|r| Output::Report(Box::new(r)))
+        })
+    }));
+    let Ok(outcome) = outcome else {
+        crate::interrupt::wait_for_exit();
+    };
     if crate::interrupt::signalled() {
         // The queries failed because the signal killed them: the signal
         // thread prints the one line and exits.
@@ -111,6 +133,45 @@ pub fn main<A: crate::Approach>() -> ExitCode {
 /// Every server has the dataset, complete, and with several servers the
 /// same one as the first: a replica that lacks it, or another dataset,
 /// is named before anything runs.
+/// Refuses one server given twice under two spellings (`127.0.0.1` and
+/// `localhost`, `127.1`): URLs are compared as written when they are
+/// checked, servers here by what each says it is
+/// ([`crate::workload::SERVER_IDENTITY`], and MySQL's `@@server_uuid`
+/// where it has one). Asked before the clock.
+fn check_distinct<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result<(), Error> {
+    use crate::workload::{SERVER_IDENTITY, SERVER_UUID};
+    let mut seen: Vec<Vec<Option<String>>> = Vec::new();
+    for server in 0..prepared.servers() {
+        let mut identity = prepared.probe_on(server, SERVER_IDENTITY).map_err(|e| {
+            Error::Config(format!(
+                "server {} ({}): {}",
+                server + 1,
+                conn.servers[server],
+                chain(&e)
+            ))
+        })?;
+        // MariaDB has no server_uuid: its error only means there is none.
+        if let Ok(uuid) = prepared.probe_on(server, SERVER_UUID) {
+            identity.extend(uuid);
+        }
+        if let Some(same) = seen.iter().position(|s| *s == identity) {
+            let text = |i: usize| identity.get(i).cloned().flatten().unwrap_or_default();
+            return Err(Error::Config(format!(
+                "server {} ({}) is server {} ({}) again: both say they are {}:{} with data in {}; give each server once (its budget is per server)",
+                server + 1,
+                conn.servers[server],
+                same + 1,
+                conn.servers[same],
+                text(0),
+                text(1),
+                text(2),
+            )));
+        }
+        seen.push(identity);
+    }
+    Ok(())
+}
+
 fn check_datasets<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result<(), Error> {
     let servers = prepared.servers();
     if servers == 1 {

@@ -183,8 +183,11 @@ pub fn register_all(pools: Vec<(Weak<dyn InFlight>, Killer)>) {
         .collect();
 }
 
-/// Whether a signal has started the exit: the run's own error (its queries
-/// were killed) is then not the one to print.
+/// What [`SIGNALLED`] holds once a panic has started the exit.
+const PANICKED: i32 = -1;
+
+/// Whether a signal or a panic has started the exit: the run's own error
+/// (its queries were killed, a worker died) is then not the one to print.
 pub fn signalled() -> bool {
     SIGNALLED.load(Ordering::SeqCst) != 0
 }
@@ -219,11 +222,85 @@ pub fn install() -> Result<(), Error> {
             what: "cannot start the signal thread".into(),
             source,
         })?;
+    exit_on_panic()
+}
+
+/// A panic in any thread (a driver's, on a reply it cannot handle) ends
+/// the run as a signal does: the running queries are cancelled on the
+/// server and the process exits 1 with one line, `error: the driver
+/// panicked: ...`, within [`GRACE`]. Nothing waits for the panicking
+/// thread's callers, which may never notice (a runtime that swallows a
+/// task's panic, workers waiting for a result that will not come); Rust's
+/// own panic message is not printed.
+fn exit_on_panic() -> Result<(), Error> {
+    let (fatal, heard) = mpsc::channel::<(String, Duration)>();
+    std::thread::Builder::new()
+        .name("dbio-fatal-exit".into())
+        .spawn(move || {
+            if let Ok((cause, grace)) = heard.recv() {
+                let line = match cancel_in_flight(Instant::now() + grace) {
+                    Ok(0) => format!("error: {cause}"),
+                    Ok(1) => format!("error: {cause}; cancelled the running query on the server"),
+                    Ok(n) => format!("error: {cause}; cancelled {n} running queries on the server"),
+                    Err(e) => format!("error: {cause}; {e}"),
+                };
+                say_and_exit(line, 1);
+            }
+        })
+        .map_err(|source| Error::Io {
+            what: "cannot start the panic thread".into(),
+            source,
+        })?;
+    *lock(&FATAL) = Some(fatal);
+    std::panic::set_hook(Box::new(|info| {
+        let message = panic_text(info.payload());
+        fail(&format!("the driver panicked: {message}"), GRACE);
+    }));
     Ok(())
 }
 
+/// Where [`fail`] hands its cause to the thread that ends the run.
+static FATAL: Mutex<Option<mpsc::Sender<(String, Duration)>>> = Mutex::new(None);
+
+/// Ends the run from any thread, as a panic does (see [`install`]): the
+/// running queries are cancelled on the server, for at most `grace`, and
+/// the process exits 1 with `error: CAUSE`. The first cause (or signal)
+/// decides; the caller returns at once. Before [`install`], it prints and
+/// exits directly.
+pub fn fail(cause: &str, grace: Duration) {
+    if SIGNALLED
+        .compare_exchange(0, PANICKED, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        return;
+    }
+    let cause = crate::redact(cause).replace('\n', " ");
+    let sent = lock(&FATAL)
+        .as_ref()
+        .is_some_and(|fatal| fatal.send((cause.clone(), grace)).is_ok());
+    if !sent {
+        say_and_exit(format!("error: {cause}"), 1);
+    }
+}
+
+/// A panic's message (`panic!`'s text), or a word for a payload of
+/// another type.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 fn exit_on(signal: i32) -> ! {
-    SIGNALLED.store(signal, Ordering::SeqCst);
+    if SIGNALLED
+        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        // A panic is already ending the run.
+        wait_for_exit();
+    }
     let name = match signal {
         signal_hook::consts::SIGINT => "SIGINT",
         signal_hook::consts::SIGHUP => "SIGHUP",

@@ -16,6 +16,7 @@
 //!   the rows as they stream in, the report built from them;
 //! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
 //! - [`heap`]: the allocator's growth step, set before the run;
+//! - [`memory`]: the watchdog that bounds the client's own memory;
 //! - [`cli`]: the `main` that every approach binary calls.
 //!
 //! This crate links no database driver and starts no server; it times a
@@ -25,6 +26,7 @@ pub mod approach;
 pub mod cli;
 pub mod heap;
 pub mod interrupt;
+pub mod memory;
 pub mod outcome;
 pub mod pool;
 pub mod route;

@@ -343,7 +343,7 @@ pub fn bounded<T: Send + 'static>(
         .name("dbio-connect".into())
         .spawn(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            let _ = tx.send(outcome.map_err(|panic| panic_message(&*panic)));
+            let _ = tx.send(outcome.map_err(|panic| crate::interrupt::panic_text(&*panic)));
         })
         .map_err(|source| Error::Io {
             what: "cannot start a thread".into(),
@@ -354,15 +354,6 @@ pub fn bounded<T: Send + 'static>(
         Ok(Err(panic)) => Err(Error::Internal(format!("the driver panicked: {panic}"))),
         Err(_) => Ok(None),
     }
-}
-
-/// The text a panic was raised with, when it was a string.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".into())
 }
 
 /// A future that completes after `timeout`, on any runtime (one thread that

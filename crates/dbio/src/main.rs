@@ -42,8 +42,7 @@ enum Command {
         /// server of its own replicating from it (MariaDB's GTID
         /// replication), with --server-cpus CPUs each, disjoint where the
         /// machine has them; 0 removes them. Persists until set again.
-        #[arg(long, value_name = "N",
-              value_parser = clap::value_parser!(u32).range(0..=i64::from(dbio::server::replicas::MAX_REPLICAS)))]
+        #[arg(long, value_name = "N", value_parser = common::cli::replica_count)]
         replicas: Option<u32>,
     },
     /// Start, stop or inspect the managed server.
@@ -177,7 +176,7 @@ struct ServerArgs {
     /// The server's optimizer_switch, e.g. 'split_materialized=off' (MariaDB
     /// plans the report query differently from MySQL 8); it persists across
     /// restarts until set again. 'default' returns to the server's own.
-    #[arg(long, value_name = "FLAGS")]
+    #[arg(long, value_name = "FLAGS", value_parser = non_empty_switch)]
     optimizer_switch: Option<String>,
     /// InnoDB buffer pool size in MiB (default 1024).
     #[arg(long, value_name = "MIB")]
@@ -206,6 +205,16 @@ impl DataArgs {
 }
 
 /// `--server-cpus`: a count of at least 1, or `all` (stored as 0: unpinned).
+/// `--optimizer-switch`: an empty one would be saved, yet leave the
+/// running server's switch as it was (and a restart would revert it).
+fn non_empty_switch(text: &str) -> std::result::Result<String, String> {
+    if text.trim().is_empty() {
+        Err("is empty; give flags such as split_materialized=off, or `default` for the server's own".into())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
 fn parse_cpus(text: &str) -> std::result::Result<u32, String> {
     if text == "all" {
         return Ok(0);
@@ -225,7 +234,18 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match run(cli) {
+    // A panic (a driver's, on a reply it cannot handle) is one `error:`
+    // line like any other failure, not Rust's message and exit 101.
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let text = common::interrupt::panic_text(&*panic);
+            eprintln!("error: the driver panicked: {}", common::redact(&text));
+            return ExitCode::from(1);
+        }
+    };
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", common::redact(&chain(&e)));
@@ -236,6 +256,18 @@ fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// `verify` and `facts` read small results: past the approaches' memory
+/// bound (`DBIO_MAX_MEMORY` MiB), a broken or hostile server is feeding
+/// the `mysql` crate column definitions without end, and the command ends
+/// with one line (see `common::memory`).
+fn bound_memory() -> Result<()> {
+    let mib = std::env::var("DBIO_MAX_MEMORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(common::cli::DEFAULT_MAX_MEMORY);
+    common::memory::bound(mib).map_err(|e| DbioError::Internal(e.to_string()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -256,8 +288,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             from_test_db,
             target,
         } => load(&home, &data, from_test_db, &target, &progress)?,
-        Command::Verify { target, json } => verify(&home, &target, json)?,
-        Command::Facts { target } => facts(&home, &target)?,
+        Command::Verify { target, json } => {
+            bound_memory()?;
+            verify(&home, &target, json)?;
+        }
+        Command::Facts { target } => {
+            bound_memory()?;
+            facts(&home, &target)?;
+        }
         Command::Proxy {
             latency_ms,
             upstream,

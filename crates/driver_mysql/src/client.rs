@@ -16,8 +16,10 @@ pub trait Client: Sized + Send + 'static {
     /// The driver's name in reports (`--blocking-driver`'s value).
     const NAME: &'static str;
 
-    /// Options for `url`; `connect_timeout` bounds the TCP connect.
-    fn opts(url: &DbUrl, connect_timeout: Duration) -> Result<Self::Opts, Error>;
+    /// Options for `url`; `connect_timeout` bounds the TCP connect, and
+    /// no packet longer than `max_packet` is accepted (or sent).
+    fn opts(url: &DbUrl, connect_timeout: Duration, max_packet: usize)
+    -> Result<Self::Opts, Error>;
 
     /// The same options with every read and write bounded by `within`
     /// (for the connections that kill queries on a signal).

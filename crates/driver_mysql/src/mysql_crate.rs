@@ -14,10 +14,6 @@ use common::error::{DbError, Error};
 
 use crate::client::{Client, OnRow};
 
-/// The protocol's largest packet: the client never refuses to send a query;
-/// the server's own limit is checked before sending instead (in every driver).
-pub(crate) const CLIENT_MAX_PACKET: usize = 1 << 30;
-
 /// A `mysql` error in the terms every driver shares, worded like sqlx's
 /// (`1049 (42000): Unknown database 'x'`) rather than with its Debug-style
 /// wrapping.
@@ -50,14 +46,20 @@ pub fn db_error(e: mysql::Error) -> DbError {
     }
 }
 
-/// Connection options for `url`; `connect_timeout` bounds the TCP connect.
-pub fn opts(url: &DbUrl, connect_timeout: Duration) -> Result<mysql::Opts, Error> {
+/// Connection options for `url`; `connect_timeout` bounds the TCP connect;
+/// `max_packet` is the crate's `max_allowed_packet`, which bounds what it
+/// reads (a packet, or a payload joined from several) and what it sends.
+pub fn opts(
+    url: &DbUrl,
+    connect_timeout: Duration,
+    max_packet: usize,
+) -> Result<mysql::Opts, Error> {
     let base = mysql::Opts::from_url(&url.expose())
         .map_err(|e| Error::Config(format!("DATABASE_URL {url} is not usable: {e}")))?;
     Ok(mysql::OptsBuilder::from_opts(base)
         .prefer_socket(false)
         .tcp_connect_timeout(Some(connect_timeout))
-        .max_allowed_packet(Some(CLIENT_MAX_PACKET))
+        .max_allowed_packet(Some(max_packet))
         .into())
 }
 
@@ -66,8 +68,12 @@ impl Client for mysql::Conn {
 
     const NAME: &'static str = "mysql";
 
-    fn opts(url: &DbUrl, connect_timeout: Duration) -> Result<mysql::Opts, Error> {
-        opts(url, connect_timeout)
+    fn opts(
+        url: &DbUrl,
+        connect_timeout: Duration,
+        max_packet: usize,
+    ) -> Result<mysql::Opts, Error> {
+        opts(url, connect_timeout, max_packet)
     }
 
     fn with_io_timeout(opts: &mysql::Opts, within: Duration) -> mysql::Opts {

@@ -59,7 +59,7 @@ impl<C: Client + std::fmt::Debug> BlockingRunner<C> {
         let (servers, router) = common::upstream::every(
             &conn.servers,
             budget,
-            |url| C::opts(url, conn.connect_timeout),
+            |url| C::opts(url, conn.connect_timeout, conn.max_packet),
             killer::<C>,
         )?;
         Ok(BlockingRunner {

@@ -7,7 +7,6 @@ use common::DbUrl;
 use common::error::{DbError, Error};
 
 use crate::client::{Client, OnRow};
-use crate::mysql_crate::CLIENT_MAX_PACKET;
 
 /// Where and as whom a wire connection logs in (the password kept out of
 /// `Debug`).
@@ -20,6 +19,7 @@ pub struct WireOpts {
     database: Option<String>,
     connect_timeout: Duration,
     io_timeout: Option<Duration>,
+    max_packet: usize,
 }
 
 impl std::fmt::Debug for WireOpts {
@@ -46,7 +46,7 @@ impl Client for wire::Conn {
 
     const NAME: &'static str = "wire";
 
-    fn opts(url: &DbUrl, connect_timeout: Duration) -> Result<WireOpts, Error> {
+    fn opts(url: &DbUrl, connect_timeout: Duration, max_packet: usize) -> Result<WireOpts, Error> {
         Ok(WireOpts {
             // An IPv6 literal comes bracketed, as URLs write it.
             host: url
@@ -60,6 +60,7 @@ impl Client for wire::Conn {
             database: url.database().map(str::to_owned),
             connect_timeout,
             io_timeout: None,
+            max_packet,
         })
     }
 
@@ -85,7 +86,7 @@ impl Client for wire::Conn {
             user: &opts.user,
             password: opts.password.as_bytes(),
             database: opts.database.as_deref(),
-            max_packet: CLIENT_MAX_PACKET as u32,
+            max_packet: opts.max_packet,
         };
         wire::Conn::connect(&endpoint, &login).map_err(db_error)
     }

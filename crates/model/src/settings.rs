@@ -24,6 +24,14 @@ pub const DEFAULT_MAX_LAG: u64 = 10;
 /// The longest `--connect-timeout`, in seconds: an hour.
 pub const MAX_CONNECT_TIMEOUT: u64 = 3_600;
 
+/// The default of `--max-packet`: the largest reply packet (a payload of
+/// several joined) a client accepts, and the largest statement it sends.
+pub const DEFAULT_MAX_PACKET: u64 = 64 << 20;
+
+/// `--max-packet`'s range: the `mysql` crate takes 1 KiB to 1 GiB (the
+/// protocol's own limit).
+pub const MAX_PACKET_RANGE: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
+
 /// The driver of the thread-based approaches (the async ones run on sqlx).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum BlockingDriver {
@@ -59,8 +67,7 @@ pub struct ConnectionArgs {
         env = "DATABASE_URLS",
         hide_env_values = true,
         value_name = "URL,URL",
-        value_delimiter = ',',
-        conflicts_with = "database_url"
+        value_delimiter = ','
     )]
     pub database_urls: Vec<String>,
 
@@ -76,6 +83,14 @@ pub struct ConnectionArgs {
         value_name = "SECS"
     )]
     pub connect_timeout: u64,
+
+    /// The largest packet a blocking driver accepts from the server (and
+    /// sends), in bytes: a broken or hostile server that announces more is
+    /// refused in one line instead of filling memory. sqlx has no such
+    /// limit (see README: a hostile server).
+    #[arg(long, env = "DBIO_MAX_PACKET", default_value_t = DEFAULT_MAX_PACKET, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(*MAX_PACKET_RANGE.start()..=*MAX_PACKET_RANGE.end()))]
+    pub max_packet: u64,
 
     /// With several servers: refuse a replica more than SECS seconds behind
     /// its primary when the run starts (its reads would see other data).
@@ -119,18 +134,42 @@ impl ConnectionArgs {
                 "--connect-timeout must be at most {MAX_CONNECT_TIMEOUT} seconds"
             )));
         }
-        let given: Vec<&String> = self
+        if !self.database_urls.is_empty() && self.database_urls.iter().all(|u| u.trim().is_empty())
+        {
+            return Err(Error::Config(
+                "DATABASE_URLS lists no server (only commas or blanks); give each server's URL, comma-separated".into(),
+            ));
+        }
+        let one: Vec<&String> = self
             .database_url
             .iter()
-            .chain(&self.database_urls)
             .filter(|u| !u.trim().is_empty())
             .collect();
-        let (servers, managed) = if given.is_empty() {
+        let listed: Vec<&String> = self
+            .database_urls
+            .iter()
+            .filter(|u| !u.trim().is_empty())
+            .collect();
+        if !one.is_empty() && !listed.is_empty() {
+            return Err(Error::Config(
+                "both DATABASE_URL (--database-url) and DATABASE_URLS (--database-urls) are set: give the servers in one of them".into(),
+            ));
+        }
+        let (servers, managed) = if one.is_empty() && listed.is_empty() {
             (managed::urls(&self.home()?)?, true)
-        } else {
-            let servers = given
+        } else if listed.is_empty() {
+            let servers = one
                 .into_iter()
                 .map(|u| DbUrl::parse(u.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            (servers, false)
+        } else {
+            let servers = listed
+                .into_iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    DbUrl::parse_named(u.trim(), &format!("entry {} of DATABASE_URLS", i + 1))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             (servers, false)
         };
@@ -147,6 +186,7 @@ impl ConnectionArgs {
             max_lag: Duration::from_secs(self.max_lag),
             budget: self.connections as usize,
             connect_timeout: Duration::from_secs(self.connect_timeout),
+            max_packet: self.max_packet as usize,
             blocking_driver: self.blocking_driver,
         })
     }
@@ -172,6 +212,8 @@ pub struct ConnConfig {
     /// The most connections at once, per server. At least 1.
     pub budget: usize,
     pub connect_timeout: Duration,
+    /// The largest packet a blocking driver accepts (`--max-packet`).
+    pub max_packet: usize,
     /// How far behind its primary a replica may be when the run starts.
     pub max_lag: Duration,
     /// The driver of the thread-based approaches.
@@ -186,6 +228,7 @@ impl ConnConfig {
             managed: false,
             budget,
             connect_timeout,
+            max_packet: DEFAULT_MAX_PACKET as usize,
             max_lag: Duration::from_secs(DEFAULT_MAX_LAG),
             blocking_driver: BlockingDriver::default(),
         }
@@ -210,25 +253,29 @@ impl DbUrl {
     /// without a scheme, `mysql:user:pw@host`) has its password somewhere
     /// other than where [`DbUrl`]'s redaction would find it.
     pub fn parse(text: &str) -> Result<DbUrl, Error> {
+        DbUrl::parse_named(text, "DATABASE_URL")
+    }
+
+    /// [`DbUrl::parse`], its errors naming the URL as `name` (an entry of
+    /// a list by its position: the text itself is never quoted, since one
+    /// that does not parse as meant may show its password).
+    pub fn parse_named(text: &str, name: &str) -> Result<DbUrl, Error> {
         const EXPECTED: &str =
             "expected mysql://USER@HOST:PORT/DATABASE, with USER:PASSWORD for a password";
-        let url = url::Url::parse(text).map_err(|e| {
-            Error::Config(format!("DATABASE_URL is not a valid URL ({e}); {EXPECTED}"))
-        })?;
+        let url = url::Url::parse(text)
+            .map_err(|e| Error::Config(format!("{name} is not a valid URL ({e}); {EXPECTED}")))?;
         if !matches!(url.scheme(), "mysql" | "mariadb") {
             return Err(Error::Config(format!(
-                "DATABASE_URL does not start with mysql:// or mariadb://; {EXPECTED}"
+                "{name} does not start with mysql:// or mariadb://; {EXPECTED}"
             )));
         }
         if !text[url.scheme().len()..].starts_with("://") {
             return Err(Error::Config(format!(
-                "DATABASE_URL has no // after its scheme; {EXPECTED}"
+                "{name} has no // after its scheme; {EXPECTED}"
             )));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::Config(format!(
-                "DATABASE_URL has no host; {EXPECTED}"
-            )));
+            return Err(Error::Config(format!("{name} has no host; {EXPECTED}")));
         }
         Ok(DbUrl(url))
     }
@@ -382,6 +429,7 @@ mod tests {
             max_lag: DEFAULT_MAX_LAG,
             connections,
             connect_timeout: 10,
+            max_packet: DEFAULT_MAX_PACKET,
             blocking_driver: BlockingDriver::Mysql,
             dbio_home: Some(PathBuf::from("/nonexistent/dbio-home")),
         }
@@ -491,6 +539,33 @@ mod tests {
             "mysql://u:p@h2/employees".into(),
         ];
         assert_eq!(listed.validate().expect("listed").servers.len(), 2);
+        // A bad entry is named by its place, never quoted.
+        let mut bad = args(None, 5);
+        bad.database_urls = vec![
+            "mysql://u:p@h1/employees".into(),
+            "u:hunter2@h2/employees".into(),
+        ];
+        let err = bad.validate().expect_err("bad entry").to_string();
+        assert!(
+            err.starts_with("entry 2 of DATABASE_URLS does not start"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        // Both variables: one line that names them, not clap's flags.
+        let mut both = args(Some("mysql://u:p@h1/employees"), 5);
+        both.database_urls = vec!["mysql://u:p@h2/employees".into()];
+        let err = both.validate().expect_err("both").to_string();
+        assert!(
+            err.contains("both DATABASE_URL") && err.contains("DATABASE_URLS"),
+            "{err}"
+        );
+        // A list of blanks names no server: refused, not the managed one.
+        for blanks in [&["", ""][..], &[" "][..], &["", "", ""][..]] {
+            let mut empty = args(None, 5);
+            empty.database_urls = blanks.iter().map(|b| (*b).to_owned()).collect();
+            let err = empty.validate().expect_err("no server").to_string();
+            assert!(err.contains("DATABASE_URLS lists no server"), "{err}");
+        }
     }
 
     #[test]

@@ -116,6 +116,14 @@ pub const DATASET_STATUS: &str = "SELECT v FROM _dbio_meta WHERE k = 'status'";
 pub const DATASET_IDENTITY: &str = "SELECT GROUP_CONCAT(CONCAT(k, '=', v) ORDER BY k SEPARATOR ' ') \
      FROM _dbio_meta WHERE k IN ('source', 'generator', 'scale', 'seed')";
 
+/// What makes a server itself: two URLs that reach one server (`127.0.0.1`
+/// and `localhost`, a port through a proxy) answer this the same, and a run
+/// on several servers refuses them (the budget is per server).
+pub const SERVER_IDENTITY: &str = "SELECT @@hostname, @@port, @@datadir";
+/// MySQL's own identity of a server, asked besides [`SERVER_IDENTITY`]
+/// where the server has one (MariaDB has not: its error is ignored).
+pub const SERVER_UUID: &str = "SELECT @@server_uuid";
+
 /// Refuses a dataset whose load did not finish (a disk that filled up, a
 /// killed `dbio load`): its tables may be empty or partial, and a run on
 /// them would report rows that mean nothing. `probe` runs [`DATASET_STATUS`]

@@ -20,6 +20,7 @@ use dbio::dataset::{self, Spec};
 use dbio::{Server, ServerSettings, no_progress};
 use mysql::prelude::Queryable;
 
+pub mod evil;
 pub mod faults;
 pub mod hostile;
 
@@ -381,4 +382,22 @@ impl Drop for Scratch {
             let _ = std::fs::remove_dir_all(self.server.home());
         }
     }
+}
+
+/// Reaps `pid` if it has ended: its exit code (`None` when a signal ended
+/// it) and its peak resident memory in KiB, from `wait4`.
+pub fn wait4_nohang(pid: libc::pid_t) -> Option<(Option<i32>, i64)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; the zeroed value is
+    // a valid one.
+    #[allow(unsafe_code)]
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: status and usage are valid for writes for the call.
+    #[allow(unsafe_code)]
+    let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+    if reaped != pid {
+        return None;
+    }
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Some((code, usage.ru_maxrss))
 }

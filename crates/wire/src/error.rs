@@ -23,6 +23,10 @@ pub enum Error {
     /// malformed packet): the connection is not usable any more.
     #[error("{0}")]
     Unsupported(String),
+    /// A packet over the client's limit (`--max-packet`), either way: a
+    /// reply's breaks the connection (its rest is not read).
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl Error {

@@ -28,10 +28,14 @@ pub struct Framed {
     out: Vec<u8>,
     /// The sequence number of the next packet either way.
     seq: u8,
+    /// The largest payload accepted (several packets joined), and sent.
+    max_packet: usize,
 }
 
 impl Framed {
-    pub fn new(stream: TcpStream) -> Framed {
+    /// Framing over `stream` that refuses a payload over `max_packet`
+    /// bytes either way, before reading (or allocating) more of it.
+    pub fn new(stream: TcpStream, max_packet: usize) -> Framed {
         Framed {
             stream,
             buf: vec![0; INITIAL_CAPACITY],
@@ -40,6 +44,7 @@ impl Framed {
             joined: Vec::new(),
             out: Vec::with_capacity(256),
             seq: 0,
+            max_packet,
         }
     }
 
@@ -56,6 +61,12 @@ impl Framed {
     /// may be) with one write.
     pub fn send(&mut self, parts: &[&[u8]]) -> Result<()> {
         let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total > self.max_packet {
+            return Err(Error::TooLarge(format!(
+                "a statement of {total} bytes is over the client's limit of {} bytes (--max-packet)",
+                self.max_packet
+            )));
+        }
         self.out.clear();
         self.out.reserve(total + 4 * (total / MAX_PAYLOAD + 1));
         let mut chunk_left = 0;
@@ -93,6 +104,13 @@ impl Framed {
         self.joined.extend_from_slice(&self.buf[start..start + len]);
         loop {
             let (start, len) = self.next_frame()?;
+            if self.joined.len() + len > self.max_packet {
+                self.joined = Vec::new();
+                return Err(Error::TooLarge(format!(
+                    "the server sent a packet of more than {} bytes, the client's limit (--max-packet)",
+                    self.max_packet
+                )));
+            }
             self.joined.extend_from_slice(&self.buf[start..start + len]);
             if len < MAX_PAYLOAD {
                 return Ok(&self.joined);
@@ -113,6 +131,12 @@ impl Framed {
             )));
         }
         self.seq = self.seq.wrapping_add(1);
+        if len > self.max_packet {
+            return Err(Error::TooLarge(format!(
+                "the server sent a packet of {len} bytes, over the client's limit of {} bytes (--max-packet)",
+                self.max_packet
+            )));
+        }
         self.fill(4 + len)?;
         let payload = self.start + 4;
         self.start = payload + len;
@@ -174,7 +198,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
         let (peer, _) = listener.accept().expect("accept");
-        (Framed::new(client), peer)
+        (Framed::new(client, 64 << 20), peer)
     }
 
     fn frame(seq: u8, payload: &[u8]) -> Vec<u8> {
@@ -220,6 +244,62 @@ mod tests {
         assert_eq!(sent.len(), 4 + MAX_PAYLOAD + 4);
         assert_eq!(&sent[..5], &[0xff, 0xff, 0xff, 0, 3]);
         assert_eq!(&sent[4 + MAX_PAYLOAD..], &[0, 0, 0, 1]);
+    }
+
+    /// D1 of the third hostile pass: continuation packets without end are
+    /// refused once the joined payload would pass the limit, before it is
+    /// read: the buffers stay at a packet's size.
+    #[test]
+    fn a_payload_over_the_limit_is_refused_before_it_is_read() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (mut peer, _) = listener.accept().expect("accept");
+        let limit = 2 * MAX_PAYLOAD + 100;
+        let mut framed = Framed::new(client, limit);
+        let writer = std::thread::spawn(move || {
+            let full = vec![0u8; MAX_PAYLOAD];
+            // Stops when the client goes away; far more than the limit.
+            for seq in 0..64u8 {
+                if peer.write_all(&frame(seq, &full)).is_err() {
+                    break;
+                }
+            }
+        });
+        let err = framed.next().expect_err("too large");
+        assert!(
+            err.to_string().contains("more than") && err.to_string().contains("--max-packet"),
+            "{err}"
+        );
+        assert!(err.breaks_connection());
+        assert!(
+            framed.joined.capacity() == 0,
+            "the joined payload is let go"
+        );
+        assert!(
+            framed.buf.len() <= 2 * (MAX_PAYLOAD + 4),
+            "{}",
+            framed.buf.len()
+        );
+        drop(framed);
+        writer.join().expect("writer");
+        // One packet announcing more than the limit: refused on its header.
+        let (client, mut peer) = {
+            let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+            let (peer, _) = listener.accept().expect("accept");
+            (client, peer)
+        };
+        let mut framed = Framed::new(client, 1024);
+        peer.write_all(&[0x00, 0x10, 0x00, 0])
+            .expect("header of 4 KiB");
+        let err = framed.next().expect_err("too large");
+        assert!(
+            err.to_string()
+                .contains("4096 bytes, over the client's limit of 1024"),
+            "{err}"
+        );
+        // And a statement over it is not sent.
+        let err = framed.send(&[&[3], &[b'x'; 2000]]).expect_err("too large");
+        assert!(err.to_string().contains("statement of 2001 bytes"), "{err}");
     }
 
     #[test]

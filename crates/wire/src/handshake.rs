@@ -45,7 +45,7 @@ pub struct Login<'a> {
     pub password: &'a [u8],
     pub database: Option<&'a str>,
     /// The largest packet the client accepts.
-    pub max_packet: u32,
+    pub max_packet: usize,
 }
 
 /// Reads the greeting and logs in.
@@ -75,7 +75,11 @@ pub fn login(framed: &mut Framed, login: &Login<'_>) -> Result<Session> {
     let scramble = native_scramble(&greeting.nonce, login.password);
     let mut answer = Vec::with_capacity(128);
     answer.extend_from_slice(&caps.to_le_bytes());
-    answer.extend_from_slice(&login.max_packet.to_le_bytes());
+    answer.extend_from_slice(
+        &u32::try_from(login.max_packet)
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
     answer.push(UTF8MB4);
     answer.extend_from_slice(&[0; 23]);
     answer.extend_from_slice(login.user.as_bytes());

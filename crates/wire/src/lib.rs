@@ -62,7 +62,7 @@ impl Conn {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(endpoint.io_timeout)?;
         stream.set_write_timeout(endpoint.io_timeout)?;
-        let mut framed = Framed::new(stream);
+        let mut framed = Framed::new(stream, login.max_packet);
         let session = handshake::login(&mut framed, login)?;
         Ok(Conn {
             framed,

@@ -33,6 +33,11 @@ pub fn server_error(packet: &[u8]) -> Error {
     }
 }
 
+/// The most columns a result may have: MariaDB's and MySQL's limit of a
+/// table, and of a query's select list. A larger count is a broken or
+/// hostile server's, refused before any column is read.
+pub const MAX_COLUMNS: u64 = 4096;
+
 /// Reads the reply to a query: each row of the first result set goes to
 /// `row` (its values, `None` for NULL), the names of its columns to
 /// `names` when asked; later result sets are read and dropped.
@@ -64,8 +69,12 @@ pub fn read(
             Some(_) => Reader::new(head).lenenc()?,
             None => return Err(Error::malformed("an empty reply")),
         };
-        let columns =
-            usize::try_from(columns).map_err(|_| Error::malformed("more columns than memory"))?;
+        if columns > MAX_COLUMNS {
+            return Err(Error::malformed(&format!(
+                "a result of {columns} columns (a server sends at most {MAX_COLUMNS})"
+            )));
+        }
+        let columns = columns as usize;
         for _ in 0..columns {
             let definition = framed.next()?;
             if first && let Some(names) = names.as_deref_mut() {

@@ -1,0 +1,79 @@
+//! A bound on the client's own memory (`--max-memory`). A broken or
+//! hostile server can make a driver allocate without end: endless
+//! continuation packets, a column count of 2^24 followed by column
+//! definitions. `wire` and the `mysql` crate refuse an oversized packet
+//! (`--max-packet`), but sqlx has no such limit and the `mysql` crate keeps
+//! every column definition. So a watchdog thread reads the process's
+//! resident memory ten times a second and, past the bound, ends the run as
+//! a panic does: one `error:` line, the running queries cancelled, exit 1.
+//! Nothing is added to an allocation: the timed region runs as without it.
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// How often the watchdog reads the process's resident memory.
+pub const PERIOD: Duration = Duration::from_millis(100);
+
+/// How long the cancelling may take once the bound is passed: the driver
+/// goes on allocating meanwhile, so less than a signal's grace.
+pub const CANCEL: Duration = Duration::from_millis(250);
+
+/// Starts the watchdog for a bound of `limit_mib` MiB (0: none).
+pub fn bound(limit_mib: u64) -> Result<(), Error> {
+    if limit_mib == 0 {
+        return Ok(());
+    }
+    let limit = limit_mib.saturating_mul(1 << 20);
+    let page = page_size();
+    std::thread::Builder::new()
+        .name("dbio-memory".into())
+        .spawn(move || {
+            loop {
+                if let Some(resident) = resident_pages().map(|p| p.saturating_mul(page))
+                    && resident > limit
+                {
+                    crate::interrupt::fail(
+                        &format!(
+                            "the client's memory passed {limit_mib} MiB (--max-memory, DBIO_MAX_MEMORY): the server sends more than a result of this run should need (a broken or hostile server?)"
+                        ),
+                        CANCEL,
+                    );
+                    return;
+                }
+                std::thread::sleep(PERIOD);
+            }
+        })
+        .map_err(|source| Error::Io {
+            what: "cannot start the memory watchdog".into(),
+            source,
+        })?;
+    Ok(())
+}
+
+/// The process's resident pages, from `/proc/self/statm` (its second field).
+fn resident_pages() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    statm.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    #[allow(unsafe_code)]
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_memory_is_read_and_grows_with_what_is_touched() {
+        let before = resident_pages().expect("statm") * page_size();
+        let block = vec![1u8; 64 << 20];
+        let after = resident_pages().expect("statm") * page_size();
+        assert!(after >= before + (60 << 20), "{before} -> {after}");
+        drop(block);
+    }
+}
