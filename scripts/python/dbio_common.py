@@ -90,8 +90,15 @@ def settings():
     DATABASE_URL), each once, the budget per server and the connect
     timeout. The first server's own settings are also at the top level."""
     listed = os.environ.get("DATABASE_URLS")
+    if listed and os.environ.get("DATABASE_URL"):
+        fail("both DATABASE_URL (--database-url) and DATABASE_URLS (--database-urls) are set: "
+             "give the servers in one of them")
     if listed:
-        servers = [server_of(u.strip(), "DATABASE_URLS") for u in listed.split(",") if u.strip()]
+        entries = [u.strip() for u in listed.split(",") if u.strip()]
+        servers = [server_of(u, f"entry {i + 1} of DATABASE_URLS") for i, u in enumerate(entries)]
+        if not servers:
+            fail("DATABASE_URLS lists no server (only commas or blanks); "
+                 "give each server's URL, comma-separated")
     else:
         url = os.environ.get("DATABASE_URL")
         if not url:
@@ -277,6 +284,19 @@ class Probe:
         row = self.one("SELECT GROUP_CONCAT(CONCAT(k, '=', v) ORDER BY k SEPARATOR ' ') "
                        "FROM _dbio_meta WHERE k IN ('source', 'generator', 'scale', 'seed')")
         return row[0] if row else None
+
+    def server_identity(self):
+        """What the server says it is (workload.rs's SERVER_IDENTITY, and
+        MySQL's server_uuid where it has one): one server reached under two
+        spellings answers the same."""
+        import pymysql
+
+        identity = tuple(self.one("SELECT @@hostname, @@port, @@datadir"))
+        try:
+            identity += tuple(self.one("SELECT @@server_uuid"))
+        except pymysql.err.MySQLError:  # MariaDB has none
+            pass
+        return identity
 
     def lag(self):
         """The replica's lag (Seconds_Behind_Master), "none" when it is no
@@ -866,11 +886,20 @@ def main(name, body, drivers=SYNC_DRIVERS):
         # Every server has the dataset and, with several, the same one as
         # the first (as the Rust binaries check); the key range is the first's.
         first = None
+        seen = []
         for i, server in enumerate(servers):
             probe = PROBE if i == 0 else Probe()
             try:
                 probe.open({**cfg, **server})
                 if len(servers) > 1:
+                    identity = probe.server_identity()
+                    if identity in seen:
+                        same = seen.index(identity)
+                        fail(f"server {i + 1} ({shown_url(server)}) is server {same + 1} "
+                             f"({shown_url(servers[same])}) again: both say they are "
+                             f"{identity[0]}:{identity[1]} with data in {identity[2]}; "
+                             "give each server once (its budget is per server)")
+                    seen.append(identity)
                     lag = probe.lag()
                     which = f"server {i + 1} ({shown_url(server)})"
                     if lag is None:

@@ -378,6 +378,45 @@ fn python_scripts_never_echo_a_malformed_url() {
     }
 }
 
+/// D7 of the third hostile pass: a server list of commas or blanks ends
+/// every script and every Rust approach with one line, no traceback.
+#[test]
+fn an_empty_server_list_is_one_line_in_both_languages() {
+    for list in [",", " ", ",,"] {
+        for name in SCRIPTS {
+            let out = script(name)
+                .env("DATABASE_URLS", list)
+                .output()
+                .expect("python");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {list:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{name} {list:?}: {err}");
+            assert!(
+                err.starts_with("error: DATABASE_URLS lists no server"),
+                "{name} {list:?}: {err}"
+            );
+        }
+        for approach in common::registry::of(common::registry::Language::Rust) {
+            let mut cmd = Command::new(testkit::release_dir().join(approach.name));
+            testkit::scrub(&mut cmd);
+            let out = cmd.env("DATABASE_URLS", list).output().expect("approach");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{} {list:?}: {err}",
+                approach.name
+            );
+            assert_eq!(err.lines().count(), 1, "{} {list:?}: {err}", approach.name);
+            assert!(
+                err.starts_with("error: DATABASE_URLS lists no server"),
+                "{} {list:?}: {err}",
+                approach.name
+            );
+        }
+    }
+}
+
 /// Several servers (DATABASE_URLS: a primary and two replicas): every
 /// Python approach returns the Rust digests, spreads the queries over
 /// every server by the same policy, and names them (never a password);

@@ -256,3 +256,64 @@ fn a_lagging_replica_is_refused_with_its_lag() {
         "both refuse a replica that does not replicate"
     );
 }
+
+/// D3 of the third hostile pass: one server under two spellings
+/// (`127.0.0.1` and `localhost`, `127.1`) is refused in one line by every
+/// approach, Rust and Python, before any query: the budget is per server,
+/// and it would see twice the budget.
+#[test]
+fn one_server_under_two_spellings_is_refused() {
+    let url = shared().url.expose();
+    assert!(url.contains("@127.0.0.1:"), "{url}");
+    let python = testkit::workspace_root().join("target/python-venv/bin/python");
+    for other in ["localhost", "127.1"] {
+        let list = format!(
+            "{url},{}",
+            url.replace("@127.0.0.1:", &format!("@{other}:"))
+        );
+        let mut commands: Vec<(String, std::process::Command)> = Vec::new();
+        for (name, _) in APPROACHES {
+            commands.push((
+                (*name).to_owned(),
+                std::process::Command::new(testkit::release_dir().join(name)),
+            ));
+        }
+        for script in [
+            "test_single",
+            "test_mt",
+            "test_mt_bounded",
+            "test_cft",
+            "test_asyncio",
+        ] {
+            let mut cmd = std::process::Command::new(&python);
+            cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
+            commands.push((format!("py {script}"), cmd));
+        }
+        for (name, mut cmd) in commands {
+            testkit::scrub(&mut cmd);
+            let out = cmd
+                .env("DATABASE_URLS", &list)
+                .args(if name.starts_with("py ") {
+                    &[][..]
+                } else {
+                    &["--workload", "sleep", "--count", "2", "--sleep-ms", "1"][..]
+                })
+                .env("DBIO_WORKLOAD", "sleep")
+                .env("DBIO_COUNT", "2")
+                .env("DBIO_SLEEP_MS", "1")
+                .output()
+                .expect("run");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {other}: {err}");
+            assert_eq!(err.lines().count(), 1, "{name} {other}: {err}");
+            assert!(
+                err.starts_with("error: server 2 (")
+                    && err.contains("is server 1 (")
+                    && err.contains("give each server once"),
+                "{name} {other}: {err}"
+            );
+            let password = shared().url.password().expect("a password");
+            assert!(!err.contains(&password), "{name}: {err}");
+        }
+    }
+}
