@@ -105,6 +105,31 @@ fn replicas_apply_the_load_and_stop_with_the_primary() {
     let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(home.join("replicas/1").is_dir() && !home.join("replicas/2").exists());
+    // D5 of the third hostile pass: a replica whose bootstrap was cut
+    // short (a full disk, Ctrl-C) has a state file, a data directory begun
+    // and no password. It is no replica: not listed, and removed by the
+    // next `up`, whatever its count.
+    let half = home.join("replicas/2");
+    std::fs::create_dir_all(half.join("data/mysql")).expect("half-made data");
+    std::fs::copy(home.join("replicas/1/state.json"), half.join("state.json")).expect("state file");
+    std::fs::write(
+        half.join("install.log"),
+        "Installing MariaDB/MySQL system tables",
+    )
+    .expect("log");
+    let urls = common::managed::urls(&home).expect("urls despite a half-made replica");
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    let verified = dbio(&home, &["verify"]);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("never finished its bootstrap"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!half.exists(), "the half-made replica is removed");
+    std::fs::create_dir_all(half.join("data")).expect("half-made again");
     let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "0"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!home.join("replicas").exists());
@@ -116,7 +141,14 @@ fn replicas_apply_the_load_and_stop_with_the_primary() {
 #[test]
 fn bad_replica_counts_are_refused_in_one_line() {
     let home = testkit::test_dir().join(format!("dbio-replicas-bad-{}", std::process::id()));
-    for (count, needle) in [("x", "invalid value 'x'"), ("9", "0..=8"), ("-1", "'-1'")] {
+    for (count, needle) in [
+        ("x", "invalid value 'x'"),
+        ("9", "must be at most 8"),
+        ("-1", "'-1'"),
+        // Minor 5 of the third hostile pass: plain digits only.
+        ("08", "not a plain number"),
+        ("+1", "not a plain number"),
+    ] {
         let out = dbio(&home, &["up", "--replicas", count]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{count}: {err}");
@@ -125,6 +157,15 @@ fn bad_replica_counts_are_refused_in_one_line() {
             err.starts_with("error: ") && err.contains(needle),
             "{count}: {err}"
         );
+    }
+    // Minor 3: an empty optimizer switch would be saved, yet leave the
+    // running server's as it was.
+    for switch in ["", " "] {
+        let out = dbio(&home, &["up", "--optimizer-switch", switch]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{switch:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{switch:?}: {err}");
+        assert!(err.contains("is empty"), "{switch:?}: {err}");
     }
     assert!(!home.exists(), "nothing was created");
 }

@@ -158,16 +158,29 @@ pub fn urls(home: &Path) -> Result<Vec<crate::DbUrl>, crate::Error> {
     Ok(urls)
 }
 
-/// The homes of the managed server's replicas that have been started
-/// (`replicas/N` with a state file), in order of N.
+/// The file a replica's home gets last, once its server is bootstrapped,
+/// started and following the primary: a home without it (a bootstrap that
+/// a full disk or Ctrl-C cut short) is no replica, and `dbio up` removes it.
+pub const REPLICA_READY: &str = "replica-ready";
+
+/// The homes of the managed server's replicas that are ready
+/// (`replicas/N` with [`REPLICA_READY`]), in order of N.
 pub fn replica_homes(home: &Path) -> Vec<PathBuf> {
+    numbered_replicas(home)
+        .into_iter()
+        .filter(|path| path.join(REPLICA_READY).is_file())
+        .collect()
+}
+
+/// Every numbered home under `replicas/`, ready or not, in order of N.
+pub fn numbered_replicas(home: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(home.join("replicas")) else {
         return Vec::new();
     };
     let mut numbered: Vec<(u32, PathBuf)> = entries
         .flatten()
         .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
-        .filter(|(n, path): &(u32, PathBuf)| *n >= 1 && ServerState::path(path).is_file())
+        .filter(|(n, _): &(u32, PathBuf)| *n >= 1)
         .collect();
     numbered.sort();
     numbered.into_iter().map(|(_, path)| path).collect()

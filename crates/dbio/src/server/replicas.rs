@@ -18,14 +18,14 @@ use serde::Serialize;
 use super::{Flavor, Role, Server, ServerSettings, binary, generate_password};
 use crate::Progress;
 use crate::error::{DbioError, IoContext, Result, SqlContext};
-use common::files;
+use common::{files, managed};
 
 /// The account replicas read the primary's log as (127.0.0.1 only,
 /// `REPLICATION SLAVE` only, its own generated password).
 pub const REPLICATION_USER: &str = "dbio_repl";
 
 /// The most replicas one home may have.
-pub const MAX_REPLICAS: u32 = 8;
+pub use model::cli::MAX_REPLICAS;
 
 /// What each server needs beyond its buffer pool, for the memory check.
 const SERVER_OVERHEAD_MIB: u64 = 256;
@@ -72,21 +72,24 @@ impl Server {
         Server::open(self.replicas_dir().join(n.to_string()))
     }
 
-    /// The replicas this home has, in order (1, 2, ...).
+    /// The replicas this home has, in order (1, 2, ...): those whose
+    /// bootstrap completed ([`managed::REPLICA_READY`]).
     pub fn replicas(&self) -> Result<Vec<Server>> {
-        let dir = self.replicas_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e).ctx("cannot list", &dir),
-        };
-        let mut numbers: Vec<u32> = entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse().ok())
-            .filter(|n| *n >= 1)
-            .collect();
-        numbers.sort_unstable();
-        numbers.into_iter().map(|n| self.replica(n)).collect()
+        managed::replica_homes(&self.home)
+            .into_iter()
+            .map(Server::open)
+            .collect()
+    }
+
+    /// Replica homes whose bootstrap did not complete (a full disk, Ctrl-C
+    /// while it initialised): no replica, stopped and removed by
+    /// [`Server::set_replicas`].
+    fn unfinished_replicas(&self) -> Result<Vec<Server>> {
+        managed::numbered_replicas(&self.home)
+            .into_iter()
+            .filter(|path| !path.join(managed::REPLICA_READY).is_file())
+            .map(Server::open)
+            .collect()
     }
 
     /// Which replica this server is, from its settings; `None` for a
@@ -107,6 +110,13 @@ impl Server {
             return Err(DbioError::Usage(format!(
                 "--replicas {count}: at most {MAX_REPLICAS}"
             )));
+        }
+        for unfinished in self.unfinished_replicas()? {
+            progress(&format!(
+                "the replica at {} never finished its bootstrap",
+                unfinished.home().display()
+            ));
+            unfinished.remove(progress)?;
         }
         let existing = self.replicas()?;
         for extra in existing.iter().filter(|r| r.replica_number() > Some(count)) {
@@ -142,6 +152,8 @@ impl Server {
             progress(&format!("replica {n}: {}", replica.home().display()));
             replica.start(&settings, progress)?;
             replica.follow(port, &password)?;
+            let ready = replica.home().join(managed::REPLICA_READY);
+            files::write_replace(&ready, b"", 0o644).ctx("cannot write", &ready)?;
         }
         Ok(())
     }
@@ -231,7 +243,7 @@ impl Server {
             for host in ["127.0.0.1", "::1", "localhost"] {
                 match conn.query_drop(format!(
                     "REVOKE READ_ONLY ADMIN ON *.* FROM '{}'@'{host}'",
-                    common::managed::USER
+                    managed::USER
                 )) {
                     // Not granted there (ER_NONEXISTING_GRANT).
                     Err(mysql::Error::MySqlError(e)) if e.code == 1141 => {}
