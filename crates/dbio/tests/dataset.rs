@@ -150,6 +150,47 @@ fn load_is_idempotent_and_force_reloads() {
     assert!(all_ok(&url));
 }
 
+/// D8 of the third hostile pass: an account that may read the dataset but
+/// not create databases (a replica's endpoint, a read-only user) finds a
+/// complete dataset loaded and changes nothing; it fails, naming the right
+/// it lacks, only when there is something to write.
+#[test]
+fn a_complete_dataset_loads_with_read_rights_only() {
+    let url = fresh_db("dbio_t_readonly");
+    assert_eq!(
+        dataset::load(&url, tiny(), false, &no_progress()).expect("load"),
+        LoadOutcome::Loaded
+    );
+    let user = format!("dbio_ro_{}", std::process::id());
+    let mut admin = admin(&shared().url);
+    admin
+        .query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+        .expect("drop user");
+    admin
+        .query_drop(format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'ro-pw'"
+        ))
+        .expect("create user");
+    admin
+        .query_drop(format!(
+            "GRANT SELECT ON dbio_t_readonly.* TO '{user}'@'127.0.0.1'"
+        ))
+        .expect("grant");
+    let reader = url.with_credentials(&user, "ro-pw");
+    assert_eq!(
+        dataset::load(&reader, tiny(), false, &no_progress()).expect("a read-only load"),
+        LoadOutcome::AlreadyLoaded
+    );
+    // Another dataset must be written: refused for the rights it lacks.
+    let other = Spec::new(0.001, 43).expect("spec");
+    let err = dataset::load(&reader, other, false, &no_progress()).expect_err("cannot write");
+    let text = common::error::chain(&err);
+    assert!(text.contains("1044"), "{text}");
+    admin
+        .query_drop(format!("DROP USER '{user}'@'127.0.0.1'"))
+        .expect("drop user");
+}
+
 #[test]
 fn an_interrupted_load_is_never_taken_for_a_complete_one() {
     let url = fresh_db("dbio_t_interrupted");

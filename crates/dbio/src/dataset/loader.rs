@@ -110,6 +110,16 @@ pub fn lock_loads(conn: &mut mysql::Conn, progress: &Progress) -> Result<()> {
     }
 }
 
+/// Whether the database of `url` already holds the complete dataset of
+/// `identity`, read without writing anything; any failure (no such
+/// database, no right to read it) means "not known to be", and the load
+/// goes on to say what it lacks.
+fn already_complete(url: &DbUrl, identity: &[(&'static str, String)]) -> bool {
+    connect(url, None)
+        .and_then(|mut conn| read_meta(&mut conn))
+        .is_ok_and(|meta| is_complete(&meta, identity))
+}
+
 /// Reads `_dbio_meta`, empty when the table does not exist.
 pub fn read_meta(conn: &mut mysql::Conn) -> Result<HashMap<String, String>> {
     let exists: Option<String> = conn
@@ -192,6 +202,12 @@ pub fn finish(conn: &mut mysql::Conn, checksums: &[Checksum]) -> Result<()> {
 /// unless the same dataset is already complete there (or `force`).
 pub fn load(url: &DbUrl, spec: Spec, force: bool, progress: &Progress) -> Result<LoadOutcome> {
     let identity = identity(spec);
+    // First a look, with no right but to read: an account that may not
+    // create databases (a replica's endpoint, a read-only user) finds the
+    // dataset complete and changes nothing.
+    if !force && already_complete(url, &identity) {
+        return Ok(LoadOutcome::AlreadyLoaded);
+    }
     // Held for the whole load: the connection that took the lock lives on.
     let mut conn = connect_for_load(url, None)?;
     lock_loads(&mut conn, progress)?;
