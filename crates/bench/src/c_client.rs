@@ -64,7 +64,7 @@ pub fn compare(
         .map_err(|_| Error::Failed("too many statements for mariadb-slap".into()))?;
     let url = &session.server.url;
     let options = scratch.path("c-client.cnf");
-    model::files::write_replace(&options, client_options(url).as_bytes(), 0o600)
+    model::files::write_replace(&options, client_options(url)?.as_bytes(), 0o600)
         .map_err(Error::io(format!("cannot write {}", options.display())))?;
     let slap_args = |options: &Path, sql: &Path, concurrency: u32| -> Vec<String> {
         vec![
@@ -252,18 +252,29 @@ fn children_cpu_us() -> u64 {
 /// The client's options: where the server is and who connects, in a file
 /// only this user can read, so that the password is neither on the command
 /// line nor in the environment.
-fn client_options(url: &model::DbUrl) -> String {
+/// An option file is read line by line, with no escape for a line break:
+/// a user or password that holds one (or another control character) is
+/// refused, never written (it would inject options and show part of the
+/// password in the client's errors).
+fn client_options(url: &model::DbUrl) -> Result<String> {
     let quoted = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+    let user = url.user_decoded();
+    let password = url.password().unwrap_or_default();
+    if user.chars().chain(password.chars()).any(char::is_control) {
+        return Err(Error::Failed(
+            "--c-client: the account's user or password holds a line break or another control character, which mariadb-slap's option file cannot carry; run the comparison with another account".into(),
+        ));
+    }
     let mut text = format!(
         "[client]\nhost={}\nport={}\nuser={}\n",
         url.host(),
         url.port(),
-        quoted(url.user())
+        quoted(&user)
     );
-    if let Some(password) = url.password() {
+    if url.password().is_some() {
         text.push_str(&format!("password={}\n", quoted(&password)));
     }
-    text
+    Ok(text)
 }
 
 /// `mariadb-slap --version`, or a clear error when it is missing.
@@ -325,8 +336,24 @@ mod tests {
         let url =
             model::DbUrl::parse("mysql://dbio:p%22w%5C@127.0.0.1:3307/employees").expect("url");
         assert_eq!(
-            client_options(&url),
+            client_options(&url).expect("options"),
             "[client]\nhost=127.0.0.1\nport=3307\nuser=\"dbio\"\npassword=\"p\\\"w\\\\\"\n"
         );
+    }
+
+    /// Minor 1 of the third hostile pass: a line break in the password
+    /// would start an option line of its own.
+    #[test]
+    fn a_line_break_in_the_account_is_refused_not_written() {
+        for url in [
+            "mysql://dbio:pw%0Aplugin-dir%3D%2Ftmp@127.0.0.1:3307/employees",
+            "mysql://dbio:pw%0D@127.0.0.1:3307/employees",
+            "mysql://db%0Aio:pw@127.0.0.1:3307/employees",
+        ] {
+            let url = model::DbUrl::parse(url).expect("url");
+            let err = client_options(&url).expect_err("refused").to_string();
+            assert!(err.contains("line break"), "{err}");
+            assert!(!err.contains("plugin-dir"), "{err}");
+        }
     }
 }

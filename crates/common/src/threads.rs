@@ -139,10 +139,18 @@ impl Limits {
         {
             None => Ok(()),
             Some((fit, limit)) => Err(Error::MachineLimit(format!(
-                "{threads} queries need {threads} threads at once (one per query), more than this machine allows: {limit}; about {fit} fit, so lower --count to {fit} or less"
+                "{threads} queries need {threads} threads at once (one per query), more than this machine allows: {limit}; about {fit} fit, so lower --count to {} or less (a tenth kept for what else starts meanwhile)",
+                suggested(fit)
             ))),
         }
     }
+}
+
+/// The count to suggest when `fit` threads fit now: a tenth less, since
+/// what is in use (other threads, memory maps) changes between this run
+/// and the next, and a suggestion that is then refused helps no one.
+fn suggested(fit: u64) -> u64 {
+    fit - fit.div_ceil(10)
 }
 
 /// The soft limit `resource`, or `None` when unlimited.
@@ -182,6 +190,8 @@ mod tests {
         let err = l.check(50_000).expect_err("too many").to_string();
         assert!(err.contains("vm.max_map_count"), "{err}");
         assert!(err.contains("about 16000 fit"), "{err}");
+        assert!(err.contains("lower --count to 14400 or less"), "{err}");
+        l.check(14_400).expect("the suggestion fits");
         let tight = Limits {
             address_space: Some((1 << 30) + 100 * (QUERY_STACK as u64 + 4096)),
             ..l
@@ -189,6 +199,7 @@ mod tests {
         let err = tight.check(1_000).expect_err("address space").to_string();
         assert!(err.contains("RLIMIT_AS"), "{err}");
         assert!(err.contains("about 100 fit"), "{err}");
+        assert!(err.contains("lower --count to 90 or less"), "{err}");
         tight.check(100).expect("100 fit");
     }
 }

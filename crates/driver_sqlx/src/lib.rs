@@ -53,6 +53,13 @@ pub fn connect_options(url: &common::DbUrl) -> Result<MySqlConnectOptions, Error
             common::redact(&e.to_string())
         ))
     })?;
+    // An IPv6 literal comes bracketed, as URLs write it; sqlx would look
+    // the brackets up as a host name.
+    let host = url.host();
+    let opts = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(literal) => opts.host(literal),
+        None => opts,
+    };
     Ok(opts
         .ssl_mode(MySqlSslMode::Disabled)
         .pipes_as_concat(false)
