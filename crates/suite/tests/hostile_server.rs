@@ -187,3 +187,36 @@ fn judge(ran: &Ran, limit_mib: i64) -> Option<String> {
     }
     None
 }
+
+/// Minor 9 of the third hostile pass: a bracketed IPv6 literal reaches the
+/// server on every driver (sqlx looked the brackets up as a host name).
+/// The server answers the query with a malformed row, so a query error,
+/// not a connect error, shows the login went through.
+#[test]
+fn an_ipv6_literal_reaches_the_server_on_every_driver() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("no IPv6 loopback here: nothing shown");
+        return;
+    }
+    let server = EvilServer::start_on("[::1]:0", Attack::HugeValue, "SLEEP(");
+    assert!(server.url().contains("@[::1]:"), "{}", server.url());
+    let mut runs = Vec::new();
+    for driver in ["mysql", "wire"] {
+        runs.push((
+            format!("test_single ({driver})"),
+            approach("test_single", &server.url(), Some(driver)),
+        ));
+    }
+    for name in ["test_asyncio", "test_async_std"] {
+        runs.push((name.to_owned(), approach(name, &server.url(), None)));
+    }
+    for (label, cmd) in runs {
+        let ran = run(cmd);
+        assert_eq!(ran.code, Some(1), "{label}: {}", ran.stderr);
+        assert!(
+            ran.stderr.starts_with("error: query ") && !ran.stderr.contains("cannot connect"),
+            "{label}: {}",
+            ran.stderr
+        );
+    }
+}

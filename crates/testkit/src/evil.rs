@@ -51,7 +51,12 @@ impl EvilServer {
     /// Listens on a free loopback port; queries containing `trigger` meet
     /// `attack`.
     pub fn start(attack: Attack, trigger: &str) -> EvilServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the evil server");
+        EvilServer::start_on("127.0.0.1:0", attack, trigger)
+    }
+
+    /// [`EvilServer::start`] on another address (`[::1]:0`).
+    pub fn start_on(addr: &str, attack: Attack, trigger: &str) -> EvilServer {
+        let listener = TcpListener::bind(addr).expect("bind the evil server");
         let addr = listener.local_addr().expect("its address");
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
@@ -78,7 +83,11 @@ impl EvilServer {
 
     /// A URL for it (the password is never checked).
     pub fn url(&self) -> String {
-        format!("mysql://evil:secret@127.0.0.1:{}/employees", self.port())
+        let host = match self.addr {
+            SocketAddr::V4(a) => a.ip().to_string(),
+            SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        };
+        format!("mysql://evil:secret@{host}:{}/employees", self.port())
     }
 }
 
