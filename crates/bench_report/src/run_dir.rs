@@ -25,7 +25,16 @@ pub fn write_table(dir: &Path) -> Result<()> {
             .then(|| server_cpu::per_command(&path))
             .transpose()
     };
-    let cpu = readings("server-cpu.tsv")?;
+    let path = dir.join("server-cpu.tsv");
+    let server_readings = path
+        .is_file()
+        .then(|| server_cpu::readings(&path))
+        .transpose()?;
+    let lost = server_readings
+        .as_ref()
+        .map(|r| r.lost.clone())
+        .unwrap_or_default();
+    let cpu = server_readings.map(|r| r.cpu);
     let proxy_cpu = readings("proxy-cpu.tsv")?;
     let profiles = read_profiles(dir, &host.bench.approaches)?;
     let differ = table::disagreeing(&profiles, &host.bench.approaches);
@@ -43,10 +52,13 @@ pub fn write_table(dir: &Path) -> Result<()> {
         proxy_cpu.as_ref(),
         &profiles,
         &setting,
-    ) + &table::verdicts(
-        &export,
-        setting.server_bound().then_some(cpu.as_ref()).flatten(),
-    ) + &not_run(&host)
+        &lost,
+    ) + &server_cpu::lost_section(&lost)
+        + &table::verdicts(
+            &export,
+            setting.server_bound().then_some(cpu.as_ref()).flatten(),
+        )
+        + &not_run(&host)
         + &crate::c_client::section(dir)?;
     write(&dir.join("table.md"), &table)?;
     let mut pictures = vec![("walltimes.svg", "wall time of every run")];

@@ -479,18 +479,18 @@ fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Resu
             if settle {
                 server.settle(SETTLE_WAIT, progress)?;
             }
-            let seconds = server.cpu_seconds().ok_or_else(|| {
+            let (seconds, servers) = server.cpu_reading().ok_or_else(|| {
                 DbioError::Refused(format!(
                     "no managed server running at {}",
                     server.home().display()
                 ))
             })?;
-            record_cpu(seconds, record, label.as_deref())?;
+            record_cpu(seconds, Some(&servers), record, label.as_deref())?;
             if let (Some(pid), Some(file)) = (proxy_pid, proxy_record) {
                 let seconds = dbio::server::cpu_seconds_of(pid).ok_or_else(|| {
                     DbioError::Refused(format!("no process {pid} (the latency proxy) is running"))
                 })?;
-                record_cpu(seconds, Some(file), label.as_deref())?;
+                record_cpu(seconds, None, Some(file), label.as_deref())?;
             }
         }
         ServerAction::Settle { wait } => {
@@ -634,8 +634,15 @@ fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// `dbio server cpu`: print CPU seconds, or append them to a file with a label.
-fn record_cpu(seconds: f64, record: Option<PathBuf>, label: Option<&str>) -> Result<()> {
+/// `dbio server cpu`: print CPU seconds, or append them to a file with a
+/// label (and the servers summed, when given: see
+/// `bench_report::server_cpu`).
+fn record_cpu(
+    seconds: f64,
+    servers: Option<&str>,
+    record: Option<PathBuf>,
+    label: Option<&str>,
+) -> Result<()> {
     match (record, label) {
         (Some(path), Some(label)) => {
             use std::io::Write;
@@ -645,7 +652,8 @@ fn record_cpu(seconds: f64, record: Option<PathBuf>, label: Option<&str>) -> Res
                     path: path.clone(),
                     source,
                 })?;
-            writeln!(file, "{label}\t{seconds:.3}").map_err(|source| DbioError::Io {
+            let servers = servers.map(|s| format!("\t{s}")).unwrap_or_default();
+            writeln!(file, "{label}\t{seconds:.3}{servers}").map_err(|source| DbioError::Io {
                 what: "cannot write".into(),
                 path,
                 source,

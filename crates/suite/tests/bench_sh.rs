@@ -910,5 +910,82 @@ fn a_replica_sweep_spreads_over_both_servers_and_compares_the_counts() {
     assert!(table.contains("| 1 server | 2 servers |"), "{table}");
     assert!(table.contains("| test_asyncio |"), "{table}");
     let _ = std::fs::remove_dir_all(&out_dir);
+    a_replica_lost_mid_run_is_marked(&home);
+    stop();
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// D4 of the third hostile pass, on the replica sweep's home (its replica
+/// runs): a replica killed during a timed run. The approach moves its
+/// queries and the run ends; the table marks the approach, shows no server
+/// CPU for it (it was -0.12 s: the replica's CPU left the sum), and the
+/// run's README says which server was gone by the end of which run.
+fn a_replica_lost_mid_run_is_marked(home: &Path) {
+    use std::time::Duration;
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-lost-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let mut cmd = bench_command();
+    cmd.args(["--quick", "--runs", "1", "--warmup", "0"])
+        .args(["--calibration-runs", "0", "--approaches", "test_threadpool"])
+        .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "3000"])
+        .args(["--replicas", "1", "--out"])
+        .arg(&out_dir)
+        .env("DBIO_HOME", home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("bench.sh");
+    // In the timed run: its --prepare has recorded, and its queries sleep.
+    testkit::poll("a timed run", Duration::from_secs(300), || {
+        std::fs::read_dir(&out_dir)
+            .ok()?
+            .flatten()
+            .find(|run| {
+                std::fs::read_to_string(run.path().join("server-cpu.tsv"))
+                    .is_ok_and(|t| t.starts_with("before"))
+            })
+            .map(|_| ())
+    });
+    let url = common::managed::url(home).expect("the primary's url");
+    let mut admin = testkit::admin(&url);
+    testkit::poll("the timed run's queries", Duration::from_secs(30), || {
+        use mysql::prelude::Queryable;
+        let n: Option<usize> = admin
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE INFO LIKE 'SELECT SLEEP(3.000)%' AND ID <> CONNECTION_ID()",
+            )
+            .expect("process list");
+        (n.unwrap_or(0) > 0).then_some(())
+    });
+    let pid =
+        std::fs::read_to_string(home.join("replicas/1/run/mysqld.pid")).expect("the replica's pid");
+    let killed = Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("bench.sh");
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let run = the_run(&out_dir);
+    let table = std::fs::read_to_string(run.join("table.md")).expect("table");
+    assert!(table.contains("| test_threadpool † |"), "{table}");
+    assert!(
+        table.contains(&format!(
+            "replica-1={} gone by the end of run 1 of test_threadpool",
+            pid.trim()
+        )),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| test_threadpool"))
+        .expect("the row");
+    assert!(!row.contains("| -"), "a negative figure: {row}");
+    let readme = std::fs::read_to_string(run.join("README.md")).expect("README");
+    assert!(
+        readme.contains("A server was lost during the run"),
+        "{readme}"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
 }

@@ -16,6 +16,7 @@ pub fn render(
     proxy_cpu: Option<&BTreeMap<String, Vec<f64>>>,
     profiles: &BTreeMap<String, Profile>,
     setting: &Setting,
+    lost: &[crate::server_cpu::Lost],
 ) -> String {
     let mean_of = |name: &str| {
         export
@@ -71,8 +72,13 @@ pub fn render(
         let speedup = mean_of(model::registry::baseline_of(&b.command)).map(|base| base / b.mean);
         let _ = write!(
             out,
-            "| {} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} | {} |",
+            "| {}{} | {:.3} ± {} | {:.3} … {:.3} | {} | {} | {:.3} | {:.3} | {} | {:.0} | {:.0} | {} | {} | {} |",
             b.command,
+            if lost.iter().any(|l| l.command == b.command) {
+                " †"
+            } else {
+                ""
+            },
             b.mean,
             b.stddev.map_or("—".into(), |s| format!("{s:.3}")),
             b.min,

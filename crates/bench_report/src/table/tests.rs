@@ -307,7 +307,7 @@ fn speedups_are_per_language_and_bounds_use_concurrency() {
         latency_ms: None,
         servers: 1,
     };
-    let table = render(&export, Some(&cpu), None, &profiles, &setting);
+    let table = render(&export, Some(&cpu), None, &profiles, &setting, &[]);
     let row = |name: &str| {
         table
             .lines()

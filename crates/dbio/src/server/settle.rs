@@ -85,14 +85,28 @@ impl Server {
     /// running replicas, has used so far, from `/proc/<pid>/stat`; `None`
     /// when the server is not running.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let own = cpu_seconds_of(self.running_pid()?)?;
+        self.cpu_reading().map(|(seconds, _)| seconds)
+    }
+
+    /// [`Server::cpu_seconds`], and the servers it summed, as
+    /// `primary=PID replica-1=PID ...` (a server alone is `primary`): a
+    /// replica that dies between two readings leaves the second, which
+    /// is how a run that lost one is told apart (`bench_report::server_cpu`).
+    pub fn cpu_reading(&self) -> Option<(f64, String)> {
+        let pid = self.running_pid()?;
+        let mut seconds = cpu_seconds_of(pid)?;
+        let mut servers = vec![format!("primary={pid}")];
         // With replicas, the work of every server of the home.
-        let replicas: f64 = self
-            .replicas()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| cpu_seconds_of(r.running_pid()?))
-            .sum();
-        Some(own + replicas)
+        for replica in self.replicas().unwrap_or_default() {
+            let Some(pid) = replica.running_pid() else {
+                continue;
+            };
+            if let Some(s) = cpu_seconds_of(pid) {
+                seconds += s;
+                let n = replica.replica_number().unwrap_or(0);
+                servers.push(format!("replica-{n}={pid}"));
+            }
+        }
+        Some((seconds, servers.join(" ")))
     }
 }
