@@ -467,6 +467,9 @@ fn server_action(home: &Home, action: ServerAction, progress: &Progress) -> Resu
             if !status.running {
                 return Ok(ExitCode::from(3));
             }
+            if status.answered == Some(false) {
+                return Ok(ExitCode::from(1));
+            }
         }
         ServerAction::Cpu {
             record,

@@ -17,6 +17,18 @@ pub fn cpu_seconds_of(pid: u32) -> Option<f64> {
     Some((utime + stime) as f64 / clock_ticks_per_second())
 }
 
+/// Whether process `pid` is stopped (SIGSTOP, or traced): state `T` or
+/// `t` in `/proc/<pid>/stat`.
+pub fn is_stopped(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = stat.rsplit_once(')')?.1.to_owned();
+            rest.split_whitespace().next().map(str::to_owned)
+        })
+        .is_some_and(|state| state == "T" || state == "t")
+}
+
 fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
     #[allow(unsafe_code)]

@@ -162,6 +162,9 @@ pub struct Status {
     pub home: PathBuf,
     pub running: bool,
     pub pid: Option<u32>,
+    /// Whether the running server answered (`false`: stopped with
+    /// SIGSTOP, or hung); `None` when it does not run.
+    pub answered: Option<bool>,
     pub port: Option<u16>,
     pub socket: Option<PathBuf>,
     pub version: Option<String>,
@@ -184,9 +187,13 @@ impl std::fmt::Display for Status {
     /// What `dbio server status` prints.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "home:             {}", self.home.display())?;
-        match self.pid {
-            Some(pid) => writeln!(f, "running:          yes (pid {pid})")?,
-            None => writeln!(f, "running:          no")?,
+        match (self.pid, self.answered) {
+            (Some(pid), Some(false)) => writeln!(
+                f,
+                "running:          yes (pid {pid}), but it did not answer (stopped with SIGSTOP? `kill -CONT {pid}`)"
+            )?,
+            (Some(pid), _) => writeln!(f, "running:          yes (pid {pid})")?,
+            (None, _) => writeln!(f, "running:          no")?,
         }
         if let Some(port) = self.port {
             writeln!(f, "address:          127.0.0.1:{port}")?;
@@ -853,6 +860,7 @@ impl Server {
             home: self.home.clone(),
             running: pid.is_some(),
             pid,
+            answered: None,
             port: state.as_ref().map(|s| s.port),
             socket: state.map(|s| s.socket),
             version: None,
@@ -873,19 +881,23 @@ impl Server {
             .iter()
             .map(Server::status)
             .collect();
-        if pid.is_some()
-            && let Ok(mut conn) = self.admin_conn()
-        {
-            let row: Option<(String, String, u64, u64)> = conn
-                .query_first("SELECT @@version, @@optimizer_switch, @@innodb_buffer_pool_size, @@max_connections")
-                .ok()
-                .flatten();
+        // A stopped process cannot answer: said at once, without waiting
+        // out the connect deadline.
+        if pid.is_some_and(|pid| !cpus::is_stopped(pid)) {
+            let row: Option<(String, String, u64, u64)> = self.admin_conn().ok().and_then(|mut conn| {
+                conn.query_first("SELECT @@version, @@optimizer_switch, @@innodb_buffer_pool_size, @@max_connections")
+                    .ok()
+                    .flatten()
+            });
+            status.answered = Some(row.is_some());
             if let Some((version, switch, pool, max)) = row {
                 status.version = Some(version);
                 status.optimizer_switch = Some(switch);
                 status.buffer_pool_bytes = Some(pool);
                 status.max_connections = Some(max);
             }
+        } else if pid.is_some() {
+            status.answered = Some(false);
         }
         status
     }
