@@ -69,6 +69,7 @@ impl Group {
             program: program.clone(),
             source,
         })?;
+        crate::guard::record_group(child.id());
         Ok(Group {
             child: Some(child),
             program,

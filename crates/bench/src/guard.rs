@@ -2,10 +2,16 @@
 //! users: that no one else controls where it writes its results, that
 //! `--commit` has a repository to commit to, and that no other benchmark
 //! runs on the same managed server (one lock per home, held for the whole
-//! run).
+//! run). The lock file also records the process groups the run starts,
+//! so that the next run stops what a killed one (SIGKILL) left running:
+//! hyperfine, and the approach it times.
 
+use std::fs::File;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use model::trust::{self, Untrusted};
 
@@ -25,10 +31,20 @@ pub struct Guard {
     _lock: Option<trust::Held>,
 }
 
+impl Drop for Guard {
+    /// The run has stopped every group it started: nothing to record.
+    fn drop(&mut self) {
+        clear_groups();
+    }
+}
+
 /// Checks and creates the results directory (`--out`, or `results/` beside
 /// the scripts), checks that `--commit` has a git repository there, and
-/// takes the managed home's benchmark lock: all before `dbio up`.
+/// takes the managed home's benchmark lock, stopping what a killed run
+/// left running there; sweeps the C client's private directories that a
+/// killed run left: all before `dbio up`.
 pub fn prepare(config: &Config, root: &Path) -> Result<Guard> {
+    crate::c_client::sweep();
     let given = config.out.clone().unwrap_or_else(|| root.join("results"));
     let out = results_dir(&given)?;
     if config.commit {
@@ -99,10 +115,97 @@ fn lock_home(home: &Path) -> Result<trust::Held> {
     trust::create_dir_all(&home, 0o755).map_err(refuse)?;
     let path = home.join(LOCK);
     match trust::try_lock(&path).map_err(Error::io(format!("cannot lock {}", path.display())))? {
-        Ok(held) => Ok(held),
+        Ok(held) => {
+            stop_orphans(held.file());
+            *lock(&RECORD) = held
+                .file()
+                .try_clone()
+                .map_err(Error::io(format!("cannot use {}", path.display())))
+                .map(Some)?;
+            Ok(held)
+        }
         Err(holder) => Err(Error::Failed(format!(
             "another benchmark ({holder}) is running on the managed server in {}; wait for it to finish, or give this one another DBIO_HOME",
             home.display()
         ))),
     }
+}
+
+/// The lock file of the run's home, where [`record_group`] writes.
+static RECORD: Mutex<Option<File>> = Mutex::new(None);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Records a process group the run started (its leader's pid and start
+/// time, so that a pid used again by another process is never taken for
+/// it). Nothing is recorded for a run on the user's own server (no home).
+pub fn record_group(pid: u32) {
+    let Some(start) = start_time(pid) else {
+        return;
+    };
+    if let Some(file) = lock(&RECORD).as_mut() {
+        let _ = writeln!(file, "{pid} {start}");
+    }
+}
+
+/// Forgets the groups recorded: the run stopped them all.
+pub fn clear_groups() {
+    if let Some(file) = lock(&RECORD).as_mut() {
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+    }
+}
+
+/// How long a left-over group may take to exit after SIGTERM (its approach
+/// cancels its queries first) before SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(5);
+
+/// Stops the process groups a killed run recorded in `file` and that still
+/// run (the same leader, by its start time), then empties the record.
+fn stop_orphans(file: &File) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    let mut text = String::new();
+    let mut reader = file;
+    let _ = reader.rewind();
+    let _ = reader.read_to_string(&mut text);
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(Ok(pid)), Some(start)) = (words.next().map(str::parse::<u32>), words.next())
+        else {
+            continue;
+        };
+        if start_time(pid).as_deref() != Some(start) {
+            continue;
+        }
+        let Some(group) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+            continue;
+        };
+        crate::say(&format!(
+            "== stopping what a killed benchmark left running: {}",
+            trust::describe(pid)
+        ));
+        let _ = kill_process_group(group, Signal::TERM);
+        let until = Instant::now() + ORPHAN_GRACE;
+        while start_time(pid).as_deref() == Some(start) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = kill_process_group(group, Signal::KILL);
+    }
+    let _ = file.set_len(0);
+}
+
+/// Process `pid`'s start time (clock ticks since boot, `/proc/PID/stat`'s
+/// 22nd field), which tells it from a later process given the same pid.
+/// `None` for a process that is gone or a zombie (it runs nothing more).
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    // Fields after the name start with the state (field 3).
+    let mut fields = rest.split_whitespace();
+    if fields.next() == Some("Z") {
+        return None;
+    }
+    fields.nth(18).map(str::to_owned)
 }

@@ -159,7 +159,15 @@ pub fn create_dir_all(dir: &Path, mode: u32) -> Result<(), Untrusted> {
 /// An exclusive `flock` on `path` (created mode 0600, never through a
 /// symlink), taken at once or refused with the holder's pid.
 #[derive(Debug)]
-pub struct Held(#[allow(dead_code)] File);
+pub struct Held(File);
+
+impl Held {
+    /// The lock file, open to read and write: what the holder records
+    /// there is for the next holder.
+    pub fn file(&self) -> &File {
+        &self.0
+    }
+}
 
 /// Takes the lock file `path` without waiting: `Ok(Err(holder))` when
 /// another process holds it (`pid N (name)`, or "another process").
@@ -167,12 +175,13 @@ pub fn try_lock(path: &Path) -> std::io::Result<Result<Held, String>> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)?;
     let meta = file.metadata()?;
-    if !meta.is_file() || meta.uid() != effective_uid() {
+    if !meta.is_file() || meta.uid() != effective_uid() || meta.nlink() > 1 {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!(

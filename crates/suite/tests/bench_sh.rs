@@ -618,6 +618,203 @@ fn a_second_benchmark_on_one_home_refuses() {
     }
 }
 
+/// The processes whose parent is `pid`: (pid, name).
+fn children_of(pid: u32) -> Vec<(u32, String)> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| {
+            let child: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let (name, rest) = stat.rsplit_once(')')?;
+            let name = name.split_once('(')?.1.to_owned();
+            let parent: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (parent == pid).then_some((child, name))
+        })
+        .collect()
+}
+
+/// Whether process `pid` runs (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some(state != "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Every file named `name` under `dir`.
+fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            found.extend(files_named(&path, name));
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Minor 2 of the third hostile pass: a bench killed with SIGKILL (no
+/// handler runs) left the 0600 `c-client.cnf`, with the password, in its
+/// partial folder, and hyperfine and the approach running. The option file
+/// now lives in a private directory outside the results, swept by the
+/// next run; the next run on the home also stops the orphaned groups
+/// (their queries are cancelled).
+#[test]
+fn a_killed_bench_leaves_no_password_and_the_next_stops_what_it_left() {
+    use mysql::prelude::Queryable;
+    use std::time::Duration;
+    let shared = testkit::shared();
+    let _turn = shared_home_turn();
+    let out_dir = std::env::temp_dir().join(format!("dbio-bench-sigkill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let kill = |pid: u32| {
+        let ok = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    };
+    let spawn = |args: &[&str]| {
+        let mut cmd = bench_command();
+        cmd.args(args)
+            .arg("--out")
+            .arg(&out_dir)
+            .env("DBIO_HOME", shared.server.home())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("bench.sh")
+    };
+    // 1. Killed during the C client's comparison.
+    let mut first = spawn(&[
+        "--quick",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--calibration-runs",
+        "0",
+        "--approaches",
+        "test_single",
+        "--workload",
+        "point",
+        "--count",
+        "2000",
+        "--c-client",
+    ]);
+    let pid = first.id();
+    let private = testkit::poll(
+        "the C client's option file",
+        Duration::from_secs(300),
+        || {
+            std::fs::read_dir(std::env::temp_dir())
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(&format!("dbio-c-client-{pid}-")))
+                        && p.join("c-client.cnf").is_file()
+                })
+        },
+    );
+    kill(pid);
+    let _ = first.wait();
+    assert!(
+        files_named(&out_dir, "c-client.cnf").is_empty(),
+        "the password is in the results"
+    );
+    // 2. Killed in a timed run: hyperfine and the approach run on.
+    let mut second = spawn(&[
+        "--quick",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--calibration-runs",
+        "0",
+        "--approaches",
+        "test_threadpool",
+        "--workload",
+        "sleep",
+        "--count",
+        "5",
+        "--sleep-ms",
+        "20000",
+    ]);
+    let pid = second.id();
+    let mut admin = testkit::admin(&shared.url);
+    let sleeping = |admin: &mut mysql::Conn| -> usize {
+        admin
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE INFO LIKE 'SELECT SLEEP(20.000)%' AND ID <> CONNECTION_ID()",
+            )
+            .expect("process list")
+            .unwrap_or(0)
+    };
+    let hyperfine = testkit::poll("the timed run", Duration::from_secs(300), || {
+        let hyperfine = children_of(pid)
+            .into_iter()
+            .find(|(_, n)| n == "hyperfine")?;
+        (sleeping(&mut admin) > 0).then_some(hyperfine.0)
+    });
+    kill(pid);
+    let _ = second.wait();
+    assert!(
+        alive(hyperfine),
+        "hyperfine outlived the bench that was killed"
+    );
+    // 3. The next run stops them, and sweeps the option file's directory.
+    let third = bench(
+        &[
+            "--quick",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--calibration-runs",
+            "0",
+            "--approaches",
+            "test_single",
+            "--workload",
+            "sleep",
+            "--count",
+            "2",
+            "--sleep-ms",
+            "10",
+            "--out",
+            &out_dir.display().to_string(),
+        ],
+        Some(shared.server.home()),
+    );
+    let err = stderr(&third);
+    assert!(third.status.success(), "{err}");
+    assert!(
+        err.contains("stopping what a killed benchmark left running"),
+        "{err}"
+    );
+    assert!(!alive(hyperfine), "{err}");
+    assert!(!private.exists(), "the private directory was not swept");
+    testkit::poll(
+        "the orphan's queries to end",
+        Duration::from_secs(5),
+        || (sleeping(&mut admin) == 0).then_some(()),
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
 /// The run folders in a results directory.
 fn the_runs(out_dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(out_dir)
