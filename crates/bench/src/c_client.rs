@@ -65,8 +65,8 @@ pub fn compare(
     let url = &session.server.url;
     // Outside the results folder: a killed bench cannot leave the
     // password there (minor 2 of the third hostile pass).
-    let private = Private::new()?;
-    let options = private.0.join("c-client.cnf");
+    let private = crate::private::Private::new()?;
+    let options = private.path().join("c-client.cnf");
     model::files::write_replace(&options, client_options(url)?.as_bytes(), 0o600)
         .map_err(Error::io(format!("cannot write {}", options.display())))?;
     let slap_args = |options: &Path, sql: &Path, concurrency: u32| -> Vec<String> {
@@ -297,70 +297,6 @@ fn version() -> Result<String> {
 fn create(path: &Path, mode: u32) -> Result<std::fs::File> {
     model::files::create_new(path, mode)
         .map_err(Error::io(format!("cannot create {}", path.display())))
-}
-
-/// A directory of this process's own for the client's option file, which
-/// holds the password: `$TMPDIR/dbio-c-client-PID`, mode 0700, made anew
-/// (never one that exists: someone else's in a shared `/tmp`), removed
-/// when dropped. Those that a killed bench left are swept first: a
-/// directory of this user's whose process is gone.
-#[derive(Debug)]
-struct Private(PathBuf);
-
-/// The name every [`Private`] directory starts with.
-const PRIVATE_PREFIX: &str = "dbio-c-client-";
-
-impl Private {
-    fn new() -> Result<Private> {
-        use std::os::unix::fs::DirBuilderExt;
-        let tmp = std::env::temp_dir();
-        let me = std::process::id();
-        for n in 0..100u32 {
-            let dir = tmp.join(format!("{PRIVATE_PREFIX}{me}-{n}"));
-            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-                Ok(()) => return Ok(Private(dir)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::io(format!("cannot create {}", dir.display()))(e)),
-            }
-        }
-        Err(Error::Failed(format!(
-            "no free name for a private directory under {}",
-            tmp.display()
-        )))
-    }
-}
-
-impl Drop for Private {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Removes the [`Private`] directories under the temporary directory that
-/// are this user's and whose bench is gone (killed before it could remove
-/// its own); at the start of every run.
-pub fn sweep() {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    let me = model::files::effective_uid();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PRIVATE_PREFIX))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let path = entry.path();
-        let ours = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == me);
-        if ours && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(&path);
-        }
-    }
 }
 
 /// The comparison's own files in the cell's folder, removed when it ends:

@@ -265,9 +265,14 @@ impl Session<'_> {
                 .and_then(Proxy::pid)
                 .map(|pid| (pid, dir.join("proxy-cpu.tsv"))),
         });
+        // hyperfine follows a symlink where it writes: it exports into a
+        // directory of this process's own, and the export is copied into
+        // the run folder without following one.
+        let private = crate::private::Private::new()?;
         for round in 1..=c.runs {
             let warmup = if round == 1 { c.warmup } else { 0 };
-            let export = dir.join(format!("hyperfine-round-{round:03}.json"));
+            let name = format!("hyperfine-round-{round:03}.json");
+            let export = private.path().join(&name);
             let order = schedule::rotation(&timed, round);
             let args = schedule::round_args(&order, warmup, &export, cpu.as_ref());
             crate::say(&format!(
@@ -297,6 +302,11 @@ impl Session<'_> {
                     timed[0].command[0].display()
                 )));
             }
+            let exported = model::files::read(&export)
+                .map_err(Error::io(format!("cannot read {}", export.display())))?;
+            let kept = dir.join(&name);
+            model::files::write_replace(&kept, &exported, 0o644)
+                .map_err(Error::io(format!("cannot write {}", kept.display())))?;
             progress.round_done();
         }
         Ok(())

@@ -41,10 +41,10 @@ impl Drop for Guard {
 /// Checks and creates the results directory (`--out`, or `results/` beside
 /// the scripts), checks that `--commit` has a git repository there, and
 /// takes the managed home's benchmark lock, stopping what a killed run
-/// left running there; sweeps the C client's private directories that a
-/// killed run left: all before `dbio up`.
+/// left running there; sweeps the private directories that a killed run
+/// left ([`crate::private`]): all before `dbio up`.
 pub fn prepare(config: &Config, root: &Path) -> Result<Guard> {
-    crate::c_client::sweep();
+    crate::private::sweep();
     let given = config.out.clone().unwrap_or_else(|| root.join("results"));
     let out = results_dir(&given)?;
     if config.commit {

@@ -11,6 +11,7 @@ mod cell;
 mod child;
 mod error;
 mod guard;
+mod private;
 mod progress;
 mod run;
 mod schedule;

@@ -91,9 +91,32 @@ pub fn list_dir(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
     Ok(entries.flatten().map(|e| e.path()).collect())
 }
 
+/// Writes `text` to `path` under a private name, then renames it there:
+/// a symlink planted at `path` is replaced, never followed
+/// ([`model::files::write_replace`]).
 pub fn write(path: &std::path::Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|source| ReportError::Write {
+    model::files::write_replace(path, text.as_bytes(), 0o644).map_err(|source| ReportError::Write {
         path: path.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// C2 of the third hostile pass: `table.md` was written through a
+    /// symlink planted in the run folder, creating a file where it pointed.
+    #[test]
+    fn a_symlink_planted_where_a_table_goes_is_replaced_not_followed() {
+        let dir = std::env::temp_dir().join(format!("dbio-report-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let target = dir.join("elsewhere");
+        let table = dir.join("table.md");
+        std::os::unix::fs::symlink(&target, &table).expect("link");
+        super::write(&table, "| a |\n").expect("write");
+        assert!(!target.exists(), "written through the link");
+        assert!(std::fs::symlink_metadata(&table).expect("table").is_file());
+        assert_eq!(std::fs::read_to_string(&table).expect("read"), "| a |\n");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
 }
