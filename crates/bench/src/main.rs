@@ -10,6 +10,7 @@ mod c_client;
 mod cell;
 mod child;
 mod error;
+mod folder;
 mod guard;
 mod private;
 mod progress;

@@ -1,7 +1,7 @@
 //! A whole run: the server, the results folder, one cell per budget, the
 //! sweep's summary, the index, the commit.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use bench_report::host::Git;
@@ -9,30 +9,10 @@ use bench_report::host::Git;
 use crate::args::{Config, Sweep};
 use crate::cell::Session;
 use crate::error::{Error, Result};
+use crate::folder::Folder;
 use crate::progress::Progress;
 use crate::server::{Proxy, Server};
 use crate::tools::Tools;
-
-/// The results folder of a run that has not finished: removed when dropped
-/// unless [`Unfinished::finish`] was called (an error, Ctrl-C, SIGTERM or a
-/// closed terminal leaves no partial folder).
-#[derive(Debug)]
-struct Unfinished(Option<PathBuf>);
-
-impl Unfinished {
-    fn finish(mut self) -> PathBuf {
-        self.0.take().unwrap_or_default()
-    }
-}
-
-impl Drop for Unfinished {
-    fn drop(&mut self) {
-        if let Some(dir) = self.0.take() {
-            crate::say(&format!("== removing the unfinished {}", dir.display()));
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-    }
-}
 
 pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     // Before `dbio up`: where the results go, and the home's lock, held
@@ -40,8 +20,9 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     let guard = crate::guard::prepare(config, &tools.root)?;
     let out = guard.out.clone();
     let mut server = Server::prepare(config, tools)?;
-    let unfinished = Unfinished(Some(new_run_dir(&out)?));
-    let dir = unfinished.0.clone().unwrap_or_default();
+    let mut folder = Folder::new(&out)?;
+    // Every access from here on goes through the folder's descriptor.
+    let dir = folder.via();
     let proxy = match config.latency_ms() {
         Some(ms) => Some(server.behind_proxy(tools, ms, &dir)?),
         None => None,
@@ -105,14 +86,14 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
     }
     drop(proxy);
     crate::child::check()?;
-    let dir = unfinished.finish();
-    crate::say(&format!("== writing {}", dir.display()));
+    folder.finish();
+    crate::say(&format!("== writing {}", folder.path.display()));
     bench_report::index::update(&out)?;
     model::cli::emit(&bench_report::read(&dir.join("table.md"))?);
     if config.commit {
-        commit(config, &dir, &out)?;
+        commit(config, &folder.path, &out)?;
     }
-    crate::say(&format!("results: {}", dir.display()));
+    crate::say(&format!("results: {}", folder.path.display()));
     let mut pictures: Vec<String> = bench_report::list_dir(&dir)?
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "svg"))
@@ -156,32 +137,6 @@ fn cell_session<'a>(
         proxy,
         git: git.clone(),
     }
-}
-
-/// `<out>/<date>-<host>`, or `-2`, `-3`... when taken; created here, so that
-/// two runs never share one.
-fn new_run_dir(out: &Path) -> Result<PathBuf> {
-    let date = &bench_report::host::utc_now()[..10];
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "host".into());
-    let base = out.join(format!("{date}-{host}"));
-    for n in 1..10_000 {
-        let dir = if n == 1 {
-            base.clone()
-        } else {
-            PathBuf::from(format!("{}-{n}", base.display()))
-        };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io(format!("cannot create {}", dir.display()))(e)),
-        }
-    }
-    Err(Error::Failed(format!(
-        "no free run folder name under {}",
-        out.display()
-    )))
 }
 
 /// A bundle's revision, recorded by `scripts/pack.sh` in `REVISION`.

@@ -167,7 +167,11 @@ fn read_profiles(
 /// A run's README: the command, what it ran on, the pictures, the table.
 fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -> String {
     use std::fmt::Write;
+    // Named by the directory itself: `bench` reaches it through its
+    // descriptor (`/proc/PID/fd/N`), which resolves to where it is.
     let name = dir
+        .canonicalize()
+        .unwrap_or_else(|_| dir.to_owned())
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let mut out = format!("# {name}\n\n```\n{}\n```\n\n", host.bench.command);

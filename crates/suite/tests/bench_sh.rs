@@ -717,6 +717,13 @@ fn a_killed_bench_leaves_no_password_and_the_next_stops_what_it_left() {
         "the C client's option file",
         Duration::from_secs(300),
         || {
+            if let Ok(Some(status)) = first.try_wait() {
+                let mut err = String::new();
+                if let Some(mut pipe) = first.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+                }
+                panic!("bench ended ({status}) before its C client ran: {err}");
+            }
             std::fs::read_dir(std::env::temp_dir())
                 .ok()?
                 .flatten()
@@ -724,7 +731,7 @@ fn a_killed_bench_leaves_no_password_and_the_next_stops_what_it_left() {
                 .find(|p| {
                     p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with(&format!("dbio-c-client-{pid}-")))
+                        .is_some_and(|n| n.starts_with(&format!("dbio-bench-{pid}-")))
                         && p.join("c-client.cnf").is_file()
                 })
         },
