@@ -62,18 +62,32 @@ pub fn prepare(config: &Config, root: &Path) -> Result<Guard> {
 /// home's: see [`model::trust`]), or when a file or a symlink to nothing
 /// stands there.
 fn results_dir(given: &Path) -> Result<PathBuf> {
-    let refuse = |e: Untrusted| match e {
+    let refuse = refusal(
+        "the results directory",
+        given,
+        "give --out a directory that only you can change, such as results/ in the checkout or a directory of yours",
+    );
+    let out = trust::canonical(given).map_err(&refuse)?;
+    trust::create_dir_all(&out, 0o755).map_err(refuse)?;
+    Ok(out)
+}
+
+/// The error for a directory [`model::trust`] does not trust: what it is
+/// for, where, why, and what to do instead.
+fn refusal<'a>(
+    what: &'a str,
+    given: &'a Path,
+    instead: &'a str,
+) -> impl Fn(Untrusted) -> Error + 'a {
+    move |e| match e {
         Untrusted::Refused(why) => Error::Failed(format!(
-            "refusing the results directory {}: {why}; give --out a directory that only you can change, such as results/ in the checkout or a directory of yours",
+            "refusing {what} {}: {why}; {instead}",
             given.display()
         )),
         Untrusted::Io { path, source } => {
             Error::io(format!("cannot inspect {}", path.display()))(source)
         }
-    };
-    let out = trust::canonical(given).map_err(refuse)?;
-    trust::create_dir_all(&out, 0o755).map_err(refuse)?;
-    Ok(out)
+    }
 }
 
 /// `--commit` needs the results directory inside a git work tree.
@@ -102,16 +116,12 @@ fn check_repository(out: &Path) -> Result<()> {
 /// settle would cancel the other's queries). The home is created if
 /// missing, under the rule of a home; dbio checks the rest.
 fn lock_home(home: &Path) -> Result<trust::Held> {
-    let refuse = |e: Untrusted| match e {
-        Untrusted::Refused(why) => Error::Failed(format!(
-            "refusing the home {}: {why}; use a home that only you can change (see README: a safe home)",
-            home.display()
-        )),
-        Untrusted::Io { path, source } => {
-            Error::io(format!("cannot inspect {}", path.display()))(source)
-        }
-    };
-    let home = trust::canonical(home).map_err(refuse)?;
+    let refuse = refusal(
+        "the home",
+        home,
+        "use a home that only you can change (see README: a safe home)",
+    );
+    let home = trust::canonical(home).map_err(&refuse)?;
     trust::create_dir_all(&home, 0o755).map_err(refuse)?;
     let path = home.join(LOCK);
     match trust::try_lock(&path).map_err(Error::io(format!("cannot lock {}", path.display())))? {

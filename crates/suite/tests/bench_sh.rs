@@ -463,7 +463,6 @@ impl Svg {
 /// partial results folder, and blames no approach.
 #[test]
 fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
-    use mysql::prelude::Queryable;
     use std::time::{Duration, Instant};
     let shared = testkit::shared();
     let _turn = shared_home_turn();
@@ -499,15 +498,7 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
                 .map(|_| ())
         });
         let mut admin = testkit::admin(&shared.url);
-        let sleeping = |admin: &mut mysql::Conn| -> usize {
-            admin
-                .query_first(
-                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-                     WHERE INFO LIKE 'SELECT SLEEP(3.000)%' AND ID <> CONNECTION_ID()",
-                )
-                .expect("process list")
-                .unwrap_or(0)
-        };
+        let sleeping = |admin: &mut mysql::Conn| sleeping_for(admin, "3.000");
         testkit::poll("the timed run's queries", Duration::from_secs(30), || {
             (sleeping(&mut admin) > 0).then_some(())
         });
@@ -553,7 +544,6 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
 /// first's queries running.
 #[test]
 fn a_second_benchmark_on_one_home_refuses() {
-    use mysql::prelude::Queryable;
     use std::time::Duration;
     let shared = testkit::shared();
     let _turn = shared_home_turn();
@@ -573,15 +563,7 @@ fn a_second_benchmark_on_one_home_refuses() {
         .stderr(std::process::Stdio::null());
     let mut first = cmd.spawn().expect("bench.sh");
     let mut admin = testkit::admin(&shared.url);
-    let sleeping = |admin: &mut mysql::Conn| -> usize {
-        admin
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-                 WHERE INFO LIKE 'SELECT SLEEP(4.000)%' AND ID <> CONNECTION_ID()",
-            )
-            .expect("process list")
-            .unwrap_or(0)
-    };
+    let sleeping = |admin: &mut mysql::Conn| sleeping_for(admin, "4.000");
     testkit::poll("the first run's queries", Duration::from_secs(300), || {
         (sleeping(&mut admin) > 0).then_some(())
     });
@@ -616,6 +598,19 @@ fn a_second_benchmark_on_one_home_refuses() {
     for dir in [&first_out, &second_out] {
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// How many `SELECT SLEEP(SECONDS)` queries of the benchmark run on the
+/// server now.
+fn sleeping_for(admin: &mut mysql::Conn, seconds: &str) -> usize {
+    use mysql::prelude::Queryable;
+    admin
+        .query_first(format!(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE INFO LIKE 'SELECT SLEEP({seconds})%' AND ID <> CONNECTION_ID()"
+        ))
+        .expect("process list")
+        .unwrap_or(0)
 }
 
 /// The processes whose parent is `pid`: (pid, name).
@@ -672,7 +667,6 @@ fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
 /// (their queries are cancelled).
 #[test]
 fn a_killed_bench_leaves_no_password_and_the_next_stops_what_it_left() {
-    use mysql::prelude::Queryable;
     use std::time::Duration;
     let shared = testkit::shared();
     let _turn = shared_home_turn();
@@ -709,7 +703,7 @@ fn a_killed_bench_leaves_no_password_and_the_next_stops_what_it_left() {
         "--workload",
         "point",
         "--count",
-        "2000",
+        "20000",
         "--c-client",
     ]);
     let pid = first.id();
@@ -762,15 +756,7 @@ fn a_killed_bench_leaves_no_password_and_the_next_stops_what_it_left() {
     ]);
     let pid = second.id();
     let mut admin = testkit::admin(&shared.url);
-    let sleeping = |admin: &mut mysql::Conn| -> usize {
-        admin
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-                 WHERE INFO LIKE 'SELECT SLEEP(20.000)%' AND ID <> CONNECTION_ID()",
-            )
-            .expect("process list")
-            .unwrap_or(0)
-    };
+    let sleeping = |admin: &mut mysql::Conn| sleeping_for(admin, "20.000");
     let hyperfine = testkit::poll("the timed run", Duration::from_secs(300), || {
         let hyperfine = children_of(pid)
             .into_iter()
@@ -1152,14 +1138,7 @@ fn a_replica_lost_mid_run_is_marked(home: &Path) {
     let url = common::managed::url(home).expect("the primary's url");
     let mut admin = testkit::admin(&url);
     testkit::poll("the timed run's queries", Duration::from_secs(30), || {
-        use mysql::prelude::Queryable;
-        let n: Option<usize> = admin
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-                 WHERE INFO LIKE 'SELECT SLEEP(3.000)%' AND ID <> CONNECTION_ID()",
-            )
-            .expect("process list");
-        (n.unwrap_or(0) > 0).then_some(())
+        (sleeping_for(&mut admin, "3.000") > 0).then_some(())
     });
     let pid =
         std::fs::read_to_string(home.join("replicas/1/run/mysqld.pid")).expect("the replica's pid");
