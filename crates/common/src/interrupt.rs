@@ -183,8 +183,9 @@ pub fn register_all(pools: Vec<(Weak<dyn InFlight>, Killer)>) {
         .collect();
 }
 
-/// What [`SIGNALLED`] holds once a panic has started the exit.
-const PANICKED: i32 = -1;
+/// What [`SIGNALLED`] holds once a panic or a fatal error
+/// ([`crate::fatal`]) has started the exit.
+pub(crate) const PANICKED: i32 = -1;
 
 /// Whether a signal or a panic has started the exit: the run's own error
 /// (its queries were killed, a worker died) is then not the one to print.
@@ -222,82 +223,19 @@ pub fn install() -> Result<(), Error> {
             what: "cannot start the signal thread".into(),
             source,
         })?;
-    exit_on_panic()
+    crate::fatal::install()
 }
 
-/// A panic in any thread (a driver's, on a reply it cannot handle) ends
-/// the run as a signal does: the running queries are cancelled on the
-/// server and the process exits 1 with one line, `error: the driver
-/// panicked: ...`, within [`GRACE`]. Nothing waits for the panicking
-/// thread's callers, which may never notice (a runtime that swallows a
-/// task's panic, workers waiting for a result that will not come); Rust's
-/// own panic message is not printed.
-fn exit_on_panic() -> Result<(), Error> {
-    let (fatal, heard) = mpsc::channel::<(String, Duration)>();
-    std::thread::Builder::new()
-        .name("dbio-fatal-exit".into())
-        .spawn(move || {
-            if let Ok((cause, grace)) = heard.recv() {
-                let line = match cancel_in_flight(Instant::now() + grace) {
-                    Ok(0) => format!("error: {cause}"),
-                    Ok(1) => format!("error: {cause}; cancelled the running query on the server"),
-                    Ok(n) => format!("error: {cause}; cancelled {n} running queries on the server"),
-                    Err(e) => format!("error: {cause}; {e}"),
-                };
-                say_and_exit(line, 1);
-            }
-        })
-        .map_err(|source| Error::Io {
-            what: "cannot start the panic thread".into(),
-            source,
-        })?;
-    *lock(&FATAL) = Some(fatal);
-    std::panic::set_hook(Box::new(|info| {
-        let message = panic_text(info.payload());
-        fail(&format!("the driver panicked: {message}"), GRACE);
-    }));
-    Ok(())
-}
-
-/// Where [`fail`] hands its cause to the thread that ends the run.
-static FATAL: Mutex<Option<mpsc::Sender<(String, Duration)>>> = Mutex::new(None);
-
-/// Ends the run from any thread, as a panic does (see [`install`]): the
-/// running queries are cancelled on the server, for at most `grace`, and
-/// the process exits 1 with `error: CAUSE`. The first cause (or signal)
-/// decides; the caller returns at once. Before [`install`], it prints and
-/// exits directly.
-pub fn fail(cause: &str, grace: Duration) {
-    if SIGNALLED
-        .compare_exchange(0, PANICKED, Ordering::SeqCst, Ordering::SeqCst)
-        .is_err()
-    {
-        return;
-    }
-    let cause = crate::redact(cause).replace('\n', " ");
-    let sent = lock(&FATAL)
-        .as_ref()
-        .is_some_and(|fatal| fatal.send((cause.clone(), grace)).is_ok());
-    if !sent {
-        say_and_exit(format!("error: {cause}"), 1);
-    }
-}
-
-/// A panic's message (`panic!`'s text), or a word for a payload of
-/// another type.
-pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
+/// Takes the exit for `cause` (a signal's number, or [`PANICKED`] for a
+/// fatal error): whether it was first. The first decides the exit.
+pub(crate) fn claim(cause: i32) -> bool {
+    SIGNALLED
+        .compare_exchange(0, cause, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
 }
 
 fn exit_on(signal: i32) -> ! {
-    if SIGNALLED
-        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
-        .is_err()
-    {
+    if !claim(signal) {
         // A panic is already ending the run.
         wait_for_exit();
     }
@@ -322,7 +260,7 @@ fn exit_on(signal: i32) -> ! {
 /// [`SAY_WAIT`] for the line: a full or stopped pipe (the main thread may
 /// be blocked writing the report to it too) must not keep the process
 /// from exiting.
-fn say_and_exit(line: String, code: i32) -> ! {
+pub(crate) fn say_and_exit(line: String, code: i32) -> ! {
     let (done, said) = mpsc::channel();
     let writer = std::thread::Builder::new()
         .name("dbio-exit-line".into())
@@ -348,7 +286,7 @@ const SAY_WAIT: Duration = Duration::from_millis(200);
 
 /// Cancels the registered run, every server's pool at once; returns how
 /// many connections had a query running when they were told to stop.
-fn cancel_in_flight(until: Instant) -> Result<usize, String> {
+pub(crate) fn cancel_in_flight(until: Instant) -> Result<usize, String> {
     let registered = std::mem::take(&mut *lock(&CURRENT));
     let outcomes: Vec<Result<usize, String>> = std::thread::scope(|s| {
         let cancelling: Vec<_> = registered

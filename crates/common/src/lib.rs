@@ -12,6 +12,7 @@
 //!   so that each approach links only its own;
 //! - [`interrupt`]: Ctrl-C, SIGTERM and SIGHUP cancel the run's queries on
 //!   the server;
+//! - [`fatal`]: a panic, or the memory watchdog, ends the run the same way;
 //! - [`outcome`]: the one clock and connection gauge of a timed execution,
 //!   the rows as they stream in, the report built from them;
 //! - [`threads`]: the thread-per-query approaches' stacks and thread limits;
@@ -24,6 +25,7 @@
 
 pub mod approach;
 pub mod cli;
+pub mod fatal;
 pub mod heap;
 pub mod interrupt;
 pub mod memory;

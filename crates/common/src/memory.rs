@@ -38,7 +38,7 @@ pub fn bound(limit_mib: u64) -> Result<(), Error> {
                 if let Some(resident) = resident_pages(&statm).map(|p| p.saturating_mul(page))
                     && resident > limit
                 {
-                    crate::interrupt::fail(
+                    crate::fatal::fail(
                         &format!(
                             "the client's memory passed {limit_mib} MiB (--max-memory, DBIO_MAX_MEMORY): the server sends more than a result of this run should need (a broken or hostile server?)"
                         ),
@@ -54,6 +54,16 @@ pub fn bound(limit_mib: u64) -> Result<(), Error> {
             source,
         })?;
     Ok(())
+}
+
+/// [`bound`] at `DBIO_MAX_MEMORY` MiB, or `--max-memory`'s default: for
+/// `dbio verify` and `dbio facts`, which have no such flag.
+pub fn bound_from_env() -> Result<(), Error> {
+    let mib = std::env::var("DBIO_MAX_MEMORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::cli::DEFAULT_MAX_MEMORY);
+    bound(mib)
 }
 
 /// The process's resident pages, from `/proc/self/statm` (its second

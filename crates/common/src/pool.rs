@@ -343,7 +343,7 @@ pub fn bounded<T: Send + 'static>(
         .name("dbio-connect".into())
         .spawn(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            let _ = tx.send(outcome.map_err(|panic| crate::interrupt::panic_text(&*panic)));
+            let _ = tx.send(outcome.map_err(|panic| crate::fatal::panic_text(&*panic)));
         })
         .map_err(|source| Error::Io {
             what: "cannot start a thread".into(),

@@ -240,7 +240,7 @@ fn main() -> ExitCode {
     let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
         Ok(outcome) => outcome,
         Err(panic) => {
-            let text = common::interrupt::panic_text(&*panic);
+            let text = common::fatal::panic_text(&*panic);
             eprintln!("error: the driver panicked: {}", common::redact(&text));
             return ExitCode::from(1);
         }
@@ -256,18 +256,6 @@ fn main() -> ExitCode {
             })
         }
     }
-}
-
-/// `verify` and `facts` read small results: past the approaches' memory
-/// bound (`DBIO_MAX_MEMORY` MiB), a broken or hostile server is feeding
-/// the `mysql` crate column definitions without end, and the command ends
-/// with one line (see `common::memory`).
-fn bound_memory() -> Result<()> {
-    let mib = std::env::var("DBIO_MAX_MEMORY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(common::cli::DEFAULT_MAX_MEMORY);
-    common::memory::bound(mib).map_err(|e| DbioError::Internal(e.to_string()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -288,12 +276,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             from_test_db,
             target,
         } => load(&home, &data, from_test_db, &target, &progress)?,
+        // They read small results: past the approaches' memory bound, a
+        // broken or hostile server is feeding the `mysql` crate column
+        // definitions without end, and the command ends with one line.
         Command::Verify { target, json } => {
-            bound_memory()?;
+            common::memory::bound_from_env()?;
             verify(&home, &target, json)?;
         }
         Command::Facts { target } => {
-            bound_memory()?;
+            common::memory::bound_from_env()?;
             facts(&home, &target)?;
         }
         Command::Proxy {
