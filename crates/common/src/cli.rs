@@ -74,7 +74,7 @@ pub fn main<A: crate::Approach>() -> ExitCode {
     }
     let workload = args.workload.workload;
     // A panic on this thread (a driver's, under block_on) unwinds to here;
-    // the panic hook has already handed the exit to `interrupt`.
+    // the panic hook has already handed the exit to `fatal`.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         A::prepare(&conn).and_then(|prepared| {
             // Anything the run needs from the server is asked before the clock:
@@ -130,9 +130,6 @@ pub fn main<A: crate::Approach>() -> ExitCode {
     }
 }
 
-/// Every server has the dataset, complete, and with several servers the
-/// same one as the first: a replica that lacks it, or another dataset,
-/// is named before anything runs.
 /// Refuses one server given twice under two spellings (`127.0.0.1` and
 /// `localhost`, `127.1`): URLs are compared as written when they are
 /// checked, servers here by what each says it is
@@ -172,6 +169,9 @@ fn check_distinct<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result
     Ok(())
 }
 
+/// Every server has the dataset, complete, and with several servers the
+/// same one as the first: a replica that lacks it, or another dataset,
+/// is named before anything runs.
 fn check_datasets<A: crate::Approach>(prepared: &A, conn: &ConnConfig) -> Result<(), Error> {
     let servers = prepared.servers();
     if servers == 1 {
