@@ -95,6 +95,36 @@ fn each_server_sees_at_most_the_budget() {
         // Counted over every server: at most the budget on each.
         let peak = report.peak_connections.expect("counted");
         assert!(peak <= budget * urls.len(), "{name}: {peak}");
+        // And on each server by the server's own ids (issue 27, item 2: the
+        // sum alone could hide one server over its budget): the pools open
+        // connections lazily and keep them, so each server's distinct ids
+        // are the most it held at once.
+        for server in 0..urls.len() {
+            let ids: std::collections::BTreeSet<u64> = report
+                .queries
+                .iter()
+                .filter(|q| q.server == Some(server))
+                .filter_map(|q| q.connection_id)
+                .collect();
+            assert!(
+                !ids.is_empty() && ids.len() <= budget,
+                "{name}: server {server} used connections {ids:?}, budget {budget}"
+            );
+        }
+    }
+    // The limit bites on each server, not on one: budget logins pass there
+    // and one more is refused (1226).
+    for (server, url) in urls.iter().enumerate() {
+        let opts = mysql::Opts::from_url(&url.expose()).expect("opts");
+        let held: Vec<mysql::Conn> = (0..budget)
+            .map(|_| mysql::Conn::new(opts.clone()).expect("a login within the limit"))
+            .collect();
+        let refused = mysql::Conn::new(opts.clone()).expect_err("one login more");
+        assert!(
+            refused.to_string().contains("1226"),
+            "server {server}: {refused}"
+        );
+        drop(held);
     }
     // The control: a budget above what each server allows is refused by
     // the servers (1226), so the runs above kept to it.
