@@ -19,6 +19,7 @@
 //! - [`facts`]: what a result depends on (server settings, the verified
 //!   dataset), as `dbio facts` prints them and the driver records them;
 //! - [`files`]: writing and reading files without following a symlink;
+//! - [`url`]: a server's URL that never shows its password, and redaction;
 //! - [`trust`]: directories no other local user controls, and locks that
 //!   name their holder;
 //! - [`calendar`]: civil dates as day counts;
@@ -38,6 +39,7 @@ pub mod report;
 pub mod settings;
 pub mod splitmix;
 pub mod trust;
+pub mod url;
 pub mod workload;
 
 pub use error::{DbError, Error};
