@@ -9,7 +9,8 @@ use std::process::Command;
 
 use mysql::prelude::Queryable;
 
-use testkit::faults::{interrupted_run, spawn_command};
+use testkit::faults::spawn_command;
+use testkit::signals::interrupted_run;
 
 const SCRIPTS: [&str; 5] = [
     "test_single",
@@ -41,18 +42,8 @@ fn root() -> PathBuf {
     testkit::workspace_root()
 }
 
-fn python() -> PathBuf {
-    let python = root().join("target/python-venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/test.sh (or scripts/bench.sh --python) once to install the Python drivers",
-        python.display()
-    );
-    python
-}
-
 fn script(name: &str) -> Command {
-    let mut cmd = Command::new(python());
+    let mut cmd = Command::new(testkit::python());
     cmd.arg(root().join(format!("scripts/python/{name}.py")));
     testkit::scrub(&mut cmd);
     cmd
@@ -220,6 +211,8 @@ fn pending(pid: &str, signal: u32) -> bool {
 /// which `test_asyncio.py` turns off again per connection).
 #[test]
 fn a_template_of_two_statements_is_refused() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     let url = &testkit::shared().url;
     let marker = format!("hostile_{}", std::process::id());
     let template = testkit::faults::Template::new(
@@ -250,6 +243,8 @@ fn a_template_of_two_statements_is_refused() {
 /// which exit code), every script refuses alike.
 #[test]
 fn numbers_follow_the_rust_rules() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     let url = &testkit::shared().url;
     let rust = rust_baseline();
     for (var, value, workload) in [
@@ -293,6 +288,7 @@ fn numbers_follow_the_rust_rules() {
 /// DBIO_CONNECT_TIMEOUT, as the Rust binaries do within --connect-timeout.
 #[test]
 fn a_silent_listener_is_given_up_on_within_the_connect_timeout() {
+    let _alone = testkit::exclusive();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
     let port = listener.local_addr().expect("addr").port();
     for name in SCRIPTS {
@@ -302,8 +298,15 @@ fn a_silent_listener_is_given_up_on_within_the_connect_timeout() {
             format!("mysql://dbio:secret@127.0.0.1:{port}/employees"),
         )
         .env("DBIO_CONNECT_TIMEOUT", "2");
+        // As in Rust (faults::silent_listener): under 3 s, Python's own
+        // start-up included, with no server starting beside it.
         let out = spawn_command(cmd).finish_within(std::time::Duration::from_secs(8));
         assert_eq!(out.code, Some(1), "{name}: {out:#?}");
+        assert!(
+            out.elapsed < std::time::Duration::from_secs(3),
+            "{name} took {:?} with DBIO_CONNECT_TIMEOUT=2",
+            out.elapsed
+        );
         assert!(
             out.stderr
                 .contains("did not answer the MySQL handshake within 2 s"),
@@ -317,6 +320,8 @@ fn a_silent_listener_is_given_up_on_within_the_connect_timeout() {
 /// A dataset whose load did not finish is refused, as by the Rust binaries.
 #[test]
 fn an_incomplete_dataset_is_refused() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     let _ = testkit::shared();
     let rust = rust_baseline();
     // The Rust fault test makes the same database; one of them is enough.
@@ -334,6 +339,8 @@ fn an_incomplete_dataset_is_refused() {
 /// A reader that went away ends a script quietly, with no traceback.
 #[test]
 fn a_closed_stdout_is_quiet() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     let url = &testkit::shared().url;
     for name in SCRIPTS {
         let (reader, writer) = std::io::pipe().expect("pipe");
@@ -355,6 +362,8 @@ fn a_closed_stdout_is_quiet() {
 /// it is never quoted.
 #[test]
 fn python_scripts_never_echo_a_malformed_url() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     for url in [
         "root:hunter2@db.example.com:3306/employees",
         "mysql:dbio:hunter2@127.0.0.1:23312/employees",
@@ -382,6 +391,8 @@ fn python_scripts_never_echo_a_malformed_url() {
 /// every script and every Rust approach with one line, no traceback.
 #[test]
 fn an_empty_server_list_is_one_line_in_both_languages() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     for list in [",", " ", ",,"] {
         for name in SCRIPTS {
             let out = script(name)
@@ -423,6 +434,8 @@ fn an_empty_server_list_is_one_line_in_both_languages() {
 /// the same server twice is refused in one line.
 #[test]
 fn python_approaches_spread_over_several_servers() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     let set = testkit::replica_set();
     let urls: Vec<String> = set.urls.iter().map(common::DbUrl::expose).collect();
     let mut cfg = testkit::run_config_on(&set.urls, 2);
@@ -476,6 +489,8 @@ fn python_approaches_spread_over_several_servers() {
 /// primary and says which queries moved (the Rust drivers' failover).
 #[test]
 fn python_approaches_move_the_queries_of_a_lost_replica() {
+    // Beside the tests that check a deadline, never during one.
+    let _alongside = testkit::alongside();
     let (_scratch, replica, urls) = testkit::scratch_pair("py-failover");
     let list: Vec<String> = urls.iter().map(common::DbUrl::expose).collect();
     for name in SCRIPTS {
@@ -490,8 +505,8 @@ fn python_approaches_move_the_queries_of_a_lost_replica() {
             .env("DBIO_SLEEP_MS", "500")
             .env("DBIO_CONNECTIONS", "2");
         let running = spawn_command(cmd);
-        // Python's start-up, then a second of the run.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // The replica runs a sleep: polled, never slept for.
+        testkit::poll_running_on(&urls[1], "SELECT SLEEP(0.5%");
         replica
             .stop(&dbio::no_progress())
             .expect("stop the replica");

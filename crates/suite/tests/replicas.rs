@@ -180,11 +180,12 @@ fn a_replica_lost_mid_run_moves_its_queries() {
             .expect("the replica (again)");
         let mut cfg = run_config_on(&urls, 2);
         // 24 waits of 0.5 s on 2 + 2 connections: 3 s at least, the
-        // replica stopped after 1 s.
+        // replica stopped once it runs some.
         cfg.work = common::workload::sleep(24, 500);
         let report = std::thread::scope(|s| {
             let run = s.spawn(|| f(&cfg));
-            std::thread::sleep(Duration::from_secs(1));
+            // The replica runs a sleep (no sleep for a server in a test).
+            testkit::poll_running_on(&urls[1], "SELECT SLEEP(0.5%");
             replica.stop(&progress).expect("stop the replica");
             run.join().expect("the run")
         })
@@ -207,27 +208,45 @@ fn a_replica_lost_mid_run_moves_its_queries() {
         let text = String::from_utf8(text).expect("utf8");
         assert!(text.contains("moved from server 2"), "{name}: {text}");
     }
-    // Every server stopped mid-run: one error naming both, no hang.
-    replica
-        .start(&dbio::ServerSettings::default(), &progress)
-        .expect("the replica (again)");
-    let mut cfg = run_config_on(&urls, 2);
-    cfg.work = common::workload::sleep(24, 500);
-    let (_, f) = APPROACHES[4];
-    let t0 = Instant::now();
-    let outcome = std::thread::scope(|s| {
-        let run = s.spawn(|| f(&cfg));
-        std::thread::sleep(Duration::from_secs(1));
+    // Every server stopped mid-run (issue 27, item 7): every approach, Rust
+    // and Python, ends with one line that names both servers, no hang.
+    let names: Vec<String> = urls.iter().map(ToString::to_string).collect();
+    let list: Vec<String> = urls.iter().map(DbUrl::expose).collect();
+    for (name, mut cmd) in testkit::every_approach_command() {
+        primary
+            .start(&dbio::ServerSettings::default(), &progress)
+            .expect("the primary (again)");
+        replica
+            .start(&dbio::ServerSettings::default(), &progress)
+            .expect("the replica (again)");
+        cmd.env("DATABASE_URLS", list.join(","))
+            .env("DBIO_WORKLOAD", "sleep")
+            .env("DBIO_COUNT", "24")
+            .env("DBIO_SLEEP_MS", "500")
+            .env("DBIO_CONNECTIONS", "2");
+        let running = testkit::faults::spawn_command(cmd);
+        testkit::poll_running_on(&urls[0], "SELECT SLEEP(0.5%");
+        let t0 = Instant::now();
         primary.stop_all(&progress).expect("stop both");
-        run.join().expect("the run")
-    });
-    let err = outcome.expect_err("no server left");
-    let text = common::error::chain(&err);
-    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
-    assert!(
-        text.contains("every server was lost") || text.contains("cannot connect"),
-        "{text}"
-    );
+        let out = running.finish();
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{name}: {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(out.code, Some(1), "{name}: {out:#?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{name}: {out:#?}");
+        assert!(
+            out.stderr.starts_with("error: ") && out.stderr.contains("every server was lost"),
+            "{name}: {out:#?}"
+        );
+        for server in &names {
+            assert!(
+                out.stderr.contains(server.as_str()),
+                "{name} names {server}: {out:#?}"
+            );
+        }
+    }
 }
 
 /// A replica more than `--max-lag` behind its primary, or not replicating
@@ -295,39 +314,14 @@ fn a_lagging_replica_is_refused_with_its_lag() {
 fn one_server_under_two_spellings_is_refused() {
     let url = shared().url.expose();
     assert!(url.contains("@127.0.0.1:"), "{url}");
-    let python = testkit::workspace_root().join("target/python-venv/bin/python");
     for other in ["localhost", "127.1"] {
         let list = format!(
             "{url},{}",
             url.replace("@127.0.0.1:", &format!("@{other}:"))
         );
-        let mut commands: Vec<(String, std::process::Command)> = Vec::new();
-        for (name, _) in APPROACHES {
-            commands.push((
-                (*name).to_owned(),
-                std::process::Command::new(testkit::release_dir().join(name)),
-            ));
-        }
-        for script in [
-            "test_single",
-            "test_mt",
-            "test_mt_bounded",
-            "test_cft",
-            "test_asyncio",
-        ] {
-            let mut cmd = std::process::Command::new(&python);
-            cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
-            commands.push((format!("py {script}"), cmd));
-        }
-        for (name, mut cmd) in commands {
-            testkit::scrub(&mut cmd);
+        for (name, mut cmd) in testkit::every_approach_command() {
             let out = cmd
                 .env("DATABASE_URLS", &list)
-                .args(if name.starts_with("py ") {
-                    &[][..]
-                } else {
-                    &["--workload", "sleep", "--count", "2", "--sleep-ms", "1"][..]
-                })
                 .env("DBIO_WORKLOAD", "sleep")
                 .env("DBIO_COUNT", "2")
                 .env("DBIO_SLEEP_MS", "1")

@@ -155,7 +155,7 @@ pub fn assert_clean_failure(out: &Outcome, needles: &[&str]) {
     }
 }
 
-fn url_args(url: &common::DbUrl, extra: &[&str]) -> Vec<String> {
+pub(crate) fn url_args(url: &common::DbUrl, extra: &[&str]) -> Vec<String> {
     let mut args = vec![
         "--database-url".to_owned(),
         url.expose(),
@@ -295,54 +295,6 @@ pub fn incomplete_dataset(bin: &Path) {
     }
 }
 
-/// The exit after a signal never blocks on a pipe: the binary is blocked
-/// writing its report to a stdout nobody reads, and its stderr is full
-/// too, when SIGTERM comes; it exits with 143 all the same.
-pub fn full_pipes_do_not_block_the_exit(bin: &Path) {
-    use std::io::Write;
-    let (_stdout_reader, stdout) = std::io::pipe().expect("pipe");
-    let (_stderr_reader, mut stderr) = std::io::pipe().expect("pipe");
-    // A pipe holds 64 KiB: fill stderr's.
-    stderr
-        .write_all(&vec![b'.'; 64 << 10])
-        .expect("fill the pipe");
-    let mut cmd = Command::new(bin);
-    cmd.args(url_args(
-        &shared().url,
-        &["--workload", "point", "--count", "20000"],
-    ));
-    crate::scrub(&mut cmd);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn()
-        .expect("spawn");
-    let pid = child.id();
-    poll(
-        "the binary to block writing its report",
-        Duration::from_secs(60),
-        || {
-            std::fs::read_to_string(format!("/proc/{pid}/wchan"))
-                .ok()
-                .filter(|w| w.contains("pipe_write"))
-        },
-    );
-    let signalled = Instant::now();
-    send(pid, libc::SIGTERM);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(2) {
-            let _ = child.kill();
-            panic!("still running 2 s after SIGTERM, blocked on a full pipe");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    assert_eq!(status.code(), Some(143), "{status:?}");
-}
-
 /// A reader that went away (`| head -1`) ends the binary quietly.
 pub fn closed_stdout_is_quiet(bin: &Path) {
     let (reader, stdout) = std::io::pipe().expect("pipe");
@@ -359,70 +311,6 @@ pub fn closed_stdout_is_quiet(bin: &Path) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
-}
-
-/// A server user whose `MAX_USER_CONNECTIONS` equals the budget: the run
-/// holds every connection it may have, so a `KILL QUERY` on a connection
-/// of its own is refused. An idle connection of the pool carries it.
-pub fn interrupted_at_the_user_limit(bin: &Path) {
-    let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin");
-    let marker = format!("lim-{name}-{}", std::process::id());
-    let user = format!("dbio_lim_{}", name.trim_start_matches("test_"));
-    let mut conn = admin(&shared().url);
-    conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
-        .expect("drop user");
-    conn.query_drop(format!(
-        "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS 5"
-    ))
-    .expect("create user");
-    conn.query_drop(format!(
-        "GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"
-    ))
-    .expect("grant");
-    // The PROCESS privilege lets KILL QUERY reach every connection of the
-    // user's own anyway; none is needed.
-    let url = shared().url.with_credentials(&user, "limit-pw");
-    // X, Y and Z sleep; the others end at once and leave their
-    // connections idle in the pool.
-    let template = Template::new(
-        &marker,
-        &format!(
-            "SELECT '{{}}' AS q, SLEEP(IF('{{}}' IN ('X', 'Y', 'Z'), 60, 0)) AS slept, '{marker}' AS marker"
-        ),
-    );
-    let _alone = crate::exclusive();
-    let running = spawn(
-        bin,
-        &url_args(&url, &["--connections", "5", "--queries", &template.arg()]),
-    );
-    // (all of the run's queries, and those of them that sleep)
-    let listed = |conn: &mut mysql::Conn| -> (usize, usize) {
-        conn.exec_first(
-            "SELECT COUNT(*), COALESCE(SUM(INFO LIKE '%''X'' AS q%' OR INFO LIKE '%''Y'' AS q%' \
-             OR INFO LIKE '%''Z'' AS q%'), 0) FROM information_schema.PROCESSLIST \
-             WHERE ID <> CONNECTION_ID() AND INFO LIKE ?",
-            (format!("%{marker}%"),),
-        )
-        .expect("process list")
-        .unwrap_or((0, 0))
-    };
-    // test_single has one connection: X sleeps, Y and Z wait for it.
-    let want = if name == "test_single" { 1 } else { 3 };
-    poll(
-        "only the sleeps to be left running",
-        Duration::from_secs(30),
-        || (listed(&mut conn) == (want, want)).then_some(()),
-    );
-    let pid = running.child.id();
-    send(pid, libc::SIGINT);
-    let out = running.finish_within(Duration::from_secs(3));
-    assert_eq!(out.code, Some(130), "{out:#?}");
-    assert!(out.stderr.contains("cancelled"), "{out:#?}");
-    poll("the sleeps to end", Duration::from_secs(2), || {
-        (listed(&mut conn).0 == 0).then_some(())
-    });
-    conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
-        .expect("drop user");
 }
 
 /// A thread-per-query approach asked for more threads than the machine
@@ -464,15 +352,6 @@ pub fn too_many_threads(bin: &Path) {
         Some(0) => {}
         Some(3) => assert_clean_failure(&many, &["50000 threads", "fit"]),
         other => panic!("50,000 threads ended with {other:?}: {many:#?}"),
-    }
-}
-
-fn send(pid: u32, signal: i32) {
-    let pid = libc::pid_t::try_from(pid).expect("pid");
-    // SAFETY: kill has no memory-safety preconditions.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(pid, signal);
     }
 }
 
@@ -643,79 +522,6 @@ pub fn silent_listener(bin: &Path) {
     drop(accepted);
 }
 
-/// SIGINT or SIGTERM while queries run: the binary cancels them on the
-/// server and exits with 128 + the signal within 2 s, and nothing of the
-/// run is left in the process list 2 s after the signal.
-pub fn interrupted(bin: &Path, signal: i32) {
-    let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin");
-    interrupted_run(name, signal, |url, template| {
-        spawn(bin, &url_args(url, &["--queries", &template.arg()]))
-    });
-}
-
-/// [`interrupted`] for any program that `launch` starts against the shared
-/// test server with a template (the Python scripts too).
-pub fn interrupted_run(
-    name: &str,
-    signal: i32,
-    launch: impl FnOnce(&common::DbUrl, &Template) -> Running,
-) {
-    let marker = format!("sig{signal}-{name}-{}", std::process::id());
-    let template = Template::new(
-        &marker,
-        &format!("SELECT '{{}}' AS q, SLEEP(60) AS slept, '{marker}' AS marker"),
-    );
-    let url = &shared().url;
-    // Nothing else of this test process runs while the deadline does.
-    let _alone = crate::exclusive();
-    let running = launch(url, &template);
-    let mut conn = admin(url);
-    let count = |conn: &mut mysql::Conn| -> usize {
-        conn.exec_first(
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-             WHERE ID <> CONNECTION_ID() AND INFO LIKE ?",
-            (format!("%{marker}%"),),
-        )
-        .expect("process list")
-        .unwrap_or(0)
-    };
-    poll("the queries to start", Duration::from_secs(30), || {
-        (count(&mut conn) > 0).then_some(())
-    });
-    let pid = libc::pid_t::try_from(running.child.id()).expect("pid");
-    // SAFETY: kill has no memory-safety preconditions.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(pid, signal);
-    }
-    let signalled = Instant::now();
-    let out = running.finish_within(Duration::from_secs(2));
-    assert_eq!(out.code, Some(128 + signal), "{out:#?}");
-    let line = out.stderr.trim();
-    assert!(
-        line.starts_with("error: interrupted by") && line.contains("cancelled"),
-        "{out:#?}"
-    );
-    assert_eq!(out.stderr.lines().count(), 1, "{out:#?}");
-    // The server sends a killed query's error before its thread ends the
-    // statement, so the client may exit while the list still shows it for
-    // a moment: the promise is an empty list within 2 s of the signal.
-    let by = signalled + Duration::from_secs(2);
-    let left = loop {
-        let left = count(&mut conn);
-        if left == 0 || Instant::now() >= by {
-            break left;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    assert_eq!(
-        left,
-        0,
-        "{left} queries still running {:?} after the signal",
-        signalled.elapsed()
-    );
-}
-
 /// One `#[test]` per fault for the binary at `$bin`.
 #[macro_export]
 macro_rules! fault_tests {
@@ -786,29 +592,31 @@ macro_rules! fault_tests {
         }
         #[test]
         fn silent_listener() {
-            let _alongside = $crate::alongside();
+            // A deadline of 2-3 s: no scratch server starts beside it.
+            let _alone = $crate::exclusive();
             $crate::faults::silent_listener(bin());
         }
         #[test]
         fn sigint_cancels_the_running_queries() {
-            $crate::faults::interrupted(bin(), 2);
+            $crate::signals::interrupted(bin(), 2);
         }
         #[test]
         fn sigterm_cancels_the_running_queries() {
-            $crate::faults::interrupted(bin(), 15);
+            $crate::signals::interrupted(bin(), 15);
         }
         #[test]
         fn sighup_cancels_the_running_queries() {
-            $crate::faults::interrupted(bin(), 1);
+            $crate::signals::interrupted(bin(), 1);
         }
         #[test]
         fn interrupted_at_the_user_limit() {
-            $crate::faults::interrupted_at_the_user_limit(bin());
+            $crate::signals::interrupted_at_the_user_limit(bin());
         }
         #[test]
         fn full_pipes_do_not_block_the_exit() {
-            let _alongside = $crate::alongside();
-            $crate::faults::full_pipes_do_not_block_the_exit(bin());
+            // A deadline of 2-3 s: no scratch server starts beside it.
+            let _alone = $crate::exclusive();
+            $crate::signals::full_pipes_do_not_block_the_exit(bin());
         }
         #[test]
         fn closed_stdout_is_quiet() {

@@ -23,6 +23,7 @@ use mysql::prelude::Queryable;
 pub mod evil;
 pub mod faults;
 pub mod hostile;
+pub mod signals;
 
 /// The test dataset: small enough to load in a second, large enough that
 /// the 26 queries differ in row count.
@@ -250,6 +251,39 @@ pub fn scratch_pair(name: &str) -> (Scratch, Server, Vec<DbUrl>) {
     (scratch, replica, urls)
 }
 
+/// The test venv's Python (`scripts/test.sh` installs the drivers there).
+pub fn python() -> PathBuf {
+    let python = workspace_root().join("target/python-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/test.sh (or scripts/bench.sh --python) once to install the Python drivers",
+        python.display()
+    );
+    python
+}
+
+/// Every approach of the registry as a command, Rust (the release
+/// binaries) and Python (the scripts, on [`python`]), each with its name
+/// and none of dbio's variables from this environment: settings go in the
+/// environment, which both languages read.
+pub fn every_approach_command() -> Vec<(&'static str, Command)> {
+    common::registry::APPROACHES
+        .iter()
+        .map(|a| {
+            let mut cmd = match a.script() {
+                Some(script) => {
+                    let mut cmd = Command::new(python());
+                    cmd.arg(workspace_root().join("scripts/python").join(script));
+                    cmd
+                }
+                None => Command::new(release_dir().join(a.name)),
+            };
+            scrub(&mut cmd);
+            (a.name, cmd)
+        })
+        .collect()
+}
+
 /// A checked run configuration on every server of `urls`, `budget`
 /// connections each.
 pub fn run_config_on(urls: &[DbUrl], budget: usize) -> RunConfig {
@@ -309,6 +343,29 @@ pub fn poll<T>(what: &str, deadline: Duration, mut check: impl FnMut() -> Option
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Queries whose text is like `pattern` running on `url`'s server now
+/// (from its process list, this connection's own left out).
+pub fn running_like(url: &DbUrl, pattern: &str) -> usize {
+    admin(url)
+        .exec_first::<usize, _, _>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE ?",
+            (pattern,),
+        )
+        .expect("process list")
+        .unwrap_or(0)
+}
+
+/// Polls until `url`'s server runs a query like `pattern`: a run has
+/// reached it (tests never sleep for a server).
+pub fn poll_running_on(url: &DbUrl, pattern: &str) {
+    poll(
+        "a query of the run on the server",
+        Duration::from_secs(30),
+        || (running_like(url, pattern) > 0).then_some(()),
+    );
 }
 
 /// Connections the server holds for `user` right now (from its process list).
