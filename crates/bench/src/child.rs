@@ -111,18 +111,26 @@ impl Group {
     }
 
     /// SIGTERM to the group, then SIGKILL after [`STOP_GRACE`]; reaps it.
+    /// Waits for the whole group, not only its leader: the approach under
+    /// hyperfine cancels its queries after hyperfine has gone, and the
+    /// proxy it sends its `KILL QUERY`s through must outlive it (the proxy
+    /// is stopped after the run's groups).
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        let leader = child.id();
         let group = Pid::from_child(&child);
         let _ = kill_process_group(group, Signal::TERM);
         let deadline = Instant::now() + STOP_GRACE;
+        let mut leader_gone = false;
         while Instant::now() < deadline {
-            if !matches!(child.try_wait(), Ok(None)) {
-                // The leader is gone; the rest of its group follows the
-                // same signal (an approach under hyperfine).
+            if !leader_gone && !matches!(child.try_wait(), Ok(None)) {
+                leader_gone = true;
+                // The rest of its group follows the same signal.
                 let _ = kill_process_group(group, Signal::TERM);
+            }
+            if leader_gone && !group_runs(leader) {
                 return;
             }
             std::thread::sleep(POLL);
@@ -130,6 +138,33 @@ impl Group {
         let _ = kill_process_group(group, Signal::KILL);
         let _ = child.wait();
     }
+}
+
+/// Whether a process of group `group` still runs (a zombie runs nothing:
+/// the process that reaps it may be slow to).
+fn group_runs(group: u32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let group = group.to_string();
+    dir.flatten().any(|entry| {
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        is_pid
+            && std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .is_some_and(|stat| {
+                    // After the name: state, parent, group.
+                    let mut fields = stat
+                        .rsplit_once(')')
+                        .map_or("", |(_, rest)| rest)
+                        .split_whitespace();
+                    let state = fields.next();
+                    state != Some("Z") && fields.nth(1) == Some(group.as_str())
+                })
+    })
 }
 
 impl Drop for Group {

@@ -484,7 +484,18 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
             "0",
         ])
         .args(["--approaches", "test_threadpool", "--out", &out_arg])
-        .args(["--workload", "sleep", "--count", "10", "--sleep-ms", "3000"])
+        // Sleeps far longer than the test waits for them to end: only a
+        // cancellation ends them in time (issue 27, item 5). Through the
+        // proxy, so that its group is among those stopped.
+        .args([
+            "--workload",
+            "sleep",
+            "--count",
+            "10",
+            "--sleep-ms",
+            "60000",
+        ])
+        .args(["--latency-ms", "1"])
         .env("DBIO_HOME", shared.server.home())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
@@ -498,10 +509,24 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
                 .map(|_| ())
         });
         let mut admin = testkit::admin(&shared.url);
-        let sleeping = |admin: &mut mysql::Conn| sleeping_for(admin, "3.000");
+        let sleeping = |admin: &mut mysql::Conn| sleeping_for(admin, "60.000");
         testkit::poll("the timed run's queries", Duration::from_secs(30), || {
             (sleeping(&mut admin) > 0).then_some(())
         });
+        // The process groups bench started: hyperfine and the approach it
+        // times, the proxy (not this test's own).
+        let groups = groups_below(child.id());
+        let names: Vec<String> = groups
+            .iter()
+            .flat_map(|g| members(*g))
+            .map(|(_, n)| n)
+            .collect();
+        for needed in ["hyperfine", "test_threadpool", "dbio"] {
+            assert!(
+                names.iter().any(|n| n == needed),
+                "{needed} not among {names:?}"
+            );
+        }
         let signalled = Instant::now();
         let _ = Command::new("kill")
             .args([signal, &child.id().to_string()])
@@ -535,6 +560,12 @@ fn a_run_stopped_by_a_signal_leaves_no_partial_results() {
             Duration::from_secs(3),
             || (sleeping(&mut admin) == 0).then_some(()),
         );
+        let running: Vec<(u32, String)> = groups
+            .iter()
+            .flat_map(|g| members(*g))
+            .filter(|(pid, _)| alive(*pid))
+            .collect();
+        assert!(running.is_empty(), "{signal} left {running:?} running");
     }
     let _ = std::fs::remove_dir_all(&out_dir);
 }
@@ -625,6 +656,45 @@ fn children_of(pid: u32) -> Vec<(u32, String)> {
             let name = name.split_once('(')?.1.to_owned();
             let parent: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
             (parent == pid).then_some((child, name))
+        })
+        .collect()
+}
+
+/// The process group of `pid` (field 5 of its stat).
+fn group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// The process groups of every descendant of `pid`, this test's own left out.
+fn groups_below(pid: u32) -> std::collections::BTreeSet<u32> {
+    let ours = group_of(std::process::id());
+    let mut groups = std::collections::BTreeSet::new();
+    let mut todo = vec![pid];
+    while let Some(parent) = todo.pop() {
+        for (child, _) in children_of(parent) {
+            groups.extend(group_of(child).filter(|g| Some(*g) != ours));
+            todo.push(child);
+        }
+    }
+    groups
+}
+
+/// The processes of group `group`: (pid, name).
+fn members(group: u32) -> Vec<(u32, String)> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let name = stat.split_once('(')?.1.rsplit_once(')')?.0.to_owned();
+            (group_of(pid)? == group).then_some((pid, name))
         })
         .collect()
 }
