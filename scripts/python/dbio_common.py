@@ -420,6 +420,8 @@ def engine(cfg, pool_size):
         engines.append(create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
                                      isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
                                      connect_args={"connect_timeout": cfg["connect_timeout"]}))
+    for i, made in enumerate(engines):
+        IDLE[i] = lambda made=made: idle_of_engine(made)
     return Servers(engines, [shown_url(server) for server in cfg["servers"]])
 
 
@@ -610,7 +612,7 @@ def cancel_on_signals(cfg):
             for server, thread_id in ids:
                 by_server.setdefault(server, []).append(thread_id)
             with ThreadPoolExecutor(max_workers=max(1, len(by_server))) as pool:
-                n = sum(pool.map(lambda item: kill_queries(cfg["servers"][item[0]], item[1]),
+                n = sum(pool.map(lambda item: kill_queries(cfg["servers"][item[0]], *item),
                                  by_server.items()))
             said = {0: "no query was running",
                     1: "cancelled the running query on the server"}.get(
@@ -640,48 +642,94 @@ def say_and_exit(line, code):
     os._exit(code)
 
 
-def kill_queries(cfg, ids):
-    """KILL QUERY each id on the server `cfg` until none of them runs a
-    query; returns how many
-    were running. Bounded by GRACE. One victim at a time, as in Rust
-    (common::interrupt): the next KILL waits up to PACE for the last victim
-    to stop, because MariaDB stalls a KILL for 2 s when it finds the victim's
-    wait mutex busy, and a victim just woken holds it."""
+# How to borrow an idle connection of the run's pool, by server index: a
+# function returning (execute, close), or None when none is idle. Each
+# script registers its pools' (engine() does for SQLAlchemy's).
+IDLE = {}
+
+
+def idle_of_engine(engine):
+    """(execute, close) over an idle connection of a SQLAlchemy pool, taken
+    out of it for good (the process exits after the kills), or None. Its
+    queue's lock is reentrant: a signal handler that interrupts the main
+    thread inside the pool does not deadlock."""
+    if engine.pool.checkedin() == 0:
+        return None
+    try:
+        conn = engine.raw_connection()
+    except Exception:  # noqa: BLE001 - taken meanwhile: a connection of its own then
+        return None
+    cursor = conn.cursor()
+
+    def execute(sql):
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+    return execute, lambda: None
+
+
+def killer_connection(server, index):
+    """(execute, close) for the KILL QUERYs on `server`: over an idle
+    connection of the run's pool if there is one, else over a connection of
+    its own, as in Rust (driver_mysql's killer): a server whose per-user
+    limit equals the budget refuses one more login."""
+    borrow = IDLE.get(index)
+    borrowed = borrow() if borrow else None
+    if borrowed is not None:
+        return borrowed
+    import pymysql
+
+    conn = pymysql.connect(host=server["host"], port=server["port"], user=server["user"],
+                           password=server["password"], connect_timeout=1,
+                           read_timeout=1, write_timeout=1)
+    cursor = conn.cursor()
+
+    def execute(sql):
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+    return execute, conn.close
+
+
+def kill_queries(server, index, ids):
+    """KILL QUERY each id on `server` (the run's server number `index`)
+    until none of them runs a query; returns how many were running.
+    Bounded by GRACE. One victim at a time, as in Rust (common::interrupt):
+    the next KILL waits up to PACE for the last victim to stop, because
+    MariaDB stalls a KILL for 2 s when it finds the victim's wait mutex
+    busy, and a victim just woken holds it."""
     if not ids:
         return 0
     import pymysql
 
     deadline = time.monotonic() + GRACE
-    conn = pymysql.connect(host=cfg["host"], port=cfg["port"], user=cfg["user"],
-                           password=cfg["password"], connect_timeout=1,
-                           read_timeout=1, write_timeout=1)
+    execute, close = killer_connection(server, index)
     try:
-        with conn.cursor() as cursor:
-            def still_running(among):
-                # 'Busy': the server is busy with the connection itself (a
-                # KILL holds it), so its query has not ended yet.
-                listed = ", ".join(str(int(i)) for i in among)
-                cursor.execute("SELECT ID FROM information_schema.PROCESSLIST "
-                               f"WHERE ID IN ({listed}) AND COMMAND IN ('Query', 'Busy')")
-                return [row[0] for row in cursor.fetchall()]
+        def still_running(among):
+            # 'Busy': the server is busy with the connection itself (a
+            # KILL holds it), so its query has not ended yet.
+            listed = ", ".join(str(int(i)) for i in among)
+            return [int(row[0]) for row in execute(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                f"WHERE ID IN ({listed}) AND COMMAND IN ('Query', 'Busy')")]
 
-            while time.monotonic() < deadline:
-                left = still_running(ids)
-                if not left:
-                    return len(ids)
-                for i in left:
-                    try:
-                        cursor.execute(f"KILL QUERY {int(i)}")
-                    except pymysql.err.OperationalError as e:
-                        if e.args[0] != 1094:  # unknown thread: it has ended
-                            raise
-                    paced = min(deadline, time.monotonic() + PACE)
-                    while still_running([i]) and time.monotonic() < paced:
-                        time.sleep(0.002)
-                time.sleep(0.05)
+        while time.monotonic() < deadline:
+            left = still_running(ids)
+            if not left:
+                return len(ids)
+            for i in left:
+                try:
+                    execute(f"KILL QUERY {int(i)}")
+                except pymysql.err.OperationalError as e:
+                    if e.args[0] != 1094:  # unknown thread: it has ended
+                        raise
+                paced = min(deadline, time.monotonic() + PACE)
+                while still_running([i]) and time.monotonic() < paced:
+                    time.sleep(0.002)
+            time.sleep(0.05)
         raise RuntimeError(f"queries were still running after {GRACE} s")
     finally:
-        conn.close()
+        close()
 
 
 def thread_per_query(queries, work, out):

@@ -16,10 +16,64 @@ async def one_statement_only(conn):
     await conn._read_packet()
 
 
+def idle_of_pool(pool):
+    """(execute, close) over an idle connection of an aiomysql pool, for the
+    KILL QUERYs of a signal (dbio_common.kill_queries), or None. The handler
+    runs inside the event loop, between two of its steps, where no coroutine
+    can run: the connection's socket is used directly, blocking, one
+    text-protocol statement at a time (an idle connection has nothing in
+    flight). The connection is left out of the pool: the process exits next.
+    `_free` and `_writer` are aiomysql 0.3's (pinned in requirements.txt)."""
+    import os
+    import socket
+
+    import pymysql
+
+    if not pool._free:
+        return None
+    conn = pool._free.pop()
+    sock = socket.socket(fileno=os.dup(conn._writer.get_extra_info("socket").fileno()))
+    sock.settimeout(1)
+
+    def recv(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            data += chunk
+        return data
+
+    def packet():
+        head = recv(4)
+        body = recv(int.from_bytes(head[:3], "little"))
+        if body[:1] == b"\xff":  # ERR: code, '#', SQL state, message
+            raise pymysql.err.OperationalError(int.from_bytes(body[1:3], "little"),
+                                               body[9:].decode(errors="replace"))
+        return body
+
+    def eof(body):
+        return body[:1] == b"\xfe" and len(body) < 9
+
+    def execute(sql):
+        payload = b"\x03" + sql.encode()  # COM_QUERY
+        sock.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+        if packet()[:1] == b"\x00":
+            return []  # OK: no result set
+        while not eof(packet()):  # the column definitions
+            pass
+        rows = []
+        while not eof(row := packet()):
+            rows.append((row[1:1 + row[0]].decode(),))  # one short column: an id
+        return rows
+
+    return execute, sock.close
+
+
 def body(cfg, queries, out):
     import aiomysql
 
-    from dbio_common import Router, ServersLost, server_lost, shown_url
+    from dbio_common import IDLE, Router, ServersLost, server_lost, shown_url
 
     async def run():
         # One pool per server, each capped at the budget, and the router
@@ -30,6 +84,8 @@ def body(cfg, queries, out):
                                             connect_timeout=cfg["connect_timeout"])
                  for server in cfg["servers"]]
         router = Router(len(pools), [shown_url(server) for server in cfg["servers"]])
+        for i, pool in enumerate(pools):
+            IDLE[i] = lambda pool=pool: idle_of_pool(pool)
         # aiomysql 0.3's Pool.release wakes a waiter only when the connection
         # it gets back is alive: after a server broke its connections, the
         # tasks queued on its pool would wait for ever. A gate of `budget`

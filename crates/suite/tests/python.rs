@@ -141,6 +141,39 @@ fn sigint_sigterm_and_sighup_cancel_the_running_queries() {
     }
 }
 
+/// Issue 27, item 4: the Rust fault checks of signals, run against every
+/// script. Blocked writing a report to a full stdout, its stderr full too,
+/// a script still exits 143 within 2 s of SIGTERM.
+#[test]
+fn full_pipes_do_not_block_the_exit() {
+    let _alone = testkit::exclusive();
+    for name in SCRIPTS {
+        let mut cmd = script(name);
+        cmd.env("DATABASE_URL", testkit::shared().url.expose())
+            .env("DBIO_WORKLOAD", "point")
+            .env("DBIO_COUNT", "20000");
+        testkit::signals::full_pipes_run(cmd);
+    }
+}
+
+/// At a per-user limit equal to what the script holds, the `KILL QUERY`s
+/// go over an idle connection of its pool (the server refuses one more
+/// login); `test_single`'s one connection runs the sleep, so it can only
+/// say that it could not cancel it.
+#[test]
+fn interrupted_at_the_user_limit() {
+    for name in SCRIPTS {
+        let limit = if name == "test_single" { 1 } else { 5 };
+        testkit::signals::at_the_user_limit_run(&format!("py_{name}"), limit, |url, template| {
+            let mut cmd = script(name);
+            cmd.args(["--queries", &template.arg()])
+                .env("DATABASE_URL", url.expose())
+                .env("DBIO_CONNECTIONS", limit.to_string());
+            spawn_command(cmd)
+        });
+    }
+}
+
 /// The first signal decides the exit, as in Rust: SIGTERM then SIGINT
 /// exits 143. (Python runs the handlers of signals that arrived together
 /// in the order of their numbers; the scripts read the order of arrival
