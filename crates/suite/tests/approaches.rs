@@ -180,20 +180,12 @@ fn on_every_driver(cfg: &RunConfig) -> Vec<(String, Entry, RunConfig)> {
 /// A user that the server itself allows at most `limit` connections.
 /// Each test names its own users: tests run in parallel.
 fn limited_user(name: &str, limit: usize) -> (String, DbUrl) {
-    let url = &shared().url;
     let user = format!("dbio_{name}{limit}");
-    let mut conn = admin(url);
-    conn.query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
-        .expect("drop user");
-    conn.query_drop(format!(
-        "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS {limit}"
-    ))
-    .expect("create user");
-    conn.query_drop(format!(
-        "GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"
-    ))
-    .expect("grant");
-    (user.clone(), url.with_credentials(&user, "limit-pw"))
+    testkit::create_limited_user(&mut admin(&shared().url), &user, limit);
+    let url = shared()
+        .url
+        .with_credentials(&user, testkit::LIMITED_PASSWORD);
+    (user, url)
 }
 
 /// Runs `f` while sampling the server's process list for `user`; returns

@@ -518,6 +518,75 @@ fn python_approaches_spread_over_several_servers() {
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
 
+/// Issue 27, item 1: the budget holds for every script on each server, seen
+/// by the servers themselves. Each script runs as a user every server
+/// limits to the budget (one more login is refused, 1226: shown before
+/// the runs, and by a script given a budget above the limit), on one
+/// server and on three, while each server's process list is sampled.
+#[test]
+fn python_approaches_keep_the_budget_on_each_server() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _alongside = testkit::alongside();
+    let budget = 2;
+    let one = vec![testkit::signals::limited_user("pybudget", budget).1];
+    let three = testkit::limited_everywhere("pybudget", budget);
+    // Each run's URLs, and the dbio account's (no limit) on the same servers.
+    let runs = [
+        (one, vec![testkit::shared().url.clone()]),
+        (three, testkit::replica_set().urls.clone()),
+    ];
+    for (urls, admin_urls) in runs {
+        for url in &urls {
+            testkit::assert_limit_bites(url, budget);
+        }
+        let user = urls[0].user().to_owned();
+        let list: Vec<String> = urls.iter().map(common::DbUrl::expose).collect();
+        let run = |name: &str, connections: usize| {
+            let mut cmd = script(name);
+            cmd.env("DATABASE_URLS", list.join(","))
+                .env("DBIO_WORKLOAD", "sleep")
+                .env("DBIO_COUNT", "12")
+                .env("DBIO_SLEEP_MS", "300")
+                .env("DBIO_CONNECTIONS", connections.to_string());
+            cmd
+        };
+        for name in SCRIPTS {
+            let mut admins: Vec<mysql::Conn> = admin_urls.iter().map(testkit::admin).collect();
+            let done = AtomicBool::new(false);
+            let (out, peaks) = std::thread::scope(|s| {
+                let sampler = s.spawn(|| {
+                    let mut peaks = vec![0; admins.len()];
+                    while !done.load(Ordering::SeqCst) {
+                        for (peak, conn) in peaks.iter_mut().zip(&mut admins) {
+                            *peak = (*peak).max(testkit::connections_of(conn, &user));
+                        }
+                    }
+                    peaks
+                });
+                let out = spawn_command(run(name, budget)).finish();
+                done.store(true, Ordering::SeqCst);
+                (out, sampler.join().expect("sampler"))
+            });
+            assert_eq!(
+                out.code,
+                Some(0),
+                "{name} on {}: {}",
+                urls.len(),
+                out.stderr
+            );
+            assert!(
+                peaks.iter().all(|&p| (1..=budget).contains(&p)),
+                "{name} on {} servers: each server held {peaks:?}, budget {budget}",
+                urls.len()
+            );
+        }
+        // The control: over the limit, a script is refused by the server.
+        let out = spawn_command(run("test_mt", budget + 2)).finish();
+        assert_eq!(out.code, Some(1), "{}", out.stderr);
+        assert!(out.stderr.contains("1226"), "{}", out.stderr);
+    }
+}
+
 /// A replica stopped mid-run: every Python approach completes on the
 /// primary and says which queries moved (the Rust drivers' failover).
 #[test]

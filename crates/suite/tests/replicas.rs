@@ -60,34 +60,10 @@ fn every_approach_on_three_servers_returns_single_servers_rows() {
     }
 }
 
-/// A user that every server of the set allows at most `limit` connections:
-/// created on the primary, it reaches the replicas through the log.
-fn limited_everywhere(name: &str, limit: usize) -> Vec<DbUrl> {
-    let set = replica_set();
-    let user = format!("dbio_{name}{limit}");
-    let mut conn = admin(&set.urls[0]);
-    for sql in [
-        format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"),
-        format!(
-            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS {limit}"
-        ),
-        format!("GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"),
-    ] {
-        conn.query_drop(sql).expect("account");
-    }
-    set.primary
-        .wait_for_replicas(&dbio::no_progress())
-        .expect("the account reaches the replicas");
-    set.urls
-        .iter()
-        .map(|u| u.with_credentials(&user, "limit-pw"))
-        .collect()
-}
-
 #[test]
 fn each_server_sees_at_most_the_budget() {
     let budget = 2;
-    let urls = limited_everywhere("perserver", budget);
+    let urls = testkit::limited_everywhere("perserver", budget);
     let mut cfg = run_config_on(&urls, budget);
     cfg.work = workload_queries(Workload::Point, 300, 0);
     for (name, f) in APPROACHES {
@@ -114,17 +90,8 @@ fn each_server_sees_at_most_the_budget() {
     }
     // The limit bites on each server, not on one: budget logins pass there
     // and one more is refused (1226).
-    for (server, url) in urls.iter().enumerate() {
-        let opts = mysql::Opts::from_url(&url.expose()).expect("opts");
-        let held: Vec<mysql::Conn> = (0..budget)
-            .map(|_| mysql::Conn::new(opts.clone()).expect("a login within the limit"))
-            .collect();
-        let refused = mysql::Conn::new(opts.clone()).expect_err("one login more");
-        assert!(
-            refused.to_string().contains("1226"),
-            "server {server}: {refused}"
-        );
-        drop(held);
+    for url in &urls {
+        testkit::assert_limit_bites(url, budget);
     }
     // The control: a budget above what each server allows is refused by
     // the servers (1226), so the runs above kept to it.

@@ -224,6 +224,57 @@ pub fn replica_set() -> &'static ReplicaSet {
     })
 }
 
+/// The password of the users [`create_limited_user`] makes.
+pub const LIMITED_PASSWORD: &str = "limit-pw";
+
+/// (Re)creates `user`@127.0.0.1 allowed `limit` connections at once
+/// (`MAX_USER_CONNECTIONS`: the server refuses one more with 1226), with
+/// read access to the dataset, over `conn`.
+pub fn create_limited_user(conn: &mut mysql::Conn, user: &str, limit: usize) {
+    for sql in [
+        format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"),
+        format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{LIMITED_PASSWORD}' WITH MAX_USER_CONNECTIONS {limit}"
+        ),
+        format!("GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"),
+    ] {
+        conn.query_drop(sql).expect("the limited user");
+    }
+}
+
+/// A user that every server of the [`replica_set`] allows at most `limit`
+/// connections: created on the primary, it reaches the replicas through
+/// the log. Returns the set's URLs with its credentials.
+pub fn limited_everywhere(name: &str, limit: usize) -> Vec<DbUrl> {
+    let set = replica_set();
+    let user = format!("dbio_{name}{limit}");
+    create_limited_user(&mut admin(&set.urls[0]), &user, limit);
+    set.primary
+        .wait_for_replicas(&no_progress())
+        .expect("the account reaches the replicas");
+    set.urls
+        .iter()
+        .map(|u| u.with_credentials(&user, LIMITED_PASSWORD))
+        .collect()
+}
+
+/// The control that a per-user limit bites on `url`'s server: `limit`
+/// logins as its user pass, and one more is refused (1226).
+pub fn assert_limit_bites(url: &DbUrl, limit: usize) {
+    let opts = mysql::Opts::from_url(&url.expose()).expect("opts");
+    let held: Vec<mysql::Conn> = (0..limit)
+        .map(|_| mysql::Conn::new(opts.clone()).expect("a login within the limit"))
+        .collect();
+    match mysql::Conn::new(opts) {
+        Ok(_) => panic!(
+            "{url}: login {} was let in: the limit does not bite",
+            limit + 1
+        ),
+        Err(e) => assert!(e.to_string().contains("1226"), "{url}: {e}"),
+    }
+    drop(held);
+}
+
 /// A primary and one replica of the test's own (scale 0.01), for tests
 /// that stop a server mid-run: the scratch primary (stopped with its
 /// replica when dropped), the replica, and both URLs.

@@ -96,17 +96,10 @@ pub fn interrupted_at_the_user_limit(bin: &Path) {
 /// what the approaches need; returns its name and URL.
 pub fn limited_user(tag: &str, limit: usize) -> (String, common::DbUrl) {
     let user = format!("dbio_lim_{tag}");
-    let mut conn = admin(&shared().url);
-    for sql in [
-        format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"),
-        format!(
-            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limit-pw' WITH MAX_USER_CONNECTIONS {limit}"
-        ),
-        format!("GRANT SELECT ON employees.* TO '{user}'@'127.0.0.1'"),
-    ] {
-        conn.query_drop(sql).expect("the limited user");
-    }
-    let url = shared().url.with_credentials(&user, "limit-pw");
+    crate::create_limited_user(&mut admin(&shared().url), &user, limit);
+    let url = shared()
+        .url
+        .with_credentials(&user, crate::LIMITED_PASSWORD);
     (user, url)
 }
 
