@@ -379,6 +379,59 @@ fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it
     }
 }
 
+/// One timed region (ARCHITECTURE.md, issue 27, item 6). Through a proxy
+/// that delays each way by 100 ms, a round trip in the clock outside the
+/// queries would show as a gap of 200 ms: the clock starts as the first
+/// query is submitted and stops at the last result, in every approach;
+/// the pool's connections are opened by the queries (lazily, inside their
+/// own time), and closing them, with the runtime, comes after the clock.
+#[test]
+fn the_clock_holds_the_queries_and_nothing_else() {
+    let url = &shared().url;
+    let latency = Duration::from_millis(100);
+    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], url.port()));
+    let proxy =
+        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency, 64).expect("proxy");
+    let port = proxy.local_addr().expect("address").port();
+    // Serves until the test process ends.
+    std::thread::spawn(move || proxy.serve(|line| eprintln!("proxy: {line}")));
+    let mut cfg = run_config(&url.with_port(port), 2);
+    cfg.work = common::workload::sleep(4, 1);
+    // Less than one round trip through the proxy, more than a busy
+    // machine's scheduling delay.
+    let slack = latency;
+    for (name, phased) in suite::PHASED {
+        let phases =
+            phased(&cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)));
+        let report = &phases.report;
+        let us = |d: Duration| u64::try_from(d.as_micros()).expect("µs");
+        let first = report.queries.iter().map(|q| q.submitted_us).min();
+        let last = report.queries.iter().map(|q| q.finished_us).max();
+        let (Some(first), Some(last)) = (first, last) else {
+            panic!("{name}: no queries");
+        };
+        assert!(
+            first < us(slack),
+            "{name}: the first query submitted at {first} µs: {phases:?}"
+        );
+        assert!(
+            report.wall_us - last < us(slack),
+            "{name}: the clock ran {} µs past the last result: {phases:?}",
+            report.wall_us - last
+        );
+        assert!(report.wall_us <= us(phases.execute), "{name}: {phases:?}");
+        // Each connection was opened by a query, inside its own time: at
+        // least a round trip between submitted and connected.
+        assert!(
+            report
+                .queries
+                .iter()
+                .any(|q| q.connected_us - q.submitted_us >= us(latency * 2)),
+            "{name}: no query opened its connection: {phases:?}"
+        );
+    }
+}
+
 /// `--print-sql` prints the statements a run would execute, the same list
 /// the run itself builds, and runs none of them (what `bench --c-client`
 /// hands a C client).
