@@ -98,8 +98,15 @@ fn replicas_apply_the_load_and_stop_with_the_primary() {
             || (!Path::new(&format!("/proc/{pid}")).exists()).then_some(()),
         );
     }
-    assert!(!scratch.server.status().running);
-    assert!(status.replicas.iter().all(|r| r.pid.is_some()));
+    // Read again after the stop (issue 27, item 8: this once re-read the
+    // snapshot taken before it): the primary and both replicas are down.
+    let after = scratch.server.status();
+    assert!(!after.running, "{after:?}");
+    assert_eq!(after.replicas.len(), 2, "{after:?}");
+    assert!(
+        after.replicas.iter().all(|r| !r.running && r.pid.is_none()),
+        "{after:?}"
+    );
 
     // Fewer replicas: the extra home is gone; none: the directory too.
     let out = dbio(&home, &["up", "--scale", "0.01", "--replicas", "1"]);

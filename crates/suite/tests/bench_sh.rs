@@ -1163,6 +1163,18 @@ fn a_replica_sweep_spreads_over_both_servers_and_compares_the_counts() {
         )
         .expect("a report");
         assert_eq!(profile.servers.len(), 2, "{name}");
+        // Every query names its server, and both servers ran queries.
+        let mut ran = [0usize; 2];
+        for q in &profile.queries {
+            let server = q
+                .server
+                .unwrap_or_else(|| panic!("{name}: {} names no server", q.label));
+            ran[server] += 1;
+        }
+        assert!(
+            ran.iter().all(|&n| n > 0),
+            "{name}: queries per server {ran:?}"
+        );
     }
     let timelines = std::fs::read_to_string(cell.join("timelines.svg")).expect("timelines");
     assert!(timelines.contains("server 2"), "no lane group per server");

@@ -120,7 +120,48 @@ fn the_bundle_runs_the_quick_benchmark_without_a_toolchain() {
     for file in ["table.md", "README.md", "walltimes.svg", "server-cpu.tsv"] {
         assert!(run_dir.join(file).is_file(), "{file}");
     }
+    // The same files as the checkout's bench.sh writes for the same run
+    // (ARCHITECTURE.md; issue 27, item 8: never compared before).
+    let from_checkout = scratch.join("results-checkout");
+    let mut checkout = Command::new("bash");
+    checkout
+        .arg(testkit::workspace_root().join("scripts/bench.sh"))
+        .args(["--quick", "--runs", "1", "--warmup", "0"])
+        .args(["--approaches", "test_single,test_asyncio", "--out"])
+        .arg(&from_checkout)
+        .current_dir(testkit::workspace_root());
+    testkit::scrub(&mut checkout);
+    let out = checkout
+        .env("DBIO_BENCH_BIN", testkit::release_dir())
+        .env("DBIO_HOME", shared.server.home())
+        .output()
+        .expect("checkout bench.sh");
+    assert!(
+        out.status.success(),
+        "checkout run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        files_under(&run_dir, &run_dir),
+        files_under(&only_dir(&from_checkout), &only_dir(&from_checkout)),
+        "the bundle's run folder and the checkout's"
+    );
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// Every file under `dir`, as a path relative to `root`, sorted.
+fn files_under(root: &Path, dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a directory").flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(files_under(root, &path));
+        } else {
+            found.push(path.strip_prefix(root).expect("under root").to_owned());
+        }
+    }
+    found.sort();
+    found
 }
 
 /// C1 of the third hostile pass: root runs the bundle from a directory that

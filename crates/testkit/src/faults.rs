@@ -175,6 +175,12 @@ pub fn refused_port(bin: &Path) {
         .expect("url");
     let out = run(bin, &url_args(&url, &[]));
     assert_clean_failure(&out, &["cannot connect", "refused"]);
+    // At once: not after the connect timeout (2 s) ran out.
+    assert!(
+        out.elapsed < Duration::from_secs(2),
+        "a refusal took {:?}: {out:#?}",
+        out.elapsed
+    );
     assert!(!out.stderr.contains("secret"));
     assert!(
         !out.stderr.to_lowercase().contains("pool timed out"),
@@ -542,7 +548,8 @@ macro_rules! fault_tests {
     (@tests) => {
         #[test]
         fn refused_port() {
-            let _alongside = $crate::alongside();
+            // A deadline of 2 s: no scratch server starts beside it.
+            let _alone = $crate::exclusive();
             $crate::faults::refused_port(bin());
         }
         #[test]

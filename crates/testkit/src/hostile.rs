@@ -19,9 +19,19 @@ pub fn is_root() -> bool {
 /// says why it shows nothing (a second account needs root) and passes.
 pub fn can_attack(test: &str) -> bool {
     if !is_root() {
-        eprintln!("{test}: not root, so no second account to attack with; nothing shown");
+        skipped(&format!(
+            "{test}: not root, so no second account to attack with"
+        ));
     }
     is_root()
+}
+
+/// Says that part of a test was not run here, and why, where the test
+/// harness shows it: written to stderr directly, which the harness does
+/// not capture (it captures `eprintln!`, shown only for a failure).
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {what}");
 }
 
 /// Runs `sh -c script` as `nobody` and returns what it did.
