@@ -5,155 +5,18 @@
 //! [`fault_tests!`](crate::fault_tests) expands to one `#[test]` per fault
 //! for the binary of the crate that invokes it.
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mysql::prelude::Queryable;
 
 use crate::{Scratch, admin, poll, shared};
 
-/// How long a binary may take to give up after a fault.
-pub const DEADLINE: Duration = Duration::from_secs(45);
-
-/// What a binary did.
-#[derive(Debug)]
-pub struct Outcome {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
-}
-
-/// A running binary; its output is read while it runs (a full pipe would
-/// block it).
-#[derive(Debug)]
-pub struct Running {
-    child: std::process::Child,
-    stdout: std::thread::JoinHandle<String>,
-    stderr: std::thread::JoinHandle<String>,
-    started: Instant,
-}
-
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    })
-}
-
-/// Starts `bin` with `args` and none of dbio's variables from the environment.
-pub fn spawn(bin: &Path, args: &[String]) -> Running {
-    let mut cmd = Command::new(bin);
-    cmd.args(args);
-    spawn_command(cmd)
-}
-
-/// Starts `cmd` without dbio's variables from this environment (the
-/// command may set its own), its output piped.
-pub fn spawn_command(mut cmd: Command) -> Running {
-    crate::scrub(&mut cmd);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    Running {
-        stdout: drain(child.stdout.take()),
-        stderr: drain(child.stderr.take()),
-        child,
-        started: Instant::now(),
-    }
-}
-
-impl Running {
-    /// The process id.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for the exit, killing the binary and failing the test at the deadline.
-    pub fn finish(self) -> Outcome {
-        let until = self.started + DEADLINE;
-        self.finish_by(until)
-    }
-
-    /// Waits at most `limit` from now for the exit.
-    pub fn finish_within(self, limit: Duration) -> Outcome {
-        self.finish_by(Instant::now() + limit)
-    }
-
-    fn finish_by(mut self, deadline: Instant) -> Outcome {
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "the binary did not exit within {:?} (a hang)",
-                    deadline - self.started
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let stdout = self.stdout.join().unwrap_or_default();
-        let stderr = self.stderr.join().unwrap_or_default();
-        Outcome {
-            code: status.code(),
-            stdout,
-            stderr,
-            elapsed: self.started.elapsed(),
-        }
-    }
-}
-
-/// Runs `bin` to completion.
-pub fn run(bin: &Path, args: &[String]) -> Outcome {
-    spawn(bin, args).finish()
-}
-
-/// Asserts a clean failure whose one line contains every one of `needles`.
-pub fn assert_clean_failure(out: &Outcome, needles: &[&str]) {
-    let context = format!("{out:#?}");
-    assert!(
-        matches!(out.code, Some(c) if c != 0),
-        "expected a non-zero exit: {context}"
-    );
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr: {context}");
-    assert!(
-        lines[0].starts_with("error: "),
-        "expected `error: ...`: {context}"
-    );
-    assert!(!out.stderr.contains("panicked"), "a panic: {context}");
-    assert!(
-        out.stdout.is_empty(),
-        "a failed run printed a report: {context}"
-    );
-    let password = shared().url.expose();
-    let password = password
-        .split(':')
-        .nth(2)
-        .and_then(|s| s.split('@').next())
-        .unwrap_or("");
-    assert!(
-        password.is_empty() || !out.stderr.contains(password),
-        "password printed: {context}"
-    );
-    for needle in needles {
-        assert!(
-            lines[0].to_lowercase().contains(&needle.to_lowercase()),
-            "expected `{needle}` in the error: {context}"
-        );
-    }
-}
+pub use crate::program::{
+    DEADLINE, Outcome, Running, Template, assert_clean_failure, run, spawn, spawn_command,
+};
 
 pub(crate) fn url_args(url: &common::DbUrl, extra: &[&str]) -> Vec<String> {
     let mut args = vec![
@@ -370,35 +233,6 @@ pub fn query_error_mid_run(bin: &Path) {
     let path = template.arg();
     let out = run(bin, &url_args(&shared().url, &["--queries", &path]));
     assert_clean_failure(&out, &["query M failed", "more than 1 row"]);
-}
-
-/// A query template in a directory of its own under the temp dir, removed
-/// when the test passes (kept for a look when it fails).
-#[derive(Debug)]
-pub struct Template {
-    dir: std::path::PathBuf,
-}
-
-impl Template {
-    pub fn new(marker: &str, text: &str) -> Template {
-        let dir = std::env::temp_dir().join(format!("dbio-{marker}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        std::fs::write(dir.join("template.sql"), text).expect("template");
-        Template { dir }
-    }
-
-    /// The path, as an argument for `--queries`.
-    pub fn arg(&self) -> String {
-        self.dir.join("template.sql").display().to_string()
-    }
-}
-
-impl Drop for Template {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
 }
 
 /// A query larger than the server's max_allowed_packet (16 MiB by default):

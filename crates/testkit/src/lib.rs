@@ -8,7 +8,9 @@
 //!   first use and reused by every test process (a file lock orders them);
 //! - [`Scratch`]: a server of a test's own, for tests that stop or break it;
 //! - [`faults`]: runs an approach binary against each fault and checks that
-//!   it fails fast with one clear line.
+//!   it fails fast with one clear line; [`signals`]: the signal checks, for
+//!   the binaries and the Python scripts alike; [`program`]: running a
+//!   program under test with deadlines.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,6 +25,7 @@ use mysql::prelude::Queryable;
 pub mod evil;
 pub mod faults;
 pub mod hostile;
+pub mod program;
 pub mod signals;
 
 /// The test dataset: small enough to load in a second, large enough that
