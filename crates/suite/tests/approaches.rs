@@ -9,7 +9,7 @@ use common::workload::Workload;
 use common::{DbUrl, Error, Report, RunConfig};
 use mysql::prelude::Queryable;
 use suite::{APPROACHES, Entry};
-use testkit::{admin, connections_of, poll, run_config, shared, workload_queries};
+use testkit::{admin, connections_of, run_config, shared, workload_queries};
 
 fn run(name: &str, f: Entry, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
@@ -191,13 +191,9 @@ fn limited_user(name: &str, limit: usize) -> (String, DbUrl) {
 /// Runs `f` while sampling the server's process list for `user`; returns
 /// the run's outcome and the most connections the server showed at once.
 fn run_sampled(f: Entry, cfg: &RunConfig, user: &str) -> (Result<Report, Error>, usize) {
-    let mut conn = admin(&shared().url);
     // The previous run's connections may still be closing on the server.
-    poll(
-        "the previous run's connections to close",
-        Duration::from_secs(20),
-        || (connections_of(&mut conn, user) == 0).then_some(()),
-    );
+    testkit::poll_closed(std::slice::from_ref(&shared().url), user);
+    let mut conn = admin(&shared().url);
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         let sampler = s.spawn(|| {

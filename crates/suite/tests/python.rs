@@ -551,6 +551,7 @@ fn python_approaches_keep_the_budget_on_each_server() {
             cmd
         };
         for name in SCRIPTS {
+            testkit::poll_closed(&admin_urls, &user);
             let mut admins: Vec<mysql::Conn> = admin_urls.iter().map(testkit::admin).collect();
             let done = AtomicBool::new(false);
             let (out, peaks) = std::thread::scope(|s| {
@@ -581,6 +582,7 @@ fn python_approaches_keep_the_budget_on_each_server() {
             );
         }
         // The control: over the limit, a script is refused by the server.
+        testkit::poll_closed(&admin_urls, &user);
         let out = spawn_command(run("test_mt", budget + 2)).finish();
         assert_eq!(out.code, Some(1), "{}", out.stderr);
         assert!(out.stderr.contains("1226"), "{}", out.stderr);

@@ -422,6 +422,24 @@ pub fn poll_running_on(url: &DbUrl, pattern: &str) {
     );
 }
 
+/// Polls until no server of `admin_urls` (URLs of an account that sees
+/// every connection) holds a connection of `user`: a run's connections
+/// close on the server a moment after the run, and under a per-user
+/// limit the next run would be refused meanwhile.
+pub fn poll_closed(admin_urls: &[DbUrl], user: &str) {
+    let mut conns: Vec<mysql::Conn> = admin_urls.iter().map(admin).collect();
+    poll(
+        "the previous run's connections to close",
+        Duration::from_secs(20),
+        || {
+            conns
+                .iter_mut()
+                .all(|c| connections_of(c, user) == 0)
+                .then_some(())
+        },
+    );
+}
+
 /// Connections the server holds for `user` right now (from its process list).
 pub fn connections_of(conn: &mut mysql::Conn, user: &str) -> usize {
     conn.exec_first::<usize, _, _>(
