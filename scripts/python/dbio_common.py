@@ -34,7 +34,7 @@ def fail(message):
     sys.exit(1)
 
 
-# The Rust binaries' bounds (crates/common/src/settings.rs, workload.rs).
+# The Rust binaries' bounds (crates/model/src/settings.rs, workload.rs).
 U32_MAX = (1 << 32) - 1
 U64_MAX = (1 << 64) - 1
 MAX_BUDGET = 100_000
@@ -165,7 +165,7 @@ def plan(path=None):
 
 
 def build(planned):
-    """The query list, built exactly as crates/common/src/workload.rs
+    """The query list, built exactly as crates/model/src/workload.rs
     builds it (point keys from the probe's key range)."""
     workload = planned["workload"]
     if workload == "report":
@@ -194,7 +194,7 @@ def build(planned):
 def second_statement(sql):
     """Where a second statement starts in `sql`, if it has one: a `;`
     outside quotes and comments followed by anything but blanks, comments
-    and more `;` (crates/common/src/queries.rs, byte for byte)."""
+    and more `;` (crates/model/src/queries.rs, byte for byte)."""
     data, i, ended = sql.encode(), 0, False
     while i < len(data):
         c, rest = data[i], data[i:]
@@ -756,7 +756,7 @@ def thread_per_query(queries, work, out):
 
 
 # --- the digest -------------------------------------------------------------
-# The Rust binaries' order-independent digest (crates/common/src/digest.rs):
+# The Rust binaries' order-independent digest (crates/model/src/digest.rs):
 # per row, FNV-1a 64 over each value's text form (1, its length as 8 bytes
 # little-endian, the bytes; NULL is one 0 byte), finished by a 64-bit mixer;
 # rows summed modulo 2^64. PyMySQL converts values to Python types: the

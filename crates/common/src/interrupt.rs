@@ -168,14 +168,10 @@ struct Registered {
 static CURRENT: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 static SIGNALLED: AtomicI32 = AtomicI32::new(0);
 
-/// Makes `pool` the run to cancel on a signal (the pool is held weakly: a
-/// finished run's connections are not kept alive by this).
-pub fn register(pool: Weak<dyn InFlight>, kill: Killer) {
-    register_all(vec![(pool, kill)]);
-}
-
-/// Makes these pools, one per server of a run on several, the run to
-/// cancel on a signal: each is cancelled at once, with its own killer.
+/// Makes these pools, one per server of a run on several (one for a run on
+/// one server), the run to cancel on a signal: each is cancelled at once,
+/// with its own killer. The pools are held weakly: a finished run's
+/// connections are not kept alive by this.
 pub fn register_all(pools: Vec<(Weak<dyn InFlight>, Killer)>) {
     *lock(&CURRENT) = pools
         .into_iter()

@@ -1,8 +1,8 @@
 //! Every approach, in-process, for the tests and the bench of this package.
 //!
-//! The workspace is the list of approaches (`crates/test_*`; `bench.sh`
-//! reads it from there): this table adds the entry points, which only Rust
-//! can name, and `tests/approaches.rs` checks that both agree.
+//! The approaches are listed once, in `model::registry`: this table adds
+//! their entry points, which only Rust can name, and
+//! `tests/approaches.rs` checks that both agree with the workspace.
 
 use common::approach::{Approach, run};
 use common::{Error, Report, RunConfig};
