@@ -338,20 +338,25 @@ fn json_report_has_every_field_and_no_password() {
     }
 }
 
+/// The shared server's URL through a `dbio proxy` of this test's own that
+/// adds `latency` each way (it serves until the test process ends).
+fn through_proxy(latency: Duration) -> DbUrl {
+    let url = &shared().url;
+    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], url.port()));
+    let proxy =
+        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency, 64).expect("proxy");
+    let port = proxy.local_addr().expect("address").port();
+    std::thread::spawn(move || proxy.serve(|line| eprintln!("proxy: {line}")));
+    url.with_port(port)
+}
+
 /// The latency proxy (`dbio proxy`) really adds latency: N serial round
 /// trips take at least N × 2 × latency (a lower bound, so the test cannot
 /// be flaky), and every approach works through it.
 #[test]
 fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it() {
-    let url = &shared().url;
     let latency = Duration::from_millis(15);
-    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], url.port()));
-    let proxy =
-        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency, 64).expect("proxy");
-    let port = proxy.local_addr().expect("address").port();
-    // Serves until the test process ends.
-    std::thread::spawn(move || proxy.serve(|line| eprintln!("proxy: {line}")));
-    let through = url.with_port(port);
+    let through = through_proxy(latency);
 
     let mut conn = admin(&through);
     let trips = 10;
@@ -383,15 +388,8 @@ fn the_latency_proxy_delays_every_round_trip_and_every_approach_works_through_it
 /// own time), and closing them, with the runtime, comes after the clock.
 #[test]
 fn the_clock_holds_the_queries_and_nothing_else() {
-    let url = &shared().url;
     let latency = Duration::from_millis(100);
-    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], url.port()));
-    let proxy =
-        dbio::proxy::Proxy::bind(([127, 0, 0, 1], 0).into(), upstream, latency, 64).expect("proxy");
-    let port = proxy.local_addr().expect("address").port();
-    // Serves until the test process ends.
-    std::thread::spawn(move || proxy.serve(|line| eprintln!("proxy: {line}")));
-    let mut cfg = run_config(&url.with_port(port), 2);
+    let mut cfg = run_config(&through_proxy(latency), 2);
     cfg.work = common::workload::sleep(4, 1);
     // Less than one round trip through the proxy, more than a busy
     // machine's scheduling delay.
