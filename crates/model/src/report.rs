@@ -174,6 +174,20 @@ impl Report {
         moved
     }
 
+    /// How many queries ran on each server of a run on several, by server
+    /// index (as long as `servers`); `Err` names the first query that names
+    /// no server of the run.
+    pub fn per_server(&self) -> Result<Vec<usize>, String> {
+        let mut ran = vec![0; self.servers.len()];
+        for q in &self.queries {
+            match q.server.and_then(|s| ran.get_mut(s)) {
+                Some(n) => *n += 1,
+                None => return Err(q.label.clone()),
+            }
+        }
+        Ok(ran)
+    }
+
     pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, self)?;
         writeln!(out)

@@ -181,10 +181,7 @@ fn on_every_driver(cfg: &RunConfig) -> Vec<(String, Entry, RunConfig)> {
 /// Each test names its own users: tests run in parallel.
 fn limited_user(name: &str, limit: usize) -> (String, DbUrl) {
     let user = format!("dbio_{name}{limit}");
-    testkit::create_limited_user(&mut admin(&shared().url), &user, limit);
-    let url = shared()
-        .url
-        .with_credentials(&user, testkit::LIMITED_PASSWORD);
+    let url = testkit::limited_on_shared(&user, limit);
     (user, url)
 }
 

@@ -644,42 +644,62 @@ fn sleeping_for(admin: &mut mysql::Conn, seconds: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// The processes whose parent is `pid`: (pid, name).
-fn children_of(pid: u32) -> Vec<(u32, String)> {
+/// A process as `/proc/PID/stat` shows it.
+struct Proc {
+    pid: u32,
+    name: String,
+    parent: u32,
+    group: u32,
+}
+
+/// Every process now.
+fn processes() -> Vec<Proc> {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .flatten()
         .filter_map(|e| {
-            let child: u32 = e.file_name().to_str()?.parse().ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
             let (name, rest) = stat.rsplit_once(')')?;
             let name = name.split_once('(')?.1.to_owned();
-            let parent: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
-            (parent == pid).then_some((child, name))
+            // After the name: state, parent, group.
+            let mut fields = rest.split_whitespace().skip(1);
+            let parent = fields.next()?.parse().ok()?;
+            let group = fields.next()?.parse().ok()?;
+            Some(Proc {
+                pid,
+                name,
+                parent,
+                group,
+            })
         })
         .collect()
 }
 
-/// The process group of `pid` (field 5 of its stat).
-fn group_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(2)?
-        .parse()
-        .ok()
+/// The processes whose parent is `pid`: (pid, name).
+fn children_of(pid: u32) -> Vec<(u32, String)> {
+    processes()
+        .into_iter()
+        .filter(|p| p.parent == pid)
+        .map(|p| (p.pid, p.name))
+        .collect()
 }
 
 /// The process groups of every descendant of `pid`, this test's own left out.
 fn groups_below(pid: u32) -> std::collections::BTreeSet<u32> {
-    let ours = group_of(std::process::id());
+    let all = processes();
+    let ours = all
+        .iter()
+        .find(|p| p.pid == std::process::id())
+        .map(|p| p.group);
     let mut groups = std::collections::BTreeSet::new();
     let mut todo = vec![pid];
     while let Some(parent) = todo.pop() {
-        for (child, _) in children_of(parent) {
-            groups.extend(group_of(child).filter(|g| Some(*g) != ours));
-            todo.push(child);
+        for child in all.iter().filter(|p| p.parent == parent) {
+            if Some(child.group) != ours {
+                groups.insert(child.group);
+            }
+            todo.push(child.pid);
         }
     }
     groups
@@ -687,15 +707,10 @@ fn groups_below(pid: u32) -> std::collections::BTreeSet<u32> {
 
 /// The processes of group `group`: (pid, name).
 fn members(group: u32) -> Vec<(u32, String)> {
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let name = stat.split_once('(')?.1.rsplit_once(')')?.0.to_owned();
-            (group_of(pid)? == group).then_some((pid, name))
-        })
+    processes()
+        .into_iter()
+        .filter(|p| p.group == group)
+        .map(|p| (p.pid, p.name))
         .collect()
 }
 
@@ -1164,13 +1179,9 @@ fn a_replica_sweep_spreads_over_both_servers_and_compares_the_counts() {
         .expect("a report");
         assert_eq!(profile.servers.len(), 2, "{name}");
         // Every query names its server, and both servers ran queries.
-        let mut ran = [0usize; 2];
-        for q in &profile.queries {
-            let server = q
-                .server
-                .unwrap_or_else(|| panic!("{name}: {} names no server", q.label));
-            ran[server] += 1;
-        }
+        let ran = profile
+            .per_server()
+            .unwrap_or_else(|q| panic!("{name}: {q} names no server"));
         assert!(
             ran.iter().all(|&n| n > 0),
             "{name}: queries per server {ran:?}"

@@ -498,12 +498,9 @@ fn python_approaches_spread_over_several_servers() {
             .collect();
         assert_eq!(got, want, "{name}");
         assert_eq!(report.servers.len(), 3, "{name}");
-        let mut used = [0usize; 3];
-        for q in &report.queries {
-            used[q
-                .server
-                .unwrap_or_else(|| panic!("{name}: {} has no server", q.label))] += 1;
-        }
+        let used = report
+            .per_server()
+            .unwrap_or_else(|q| panic!("{name}: {q} has no server"));
         assert!(used.iter().all(|&n| n > 0), "{name}: {used:?}");
         for url in &set.urls {
             let password = url.password().expect("password");

@@ -40,13 +40,9 @@ fn every_approach_on_three_servers_returns_single_servers_rows() {
             let report = run(name, f, &three);
             assert_eq!(answers(&report), answers(&baseline), "{name}, {workload:?}");
             assert_eq!(report.servers.len(), 3, "{name}");
-            let mut used = [0usize; 3];
-            for q in &report.queries {
-                let server = q
-                    .server
-                    .unwrap_or_else(|| panic!("{name}: {} has no server", q.label));
-                used[server] += 1;
-            }
+            let used = report
+                .per_server()
+                .unwrap_or_else(|q| panic!("{name}: {q} has no server"));
             assert!(
                 used.iter().all(|&n| n > 0),
                 "{name}, {workload:?}: every server runs queries: {used:?}"

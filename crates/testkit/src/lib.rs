@@ -245,6 +245,12 @@ pub fn create_limited_user(conn: &mut mysql::Conn, user: &str, limit: usize) {
     }
 }
 
+/// [`create_limited_user`] on the [`shared`] server: its URL for `user`.
+pub fn limited_on_shared(user: &str, limit: usize) -> DbUrl {
+    create_limited_user(&mut admin(&shared().url), user, limit);
+    shared().url.with_credentials(user, LIMITED_PASSWORD)
+}
+
 /// A user that every server of the [`replica_set`] allows at most `limit`
 /// connections: created on the primary, it reaches the replicas through
 /// the log. Returns the set's URLs with its credentials.

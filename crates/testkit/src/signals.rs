@@ -96,10 +96,7 @@ pub fn interrupted_at_the_user_limit(bin: &Path) {
 /// what the approaches need; returns its name and URL.
 pub fn limited_user(tag: &str, limit: usize) -> (String, common::DbUrl) {
     let user = format!("dbio_lim_{tag}");
-    crate::create_limited_user(&mut admin(&shared().url), &user, limit);
-    let url = shared()
-        .url
-        .with_credentials(&user, crate::LIMITED_PASSWORD);
+    let url = crate::limited_on_shared(&user, limit);
     (user, url)
 }
 
