@@ -137,7 +137,7 @@ fn a_server_without_the_dataset_is_named() {
 /// every server stopped, one error names them, within a deadline.
 #[test]
 fn a_replica_lost_mid_run_moves_its_queries() {
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     let (scratch, replica, urls) = testkit::scratch_pair("failover");
     let primary = &scratch.server;
@@ -194,24 +194,24 @@ fn a_replica_lost_mid_run_moves_its_queries() {
             .env("DBIO_CONNECTIONS", "2");
         let running = testkit::faults::spawn_command(cmd);
         testkit::poll_running_on(&urls[0], "SELECT SLEEP(0.5%");
+        // The deadline counts from the moment both servers are gone: a
+        // slow shutdown on a loaded machine is the server's time, not a
+        // hang of the binary.
         let t0 = Instant::now();
         primary.stop_all(&progress).expect("stop both");
-        let out = running.finish();
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "{name}: {:?}",
-            t0.elapsed()
-        );
-        assert_eq!(out.code, Some(1), "{name}: {out:#?}");
-        assert_eq!(out.stderr.lines().count(), 1, "{name}: {out:#?}");
+        let stopping = t0.elapsed();
+        let out = running.finish_within(testkit::faults::DEADLINE);
+        let seen = format!("{name} (the stop took {stopping:?}): {out:#?}");
+        assert_eq!(out.code, Some(1), "{seen}");
+        assert_eq!(out.stderr.lines().count(), 1, "{seen}");
         assert!(
             out.stderr.starts_with("error: ") && out.stderr.contains("every server was lost"),
-            "{name}: {out:#?}"
+            "{seen}"
         );
         for server in &names {
             assert!(
                 out.stderr.contains(server.as_str()),
-                "{name} names {server}: {out:#?}"
+                "names {server}: {seen}"
             );
         }
     }

@@ -25,6 +25,9 @@ pub struct Outcome {
 /// block it).
 #[derive(Debug)]
 pub struct Running {
+    /// The program and its arguments (not its environment, which may hold
+    /// a password), for the message of a hang.
+    what: String,
     child: std::process::Child,
     stdout: std::thread::JoinHandle<String>,
     stderr: std::thread::JoinHandle<String>,
@@ -52,6 +55,11 @@ pub fn spawn(bin: &Path, args: &[String]) -> Running {
 /// command may set its own), its output piped.
 pub fn spawn_command(mut cmd: Command) -> Running {
     crate::scrub(&mut cmd);
+    let what = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -59,6 +67,7 @@ pub fn spawn_command(mut cmd: Command) -> Running {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     Running {
+        what,
         stdout: drain(child.stdout.take()),
         stderr: drain(child.stderr.take()),
         child,
@@ -89,9 +98,16 @@ impl Running {
                 break status;
             }
             if Instant::now() > deadline {
+                // What each thread waits in, read before the kill; then,
+                // its pipes closed, what it printed so far.
+                let threads = threads_of(self.child.id());
                 let _ = self.child.kill();
+                let _ = self.child.wait();
+                let stdout = self.stdout.join().unwrap_or_default();
+                let stderr = self.stderr.join().unwrap_or_default();
                 panic!(
-                    "the binary did not exit within {:?} (a hang)",
+                    "{} did not exit within {:?} (a hang)\nthreads: {threads}\nstdout: {stdout}\nstderr: {stderr}",
+                    self.what,
                     deadline - self.started
                 );
             }
@@ -106,6 +122,38 @@ impl Running {
             elapsed: self.started.elapsed(),
         }
     }
+}
+
+/// Each thread of process `pid` as `name:state:wait channel`, from /proc:
+/// where a hung binary waits.
+fn threads_of(pid: u32) -> String {
+    let read = |path: std::path::PathBuf| {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return "(gone)".into();
+    };
+    tasks
+        .flatten()
+        .map(|task| {
+            let dir = task.path();
+            let state = read(dir.join("stat"))
+                .rsplit(") ")
+                .next()
+                .and_then(|rest| rest.split(' ').next())
+                .unwrap_or("?")
+                .to_owned();
+            format!(
+                "{}:{state}:{}",
+                read(dir.join("comm")),
+                read(dir.join("wchan"))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs `bin` to completion.
