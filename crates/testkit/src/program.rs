@@ -81,6 +81,12 @@ impl Running {
         self.child.id()
     }
 
+    /// Whether the binary has exited (a test waiting for it to reach a
+    /// state can then show what it printed instead).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Waits for the exit, killing the binary and failing the test at the deadline.
     pub fn finish(self) -> Outcome {
         let until = self.started + DEADLINE;

@@ -131,7 +131,7 @@ pub fn at_the_user_limit_run(
         ),
     );
     let _alone = crate::exclusive();
-    let running = launch(&url, &template);
+    let mut running = launch(&url, &template);
     // (all of the run's queries, and those of them that sleep)
     let listed = |conn: &mut mysql::Conn| -> (usize, usize) {
         conn.exec_first(
@@ -145,11 +145,24 @@ pub fn at_the_user_limit_run(
     };
     // One connection: X sleeps, Y and Z wait for it.
     let want = if limit == 1 { 1 } else { 3 };
-    poll(
-        "only the sleeps to be left running",
-        Duration::from_secs(30),
-        || (listed(&mut conn) == (want, want)).then_some(()),
-    );
+    let waited = Instant::now();
+    loop {
+        let (all, sleeping) = listed(&mut conn);
+        if (all, sleeping) == (want, want) {
+            break;
+        }
+        if running.exited() {
+            panic!(
+                "{name} ended before its sleeps ran: {:#?}",
+                running.finish()
+            );
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "{name}: after 30 s, {all} of the run's queries run, {sleeping} of them sleeps, not only the {want} sleeps"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // Issue 27, item 3: the run holds every connection the user may have,
     // so the killer cannot log in beside them.
     poll(
