@@ -141,11 +141,20 @@ def plan(path=None):
         if count is not None:
             fail("DBIO_COUNT applies to the point and sleep workloads; the report is 26 queries")
         try:
-            template = Path(path or TEMPLATE).read_text().rstrip()
+            with open(path or TEMPLATE, "rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
         except OSError as e:
             fail(f"cannot read query template {path}: {e.strerror}")
-        if "{}" not in template:
-            fail("the query template has no `{}` placeholder for the LIKE prefix")
+        if len(data) > MAX_FILE_BYTES:
+            fail(f"{path} is larger than {MAX_FILE_BYTES} bytes: a query file holds a template or a "
+                 "dashboard's statements")
+        try:
+            text = data.decode()
+        except UnicodeDecodeError as e:
+            fail(f"cannot read query template {path}: {e}")
+        if "{}" not in text:
+            return {"workload": workload, "dashboard": dashboard(text)}
+        template = text.rstrip()
         at = second_statement(template)
         if at is not None:
             fail(f"the query template holds more than one statement (a second one starts at byte {at}); "
@@ -168,6 +177,8 @@ def build(planned):
     """The query list, built exactly as crates/model/src/workload.rs
     builds it (point keys from the probe's key range)."""
     workload = planned["workload"]
+    if "dashboard" in planned:
+        return list(planned["dashboard"])
     if workload == "report":
         template = planned["template"]
         return [(letter, template.replace("{}", letter))
@@ -191,27 +202,33 @@ def build(planned):
     return out
 
 
-def second_statement(sql):
-    """Where a second statement starts in `sql`, if it has one: a `;`
-    outside quotes and comments followed by anything but blanks, comments
-    and more `;` (crates/model/src/queries.rs, byte for byte)."""
-    data, i, ended = sql.encode(), 0, False
+def pieces(sql):
+    """The text between `;`s outside quotes and comments, as
+    crates/model/src/statements.rs splits it, byte for byte: a list of
+    (start, end, code) with `code` the offset of the first byte that is
+    neither blank nor comment (None for none). `/*!` and `/*M!` are code."""
+    data, i, out = sql.encode(), 0, []
+    start, code = 0, None
     while i < len(data):
         c, rest = data[i], data[i:]
         if rest.startswith((b"-- ", b"--\t")) or c == ord("#"):
             end = rest.find(b"\n")
             i += len(rest) if end < 0 else end
             continue
-        if rest.startswith(b"/*"):
+        if rest.startswith(b"/*") and not rest.startswith((b"/*!", b"/*M!")):
             end = rest.find(b"*/", 2)
             i += len(rest) if end < 0 else end + 2
             continue
-        if chr(c).isspace() and c < 128 or c == ord(";"):
-            ended |= c == ord(";")
+        if c == ord(";"):
+            out.append((start, i, code))
+            start, code = i + 1, None
             i += 1
             continue
-        if ended:
-            return i
+        if chr(c).isspace() and c < 128:
+            i += 1
+            continue
+        if code is None:
+            code = i
         if c in b"'\"`":
             i += 1
             while i < len(data):
@@ -225,7 +242,60 @@ def second_statement(sql):
                 else:
                     i += 1
         i += 1
-    return None
+    out.append((min(start, len(data)), len(data), code))
+    return out
+
+
+def second_statement(sql):
+    """Where a second statement starts in `sql`, if it has one: the first
+    code of a piece after the first piece with code."""
+    codes = [code for _, _, code in pieces(sql) if code is not None]
+    return codes[1] if len(codes) > 1 else None
+
+
+# Statements that change the session or its transactions: a dashboard's
+# statements run on whichever connection is free (crates/model/src/queries.rs).
+SESSION_STATEMENTS = {"SET", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "XA",
+                      "LOCK", "UNLOCK", "USE", "CALL", "PREPARE", "EXECUTE", "DEALLOCATE",
+                      "DELIMITER"}
+MAX_FILE_BYTES = 1 << 20
+# What a read-only run's connections send once, after opening
+# (crates/model/src/settings.rs).
+READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
+# The words clap takes as false for a flag's environment variable.
+FALSEY = {"", "n", "no", "f", "false", "off", "0"}
+
+
+def dashboard(text):
+    """A dashboard's statements, in order, as crates/model/src/queries.rs
+    reads them; refuses empty and session statements in one line."""
+    data = text.encode()
+    found = pieces(text)
+    statements = []
+    for i, (start, end, code) in enumerate(found):
+        if code is None:
+            if i == len(found) - 1:
+                break
+            fail(f"statement {len(statements) + 1} of the dashboard is empty "
+                 f"(a `;` at byte {end} ends nothing): remove it")
+        word = bytearray()
+        for b in data[code:]:
+            if not (65 <= b <= 90 or 97 <= b <= 122):
+                break
+            word.append(b)
+        word = word.decode().upper()
+        if word in SESSION_STATEMENTS:
+            fail(f"statement {len(statements) + 1} of the dashboard is a {word} statement: each statement "
+                 "runs on whichever connection is free, so session and transaction statements are refused")
+        if not word and data[code:].startswith(b"/*"):
+            fail(f"statement {len(statements) + 1} of the dashboard starts with an executable comment "
+                 "(`/*!`): write the statement itself")
+        statements.append(data[code:end].decode().rstrip())
+    if not statements:
+        fail("the query file holds no statement: a template with `{}`, or a dashboard of statements "
+             "separated by `;`")
+    width = len(str(len(statements)))
+    return [(f"q{i + 1:0{width}}", sql) for i, sql in enumerate(statements)]
 
 
 class Probe:
@@ -380,6 +450,15 @@ class ServersLost(Exception):
 LOST_CODES = {1053, 1927, 2003, 2006, 2013}
 
 
+def error_code(e):
+    """The server's error number of `e` or of what caused it, if any."""
+    while e is not None:
+        if getattr(e, "args", None) and isinstance(e.args[0], int):
+            return e.args[0]
+        e = e.__cause__ or getattr(e, "orig", None)
+    return None
+
+
 def server_lost(e):
     """Whether `e` means the query's server went away, as the Rust
     model::Error::server_lost decides."""
@@ -419,7 +498,8 @@ def engine(cfg, pool_size):
         # the server's default, as the Rust drivers leave it.
         engines.append(create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=1,
                                      isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
-                                     connect_args={"connect_timeout": cfg["connect_timeout"]}))
+                                     connect_args={"connect_timeout": cfg["connect_timeout"],
+                                                   "init_command": cfg["init_command"]}))
     for i, made in enumerate(engines):
         IDLE[i] = lambda made=made: idle_of_engine(made)
     return Servers(engines, [shown_url(server) for server in cfg["servers"]])
@@ -916,6 +996,8 @@ def main(name, body, drivers=SYNC_DRIVERS):
     modules are imported first: as the Rust binaries' set-up, importing is
     not part of the run's wall time (hyperfine's time includes it)."""
     as_json, digests, template, args = False, False, None, sys.argv[1:]
+    # A flag's variable as clap reads it: set and not one of its false words.
+    allow_writes = os.environ.get("DBIO_ALLOW_WRITES", "").lower() not in FALSEY
     while args:
         arg = args.pop(0)
         if arg == "--json":
@@ -924,10 +1006,18 @@ def main(name, body, drivers=SYNC_DRIVERS):
             digests = True
         elif arg == "--queries" and args:
             template = args.pop(0)
+        elif arg == "--allow-writes":
+            allow_writes = True
         else:
-            fail(f"unknown argument {arg} (--json, --digests, --queries FILE; settings come from DATABASE_URL and DBIO_CONNECTIONS)")
+            fail(f"unknown argument {arg} (--json, --digests, --queries FILE, --allow-writes; "
+                 "settings come from DATABASE_URL and DBIO_CONNECTIONS)")
     cfg = settings()
     planned = plan(template)
+    if allow_writes and "dashboard" not in planned:
+        fail("--allow-writes applies to a dashboard (--queries FILE with statements of its own, no `{}`)")
+    # A dashboard's sessions are read-only: the server refuses its writes.
+    read_only = "dashboard" in planned and not allow_writes
+    cfg["init_command"] = READ_ONLY_SESSION if read_only else None
     cancel_on_signals(cfg)
     servers = cfg["servers"]
     try:
@@ -985,7 +1075,10 @@ def main(name, body, drivers=SYNC_DRIVERS):
     try:
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line
-        fail(f"{type(e).__name__}: {e}")
+        hint = ""
+        if read_only and error_code(e) == 1792:
+            hint = " (a dashboard runs on read-only sessions: --allow-writes lets its statements write)"
+        fail(f"{type(e).__name__}: {e}{hint}")
     try:
         out.print(as_json)
         sys.stdout.flush()

@@ -77,11 +77,15 @@ def body(cfg, queries, out):
 
     async def run():
         # One pool per server, each capped at the budget, and the router
-        # between them (the Rust approaches' policy).
+        # between them (the Rust approaches' policy). Autocommit on, the
+        # server's default, as the Rust drivers and the SQLAlchemy scripts
+        # run (aiomysql's default is off: every query would join one open
+        # transaction, and a write would be rolled back at the close).
         pools = [await aiomysql.create_pool(host=server["host"], port=server["port"],
                                             user=server["user"], password=server["password"],
                                             db=server["db"], minsize=0, maxsize=cfg["budget"],
-                                            connect_timeout=cfg["connect_timeout"])
+                                            connect_timeout=cfg["connect_timeout"],
+                                            autocommit=True, init_command=cfg["init_command"])
                  for server in cfg["servers"]]
         router = Router(len(pools), [shown_url(server) for server in cfg["servers"]])
         for i, pool in enumerate(pools):

@@ -261,7 +261,7 @@ impl Args {
             .map_err(|e| Error::Usage(e.to_string()))?;
         if self.workload.queries.is_some() {
             return Err(Error::Usage(
-                "--queries is not for bench: the Python approaches run the built-in template"
+                "--queries is not for bench yet: its tables compare the blog's report; run your own queries with one approach (`cargo run --release -p test_asyncio -- --queries FILE`)"
                     .into(),
             ));
         }

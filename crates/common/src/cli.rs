@@ -51,7 +51,10 @@ pub const DEFAULT_MAX_MEMORY: u64 = 2048;
 impl RunArgs {
     /// Checks every setting: after this, nothing about the input can fail.
     pub fn validate(&self) -> Result<(ConnConfig, Plan), Error> {
-        Ok((self.conn.validate()?, self.workload.validate()?))
+        let mut conn = self.conn.validate()?;
+        let plan = self.workload.validate()?;
+        conn.read_only = self.workload.read_only(&plan);
+        Ok((conn, plan))
     }
 }
 
@@ -67,7 +70,7 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         Ok(checked) => checked,
         Err(e) => return fail(&e, ""),
     };
-    let managed = conn.managed;
+    let (managed, read_only) = (conn.managed, conn.read_only);
     if let Err(e) = crate::interrupt::install().and_then(|()| crate::memory::bound(args.max_memory))
     {
         return fail(&e, "");
@@ -126,8 +129,17 @@ pub fn main<A: crate::Approach>() -> ExitCode {
             &e,
             " (is the managed server running? start it with `cargo run -p dbio -- up`)",
         ),
+        Err(e) if read_only && refused_write(&e) => fail(
+            &e,
+            " (a dashboard runs on read-only sessions: --allow-writes lets its statements write)",
+        ),
         Err(e) => fail(&e, ""),
     }
+}
+
+/// Whether the server refused a write in a read-only transaction (1792).
+fn refused_write(e: &Error) -> bool {
+    matches!(e, Error::Query { source, .. } if source.server_code() == Some(1792))
 }
 
 /// Refuses one server given twice under two spellings (`127.0.0.1` and

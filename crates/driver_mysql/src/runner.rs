@@ -11,6 +11,7 @@ use common::outcome::{Execution, Finished, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
 use common::queries::Query;
 use common::route::{Router, Settled, Ticket};
+use common::settings::READ_ONLY_SESSION;
 
 use crate::client::Client;
 
@@ -49,6 +50,9 @@ pub struct BlockingRunner<C: Client> {
     servers: Vec<Upstream<C>>,
     router: Router,
     connect_timeout: Duration,
+    /// What a new connection of the pools sends after [`CONNECTION_INFO`]
+    /// ([`common::settings::READ_ONLY_SESSION`] for a read-only run).
+    init: Option<&'static str>,
     diagnosis: Diagnosis,
 }
 
@@ -66,6 +70,7 @@ impl<C: Client + std::fmt::Debug> BlockingRunner<C> {
             router,
             servers,
             connect_timeout: conn.connect_timeout,
+            init: conn.read_only.then_some(READ_ONLY_SESSION),
             diagnosis: Diagnosis::default(),
         })
     }
@@ -73,11 +78,15 @@ impl<C: Client + std::fmt::Debug> BlockingRunner<C> {
     fn connection(&self, server: usize) -> Result<Lease<'_, C>, Error> {
         let upstream = &self.servers[server];
         upstream.pool.get(|| {
-            connect::<C>(&upstream.opts, self.connect_timeout, &self.diagnosis).map_err(|source| {
-                Error::Connect {
-                    url: upstream.url.clone(),
-                    source,
-                }
+            let opened = connect::<C>(
+                &upstream.opts,
+                self.connect_timeout,
+                self.init,
+                &self.diagnosis,
+            );
+            opened.map_err(|source| Error::Connect {
+                url: upstream.url.clone(),
+                source,
             })
         })
     }
@@ -121,7 +130,7 @@ where
         sql: &str,
     ) -> Result<Vec<(String, Option<String>)>, Error> {
         let upstream = &self.servers[server];
-        let mut opened = connect::<C>(&upstream.opts, self.connect_timeout, &self.diagnosis)
+        let mut opened = connect::<C>(&upstream.opts, self.connect_timeout, None, &self.diagnosis)
             .map_err(|source| Error::Connect {
                 url: upstream.url.clone(),
                 source,
@@ -155,17 +164,21 @@ where
     }
 }
 
-/// Opens one connection (TCP, handshake, login and [`CONNECTION_INFO`]) in
-/// at most `timeout`.
+/// Opens one connection (TCP, handshake, login, [`CONNECTION_INFO`] and
+/// `init`) in at most `timeout`.
 fn connect<C: Client>(
     opts: &C::Opts,
     timeout: Duration,
+    init: Option<&'static str>,
     diagnosis: &Diagnosis,
 ) -> Result<Pooled<C>, DbError> {
     let owned = opts.clone();
     let opened = bounded(timeout, move || -> Result<_, DbError> {
         let mut conn = C::open(owned)?;
         let info = conn.first_row_named(CONNECTION_INFO)?;
+        if let Some(sql) = init {
+            conn.execute(sql)?;
+        }
         let number = |i: usize| -> u64 {
             info.get(i)
                 .and_then(|(_, v)| v.as_deref())
@@ -200,6 +213,7 @@ fn killer<C: Client>(opts: C::Opts, pool: std::sync::Weak<Pool<C>>) -> interrupt
             None => connect::<C>(
                 &C::with_io_timeout(&opts, within),
                 within,
+                None,
                 &Diagnosis::default(),
             )
             .map_err(|e| e.to_string())?,

@@ -24,7 +24,7 @@ use common::outcome::{Execution, Finished, RowSink, begin_query, end_query};
 use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
 use common::queries::Query;
 use common::route::{Router, Settled, Ticket};
-use common::settings::ConnConfig;
+use common::settings::{ConnConfig, READ_ONLY_SESSION};
 
 /// The driver's name in reports.
 pub const NAME: &str = "sqlx";
@@ -75,16 +75,20 @@ pub fn connect_options(url: &common::DbUrl) -> Result<MySqlConnectOptions, Error
 pub type BlockOn =
     Arc<dyn Fn(BoxFuture<'static, Result<(), String>>) -> Result<(), String> + Send + Sync>;
 
-/// Opens one connection (TCP, handshake, login and [`CONNECTION_INFO`]) in
-/// at most `timeout`. A refusal fails at once.
+/// Opens one connection (TCP, handshake, login, [`CONNECTION_INFO`] and
+/// `init`) in at most `timeout`. A refusal fails at once.
 async fn connect(
     opts: &MySqlConnectOptions,
     timeout: Duration,
+    init: Option<&'static str>,
     diagnosis: &Diagnosis,
 ) -> Result<Pooled<MySqlConnection>, DbError> {
     let open = async {
         let mut conn = MySqlConnection::connect_with(opts).await?;
         let row = sqlx::raw_sql(CONNECTION_INFO).fetch_one(&mut conn).await?;
+        if let Some(sql) = init {
+            sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await?;
+        }
         let number = |i: usize| -> Result<u64, sqlx::Error> {
             let value = text(&row, i)?.unwrap_or_default();
             std::str::from_utf8(value)
@@ -119,6 +123,9 @@ pub struct AsyncRunner {
     servers: Vec<Upstream>,
     router: Router,
     connect_timeout: Duration,
+    /// What a new connection of the pools sends after [`CONNECTION_INFO`]
+    /// ([`READ_ONLY_SESSION`] for a read-only run).
+    init: Option<&'static str>,
     diagnosis: Diagnosis,
 }
 
@@ -135,6 +142,7 @@ impl AsyncRunner {
             router,
             servers,
             connect_timeout: conn.connect_timeout,
+            init: conn.read_only.then_some(READ_ONLY_SESSION),
             diagnosis: Diagnosis::default(),
         })
     }
@@ -162,7 +170,7 @@ impl AsyncRunner {
         sql: &str,
     ) -> Result<Vec<(String, Option<String>)>, Error> {
         let upstream = &self.servers[server];
-        let mut opened = connect(&upstream.opts, self.connect_timeout, &self.diagnosis)
+        let mut opened = connect(&upstream.opts, self.connect_timeout, None, &self.diagnosis)
             .await
             .map_err(|source| Error::Connect {
                 url: upstream.url.clone(),
@@ -221,12 +229,17 @@ impl AsyncRunner {
         let mut lease = upstream
             .pool
             .get_async(|| async {
-                connect(&upstream.opts, self.connect_timeout, &self.diagnosis)
-                    .await
-                    .map_err(|source| Error::Connect {
-                        url: upstream.url.clone(),
-                        source,
-                    })
+                connect(
+                    &upstream.opts,
+                    self.connect_timeout,
+                    self.init,
+                    &self.diagnosis,
+                )
+                .await
+                .map_err(|source| Error::Connect {
+                    url: upstream.url.clone(),
+                    source,
+                })
             })
             .await?;
         let (held, sent) = begin_query(&lease, query, submitted_us, exec)?;
@@ -263,7 +276,7 @@ fn killer(
         let kill = async move {
             let mut conn = match idle {
                 Some(conn) => conn,
-                None => connect(&opts, within, &Diagnosis::default())
+                None => connect(&opts, within, None, &Diagnosis::default())
                     .await
                     .map_err(|e| e.to_string())?,
             };

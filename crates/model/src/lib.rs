@@ -38,6 +38,7 @@ pub mod registry;
 pub mod report;
 pub mod settings;
 pub mod splitmix;
+pub mod statements;
 pub mod trust;
 pub mod url;
 pub mod workload;

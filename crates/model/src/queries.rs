@@ -1,9 +1,14 @@
-//! The 26 report queries: the blog's template expanded over `A`..`Z`.
+//! The report's queries: the blog's template expanded over `A`..`Z`, or a
+//! dashboard of the user's own statements.
 //!
 //! The template is `queries/report.sql`, embedded at build time so binaries
-//! work from any directory; `--queries FILE` replaces it. Its one placeholder
-//! `{}` stands for the `LIKE` prefix, as in the blog's Python `str.format`.
+//! work from any directory. Its one placeholder `{}` stands for the `LIKE`
+//! prefix, as in the blog's Python `str.format`. `--queries FILE` replaces
+//! it with either kind: a file with `{}` is a template (one statement), a
+//! file without is a dashboard (its statements, separated by `;`, are the
+//! queries of one page load).
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::Error;
@@ -50,7 +55,7 @@ pub fn generate(template: &str) -> Result<Vec<Query>, Error> {
             "the query template has no `{PLACEHOLDER}` placeholder for the LIKE prefix"
         )));
     }
-    if let Some(at) = second_statement(template) {
+    if let Some(at) = crate::statements::second_statement(template) {
         return Err(Error::Config(format!(
             "the query template holds more than one statement (a second one starts at byte {at}); \
              a template is one query, and the drivers would read its results differently"
@@ -69,71 +74,144 @@ pub fn generate(template: &str) -> Result<Vec<Query>, Error> {
         .collect())
 }
 
-/// Where a second statement starts in `sql`, if it has one: a `;` outside
-/// quotes and comments followed by anything but blanks, comments and more
-/// `;`. A single trailing `;` is one statement.
-fn second_statement(sql: &str) -> Option<usize> {
-    let bytes = sql.as_bytes();
-    let mut i = 0;
-    let mut ended = false;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let rest = &bytes[i..];
-        // Comments: `-- ` and `#` to the end of the line, `/* ... */`.
-        if rest.starts_with(b"-- ") || rest.starts_with(b"--\t") || c == b'#' {
-            i += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-            continue;
-        }
-        if rest.starts_with(b"/*") {
-            i += rest[2..]
-                .windows(2)
-                .position(|w| w == b"*/")
-                .map_or(rest.len(), |p| p + 4);
-            continue;
-        }
-        if c.is_ascii_whitespace() || c == b';' {
-            ended |= c == b';';
-            i += 1;
-            continue;
-        }
-        if ended {
-            return Some(i);
-        }
-        if matches!(c, b'\'' | b'"' | b'`') {
-            // A quoted string or name: a doubled quote or a backslash escape
-            // stays inside it.
-            i += 1;
-            while i < bytes.len() {
-                if bytes[i] == b'\\' && c != b'`' {
-                    i += 2;
-                } else if bytes[i] == c {
-                    if bytes.get(i + 1) == Some(&c) {
-                        i += 2;
-                    } else {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        i += 1;
-    }
-    None
+/// The largest `--queries` file: a dashboard is a page's statements, not
+/// a data load.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Statements that change the session or its transactions. A dashboard's
+/// statements run on whichever connection is free, in any order, so such a
+/// statement would not carry to the next; and one could turn the read-only
+/// session off (`SET SESSION TRANSACTION READ WRITE`, `START TRANSACTION
+/// READ WRITE`, a procedure or prepared statement that does).
+const SESSION_STATEMENTS: &[&str] = &[
+    "SET",
+    "START",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE",
+    "XA",
+    "LOCK",
+    "UNLOCK",
+    "USE",
+    "CALL",
+    "PREPARE",
+    "EXECUTE",
+    "DEALLOCATE",
+    "DELIMITER",
+];
+
+/// What a `--queries` file holds: the blog's kind of template, or a
+/// dashboard of the user's own statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub queries: Vec<Query>,
+    /// The file held statements of their own (no `{}`): they run on
+    /// read-only sessions unless writes are allowed.
+    pub dashboard: bool,
 }
 
-/// The template from `path`, or the embedded report query.
-pub fn load(path: Option<&Path>) -> Result<Vec<Query>, Error> {
-    match path {
-        None => generate(REPORT_TEMPLATE),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::QueryFile {
-                path: path.to_owned(),
-                source,
-            })?;
-            generate(&text)
+/// A dashboard: every statement of `text`, in order, labelled `q1`.. (wide
+/// enough to sort). Refuses an empty statement (two `;` with nothing
+/// between), a file without any, and statements that change the session.
+pub fn dashboard(text: &str) -> Result<Vec<Query>, Error> {
+    let pieces = crate::statements::pieces(text);
+    let last = pieces.len() - 1;
+    let mut statements = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let Some(code) = piece.code else {
+            if i == last {
+                break;
+            }
+            return Err(Error::Config(format!(
+                "statement {} of the dashboard is empty (a `;` at byte {} ends nothing): remove it",
+                statements.len() + 1,
+                piece.start + piece.text.len()
+            )));
+        };
+        match crate::statements::first_word(piece, text) {
+            Some(word) if SESSION_STATEMENTS.contains(&word.as_str()) => {
+                return Err(Error::Config(format!(
+                    "statement {} of the dashboard is a {word} statement: each statement runs on whichever connection is free, so session and transaction statements are refused",
+                    statements.len() + 1
+                )));
+            }
+            None if text[code..].starts_with("/*") => {
+                return Err(Error::Config(format!(
+                    "statement {} of the dashboard starts with an executable comment (`/*!`): write the statement itself",
+                    statements.len() + 1
+                )));
+            }
+            _ => {}
         }
+        statements.push(text[code..piece.start + piece.text.len()].trim_end());
     }
+    if statements.is_empty() {
+        return Err(Error::Config(
+            "the query file holds no statement: a template with `{}`, or a dashboard of statements separated by `;`".into(),
+        ));
+    }
+    let count = statements.len();
+    Ok(statements
+        .into_iter()
+        .enumerate()
+        .map(|(index, sql)| Query {
+            label: label('q', index, count),
+            sql: sql.to_owned(),
+            index,
+        })
+        .collect())
+}
+
+/// Labels `<prefix>1`.. for `count` queries, zero-padded to one width so
+/// that they sort.
+pub fn label(prefix: char, i: usize, count: usize) -> String {
+    let width = count.to_string().len();
+    format!("{prefix}{:0width$}", i + 1)
+}
+
+/// The queries of `text`: a template when it holds the `{}` placeholder,
+/// else a dashboard.
+pub fn parse(text: &str) -> Result<Loaded, Error> {
+    if text.contains(PLACEHOLDER) {
+        return Ok(Loaded {
+            queries: generate(text)?,
+            dashboard: false,
+        });
+    }
+    Ok(Loaded {
+        queries: dashboard(text)?,
+        dashboard: true,
+    })
+}
+
+/// The queries of the file at `path` (at most [`MAX_FILE_BYTES`]), or the
+/// blog's 26.
+pub fn load(path: Option<&Path>) -> Result<Loaded, Error> {
+    let Some(path) = path else {
+        return Ok(Loaded {
+            queries: generate(REPORT_TEMPLATE)?,
+            dashboard: false,
+        });
+    };
+    let failed = |source| Error::QueryFile {
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::Config(format!(
+            "{} is larger than {MAX_FILE_BYTES} bytes: a query file holds a template or a dashboard's statements",
+            path.display()
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|e| failed(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    parse(&text)
 }
 
 #[cfg(test)]
@@ -142,7 +220,7 @@ mod tests {
 
     #[test]
     fn twenty_six_queries_a_to_z_from_the_blog_template() {
-        let queries = load(None).expect("queries");
+        let queries = load(None).expect("queries").queries;
         assert_eq!(queries.len(), 26);
         let labels: String = queries.iter().map(|q| q.label.as_str()).collect();
         assert_eq!(labels, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
@@ -205,6 +283,75 @@ mod tests {
         assert!(q.fits(9).is_ok());
         let err = q.fits(8).expect_err("9 bytes with the command byte");
         assert!(err.to_string().contains("max_allowed_packet"), "{err}");
+    }
+
+    #[test]
+    fn a_file_without_placeholder_is_a_dashboard_of_its_statements() {
+        let loaded =
+            parse("-- sales page\nSELECT 1;\nSELECT ';' AS a\n  FROM dual ;\n\nSELECT 3; -- end\n")
+                .expect("dashboard");
+        assert!(loaded.dashboard);
+        let got: Vec<(&str, &str, usize)> = loaded
+            .queries
+            .iter()
+            .map(|q| (q.label.as_str(), q.sql.as_str(), q.index))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("q1", "SELECT 1", 0),
+                ("q2", "SELECT ';' AS a\n  FROM dual", 1),
+                ("q3", "SELECT 3", 2)
+            ]
+        );
+        let many = parse(&"SELECT 1;".repeat(12)).expect("twelve");
+        assert_eq!(many.queries[0].label, "q01");
+        assert_eq!(many.queries[11].label, "q12");
+        assert!(!parse("SELECT '{}'").expect("template").dashboard);
+    }
+
+    #[test]
+    fn a_dashboard_refuses_empty_and_session_statements() {
+        for (text, needle) in [
+            (
+                "SELECT 1;;SELECT 2",
+                "statement 2 of the dashboard is empty",
+            ),
+            ("; SELECT 1", "statement 1 of the dashboard is empty"),
+            (
+                "SELECT 1; -- only\n; SELECT 2",
+                "statement 2 of the dashboard is empty",
+            ),
+            ("", "holds no statement"),
+            ("-- nothing\n", "holds no statement"),
+            (
+                "SELECT 1; set session transaction read write",
+                "statement 2 of the dashboard is a SET",
+            ),
+            (
+                "START TRANSACTION READ WRITE; SELECT 1",
+                "is a START statement",
+            ),
+            ("CALL p()", "is a CALL statement"),
+            ("/*!50000 SET tx_read_only = 0 */", "executable comment"),
+        ] {
+            let err = parse(text).expect_err(text).to_string();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+        assert!(parse("SELECT 1;").is_ok());
+        assert!(parse("(SELECT 1) UNION (SELECT 2); WITH a AS (SELECT 1) SELECT * FROM a").is_ok());
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused() {
+        let dir = std::env::temp_dir().join(format!("dbio-queries-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("big.sql");
+        let big = "SELECT 1;\n".repeat((MAX_FILE_BYTES as usize / 10) + 1);
+        std::fs::write(&path, big).expect("write");
+        let err = load(Some(&path)).expect_err("too large").to_string();
+        assert!(err.contains("larger than 1048576 bytes"), "{err}");
+        std::fs::remove_dir_all(&dir).expect("clean");
     }
 
     #[test]

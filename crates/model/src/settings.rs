@@ -188,6 +188,7 @@ impl ConnectionArgs {
             connect_timeout: Duration::from_secs(self.connect_timeout),
             max_packet: self.max_packet as usize,
             blocking_driver: self.blocking_driver,
+            read_only: false,
         })
     }
 
@@ -218,7 +219,15 @@ pub struct ConnConfig {
     pub max_lag: Duration,
     /// The driver of the thread-based approaches.
     pub blocking_driver: BlockingDriver,
+    /// Every connection of the run's pools starts a read-only session
+    /// ([`READ_ONLY_SESSION`], part of opening it): a dashboard's
+    /// statements cannot write unless `--allow-writes` was given.
+    pub read_only: bool,
 }
+
+/// What a read-only connection sends once, right after opening: the server
+/// then refuses every write with its own error (1792).
+pub const READ_ONLY_SESSION: &str = "SET SESSION TRANSACTION READ ONLY";
 
 impl ConnConfig {
     /// A run on one server.
@@ -231,6 +240,7 @@ impl ConnConfig {
             max_packet: DEFAULT_MAX_PACKET as usize,
             max_lag: Duration::from_secs(DEFAULT_MAX_LAG),
             blocking_driver: BlockingDriver::default(),
+            read_only: false,
         }
     }
 

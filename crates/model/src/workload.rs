@@ -53,10 +53,16 @@ pub struct WorkloadArgs {
     #[arg(long, env = "DBIO_SLEEP_MS", default_value_t = 50, value_name = "MS")]
     pub sleep_ms: u32,
 
-    /// The report's template, `{}` for the LIKE prefix (default:
-    /// queries/report.sql, built in).
+    /// The report's queries (default: queries/report.sql, built in): a
+    /// template, `{}` for the LIKE prefix; or a dashboard, your own
+    /// statements separated by `;`, run on read-only sessions.
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
+
+    /// Run a dashboard's statements on sessions that may write. Each
+    /// statement then runs once per run (and once per round in bench).
+    #[arg(long, env = "DBIO_ALLOW_WRITES")]
+    pub allow_writes: bool,
 }
 
 /// A workload and its query list, built together so that they cannot
@@ -65,6 +71,10 @@ pub struct WorkloadArgs {
 pub struct Work {
     workload: Workload,
     queries: Vec<Query>,
+    /// The queries are the user's own statements (`--queries` with a
+    /// dashboard): the run's sessions are read-only unless writes are
+    /// allowed.
+    dashboard: bool,
 }
 
 impl Work {
@@ -76,7 +86,21 @@ impl Work {
         Work {
             workload: Workload::Report,
             queries,
+            dashboard: false,
         }
+    }
+
+    /// The report workload over a dashboard's own statements.
+    pub fn dashboard(queries: Vec<Query>) -> Work {
+        Work {
+            dashboard: true,
+            ..Work::report(queries)
+        }
+    }
+
+    /// Whether the queries are a dashboard's ([`Work::dashboard`]).
+    pub fn is_dashboard(&self) -> bool {
+        self.dashboard
     }
 
     pub fn workload(&self) -> Workload {
@@ -160,6 +184,22 @@ pub const DEFAULT_SLEEP_COUNT: u32 = 100;
 impl WorkloadArgs {
     /// Checks the settings; builds the list where nothing else is needed.
     pub fn validate(&self) -> Result<Plan, Error> {
+        let plan = self.plan()?;
+        if self.allow_writes && !plan.is_dashboard() {
+            return Err(Error::Config(
+                "--allow-writes applies to a dashboard (--queries FILE with statements of its own, no `{}`)".into(),
+            ));
+        }
+        Ok(plan)
+    }
+
+    /// Whether the run's sessions are read-only: a dashboard's, unless
+    /// writes are allowed.
+    pub fn read_only(&self, plan: &Plan) -> bool {
+        plan.is_dashboard() && !self.allow_writes
+    }
+
+    fn plan(&self) -> Result<Plan, Error> {
         if self.queries.is_some() && self.workload != Workload::Report {
             return Err(Error::Config(
                 "--queries is a template for --workload report".into(),
@@ -181,9 +221,12 @@ impl WorkloadArgs {
                             .into(),
                     ));
                 }
-                Ok(Plan::Ready(Work::report(queries::load(
-                    self.queries.as_deref(),
-                )?)))
+                let loaded = queries::load(self.queries.as_deref())?;
+                Ok(Plan::Ready(if loaded.dashboard {
+                    Work::dashboard(loaded.queries)
+                } else {
+                    Work::report(loaded.queries)
+                }))
             }
             Workload::Point => Ok(Plan::Point {
                 count: count(DEFAULT_POINT_COUNT)?,
@@ -207,6 +250,11 @@ impl WorkloadArgs {
 }
 
 impl Plan {
+    /// Whether the queries are a dashboard's own statements.
+    pub fn is_dashboard(&self) -> bool {
+        matches!(self, Plan::Ready(work) if work.is_dashboard())
+    }
+
     /// The query list, given the answer to [`KEY_RANGE`] where it is needed
     /// (`key_range` is called only then).
     pub fn queries(
@@ -234,10 +282,9 @@ impl Plan {
     }
 }
 
-/// Labels `<prefix>00001`.. wide enough for `count`, so that they sort.
+/// [`queries::label`] for a list of `count`.
 fn label(prefix: char, i: u32, count: u32) -> String {
-    let width = count.to_string().len();
-    format!("{prefix}{:0width$}", i + 1)
+    queries::label(prefix, i as usize, count as usize)
 }
 
 /// `count` primary-key lookups, keys drawn from `lo..=hi` by SplitMix64
@@ -262,6 +309,7 @@ pub fn point(count: u32, lo: u64, hi: u64) -> Work {
     Work {
         workload: Workload::Point,
         queries,
+        dashboard: false,
     }
 }
 
@@ -285,6 +333,7 @@ pub fn sleep(count: u32, ms: u32) -> Work {
     Work {
         workload: Workload::Sleep,
         queries,
+        dashboard: false,
     }
 }
 
@@ -334,8 +383,15 @@ mod tests {
             count,
             sleep_ms: 50,
             queries: None,
+            allow_writes: false,
         };
         assert!(args(Workload::Report, Some(5)).validate().is_err());
+        let writes = WorkloadArgs {
+            allow_writes: true,
+            ..args(Workload::Report, None)
+        };
+        let err = writes.validate().expect_err("the blog's template");
+        assert!(err.to_string().contains("applies to a dashboard"), "{err}");
         assert!(args(Workload::Point, Some(0)).validate().is_err());
         assert_eq!(
             args(Workload::Point, None).validate().expect("point"),

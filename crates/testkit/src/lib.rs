@@ -357,7 +357,9 @@ pub fn run_config(url: &DbUrl, budget: usize) -> RunConfig {
     RunConfig {
         conn: ConnConfig::one(url.clone(), budget, Duration::from_secs(10)),
         work: common::workload::Work::report(
-            common::queries::load(None).expect("built-in queries"),
+            common::queries::load(None)
+                .expect("built-in queries")
+                .queries,
         ),
     }
 }
@@ -371,7 +373,11 @@ pub fn workload_queries(
 ) -> common::workload::Work {
     use common::workload::{self, Work, Workload};
     match workload {
-        Workload::Report => Work::report(common::queries::load(None).expect("built-in queries")),
+        Workload::Report => Work::report(
+            common::queries::load(None)
+                .expect("built-in queries")
+                .queries,
+        ),
         Workload::Sleep => workload::sleep(count, ms),
         Workload::Point => {
             let (lo, hi): (u64, u64) = admin(&shared().url)
