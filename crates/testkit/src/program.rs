@@ -29,8 +29,9 @@ pub struct Running {
     /// a password), for the message of a hang.
     what: String,
     child: std::process::Child,
-    stdout: std::thread::JoinHandle<String>,
-    stderr: std::thread::JoinHandle<String>,
+    /// The readers of its output, taken when it is collected.
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
     started: Instant,
 }
 
@@ -68,8 +69,8 @@ pub fn spawn_command(mut cmd: Command) -> Running {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     Running {
         what,
-        stdout: drain(child.stdout.take()),
-        stderr: drain(child.stderr.take()),
+        stdout: Some(drain(child.stdout.take())),
+        stderr: Some(drain(child.stderr.take())),
         child,
         started: Instant::now(),
     }
@@ -98,6 +99,14 @@ impl Running {
         self.finish_by(Instant::now() + limit)
     }
 
+    /// What it printed, once its pipes have closed.
+    fn output(&mut self) -> (String, String) {
+        let read = |handle: Option<std::thread::JoinHandle<String>>| {
+            handle.and_then(|h| h.join().ok()).unwrap_or_default()
+        };
+        (read(self.stdout.take()), read(self.stderr.take()))
+    }
+
     fn finish_by(mut self, deadline: Instant) -> Outcome {
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -109,8 +118,7 @@ impl Running {
                 let threads = threads_of(self.child.id());
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                let stdout = self.stdout.join().unwrap_or_default();
-                let stderr = self.stderr.join().unwrap_or_default();
+                let (stdout, stderr) = self.output();
                 panic!(
                     "{} did not exit within {:?} (a hang)\nthreads: {threads}\nstdout: {stdout}\nstderr: {stderr}",
                     self.what,
@@ -119,13 +127,24 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let stdout = self.stdout.join().unwrap_or_default();
-        let stderr = self.stderr.join().unwrap_or_default();
+        let (stdout, stderr) = self.output();
         Outcome {
             code: status.code(),
             stdout,
             stderr,
             elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+impl Drop for Running {
+    /// A test that fails while its program runs leaves nothing running: a
+    /// program left holding its connections would fail the next test
+    /// under the same per-user limit.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }

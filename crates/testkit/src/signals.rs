@@ -131,6 +131,9 @@ pub fn at_the_user_limit_run(
         ),
     );
     let _alone = crate::exclusive();
+    // A run of this user before (a failed test's) would hold slots of its
+    // limit.
+    crate::poll_closed(std::slice::from_ref(&shared().url), &user);
     let mut running = launch(&url, &template);
     // (all of the run's queries, and those of them that sleep)
     let listed = |conn: &mut mysql::Conn| -> (usize, usize) {
