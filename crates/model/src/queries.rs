@@ -74,9 +74,12 @@ pub fn generate(template: &str) -> Result<Vec<Query>, Error> {
         .collect())
 }
 
-/// The largest `--queries` file: a dashboard is a page's statements, not
-/// a data load.
+/// The largest dashboard file: a page's statements, not a data load.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
+/// The largest template file: one statement, and no server accepts one
+/// over 1 GiB (`max_allowed_packet`'s ceiling); the server's own limit is
+/// checked before sending.
+const MAX_TEMPLATE_BYTES: u64 = 1 << 30;
 
 /// Statements that change the session or its transactions. A dashboard's
 /// statements run on whichever connection is free, in any order, so such a
@@ -201,16 +204,29 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Error> {
     };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|file| file.take(MAX_TEMPLATE_BYTES + 1).read_to_end(&mut bytes))
         .map_err(failed)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::Config(format!(
-            "{} is larger than {MAX_FILE_BYTES} bytes: a query file holds a template or a dashboard's statements",
+    let too_large = |limit: u64, what: &str| {
+        Error::Config(format!(
+            "{} is larger than {limit} bytes: {what}",
             path.display()
-        )));
+        ))
+    };
+    if bytes.len() as u64 > MAX_TEMPLATE_BYTES {
+        return Err(too_large(
+            MAX_TEMPLATE_BYTES,
+            "no server accepts a statement that large",
+        ));
     }
     let text = String::from_utf8(bytes)
         .map_err(|e| failed(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    // A dashboard (no placeholder) is measured before it is split.
+    if !text.contains(PLACEHOLDER) && text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(
+            MAX_FILE_BYTES,
+            "a dashboard holds a page's statements",
+        ));
+    }
     parse(&text)
 }
 
