@@ -8,6 +8,19 @@ set -euo pipefail
 cd "$ROOT"
 # DBIO_BENCH_BIN: a directory of binaries already built (scripts/test.sh's,
 # for the end-to-end tests): nothing is built then.
+if [ "${1:-}" = "--compare" ]; then
+  # Two recorded runs compared (bench-report compare): files only, no
+  # server, nothing installed but the renderer.
+  shift
+  if [ -n "${DBIO_BENCH_BIN:-}" ]; then
+    REPORT=$DBIO_BENCH_BIN/bench-report
+  else
+    ensure_rust
+    cargo build --release --locked -q -p bench_report
+    REPORT=$ROOT/target/release/bench-report
+  fi
+  exec "$REPORT" compare "$@"
+fi
 if [ -n "${DBIO_BENCH_BIN:-}" ]; then
   BENCH=$DBIO_BENCH_BIN/bench
 else

@@ -17,6 +17,7 @@
 //! including `dbio facts` for the server and the dataset.
 
 pub mod c_client;
+pub mod compare;
 pub mod host;
 pub mod hyperfine;
 pub mod index;
@@ -52,6 +53,11 @@ pub enum ReportError {
     Plot {
         path: std::path::PathBuf,
         message: String,
+    },
+    #[error("{} is not a results folder: {why}", dir.display())]
+    NotARun {
+        dir: std::path::PathBuf,
+        why: String,
     },
     #[error("no hyperfine-round-*.json in {0}")]
     NoRounds(std::path::PathBuf),

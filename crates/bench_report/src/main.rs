@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use bench_report::{index, run_dir};
+use bench_report::{compare, index, run_dir};
 
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "Renders table.md, the pictures and the results index of a bench run again"
+    about = "Renders table.md, the pictures and the results index of a bench run again, and compares two runs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +37,15 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         results: PathBuf,
     },
+    /// Compare two runs: each approach's mean time, B over A, with its 95%
+    /// bootstrap interval and a verdict, and a warning for every way the
+    /// runs differ (machine, server, settings, dataset, workload).
+    Compare {
+        #[arg(value_name = "RUN_A")]
+        a: PathBuf,
+        #[arg(value_name = "RUN_B")]
+        b: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +57,7 @@ fn main() -> ExitCode {
         Command::Table { dir } => run_dir::write_table(&dir),
         Command::Sweep { dir } => run_dir::write_sweep(&dir),
         Command::Index { results } => index::update(&results),
+        Command::Compare { a, b } => compare::run(&a, &b, &mut std::io::stdout().lock()),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

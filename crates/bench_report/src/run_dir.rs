@@ -128,7 +128,7 @@ fn write_replica_sweep(dir: &Path, cells: &[crate::sweep::Cell]) -> Result<()> {
 }
 
 /// The run's hyperfine exports (one per round) as one.
-fn merge_rounds(dir: &Path, order: &[String]) -> Result<hyperfine::Export> {
+pub(crate) fn merge_rounds(dir: &Path, order: &[String]) -> Result<hyperfine::Export> {
     let mut rounds: Vec<PathBuf> = list_dir(dir)?
         .into_iter()
         .filter(|p| {

@@ -28,6 +28,34 @@ fn bench_command() -> Command {
     cmd
 }
 
+/// `scripts/bench.sh --compare A B` is `bench-report compare`: two
+/// committed runs give the table, a folder that is no run one line.
+#[test]
+fn compare_reads_two_runs_and_refuses_a_folder_that_is_no_run() {
+    let out = bench(
+        &[
+            "--compare",
+            "results/2026-12-01-vm-9",
+            "results/2026-12-01-vm-10",
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.contains("| test_single |") && text.contains("warning: the runs differ in workload"),
+        "{text}"
+    );
+    let out = bench(&["--compare", "results", "results/2026-12-01-vm-10"], None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("is not a results folder"),
+        "{err}"
+    );
+}
+
 /// One benchmark at a time on the shared test server: `bench` refuses a
 /// second on the same home (`bench.lock`), so the tests that run one there
 /// take turns.
