@@ -134,7 +134,9 @@ def plan(path=None):
         fail(f"DBIO_WORKLOAD must be report, point or sleep, not {workload!r}")
     # Parsed whatever the workload, as clap parses every variable.
     count = whole("DBIO_COUNT", None, "--count", 0, U32_MAX)
-    ms = whole("DBIO_SLEEP_MS", 50, "--sleep-ms", 0, U32_MAX)
+    ms = whole("DBIO_SLEEP_MS", None, "--sleep-ms", 0, U32_MAX)
+    if ms is not None and workload != "sleep":
+        fail("--sleep-ms applies to --workload sleep (it would be ignored)")
     if path and workload != "report":
         fail("--queries is a template for the report workload")
     if workload == "report":
@@ -169,6 +171,7 @@ def plan(path=None):
     if n > MAX_COUNT:
         fail(f"--count must be at most {MAX_COUNT} (every query is built before the run)")
     if workload == "sleep":
+        ms = 50 if ms is None else ms
         if ms < 1:
             fail("--sleep-ms must be at least 1")
         if ms > MAX_SLEEP_MS:

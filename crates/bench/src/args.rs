@@ -342,7 +342,7 @@ impl Args {
             approaches,
             workload: self.workload.workload,
             count: self.workload.count,
-            sleep_ms: self.workload.sleep_ms,
+            sleep_ms: self.workload.sleep_ms(),
             target,
             out: self.out,
             commit: self.commit,

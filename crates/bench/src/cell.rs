@@ -33,9 +33,12 @@ impl Session<'_> {
         let c = self.config;
         command
             .env("DBIO_WORKLOAD", c.workload.name())
-            .env("DBIO_SLEEP_MS", c.sleep_ms.to_string())
             .env("DBIO_CONNECTIONS", budget.to_string())
             .env("DBIO_BLOCKING_DRIVER", c.blocking_driver.name());
+        // Only where it applies: the approaches refuse it elsewhere.
+        if c.workload == model::workload::Workload::Sleep {
+            command.env("DBIO_SLEEP_MS", c.sleep_ms.to_string());
+        }
         // Several servers (replicas): all of them, in one variable.
         if self.server.urls.len() > 1 {
             let urls: Vec<String> = self.server.urls.iter().map(model::DbUrl::expose).collect();

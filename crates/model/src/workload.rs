@@ -49,9 +49,10 @@ pub struct WorkloadArgs {
     #[arg(long, env = "DBIO_COUNT", value_name = "N")]
     pub count: Option<u32>,
 
-    /// How long each sleep query waits on the server, in milliseconds.
-    #[arg(long, env = "DBIO_SLEEP_MS", default_value_t = 50, value_name = "MS")]
-    pub sleep_ms: u32,
+    /// How long each sleep query waits on the server, in milliseconds
+    /// (default 50); for --workload sleep only.
+    #[arg(long, env = "DBIO_SLEEP_MS", value_name = "MS")]
+    pub sleep_ms: Option<u32>,
 
     /// The report's queries (default: queries/report.sql, built in): a
     /// template, `{}` for the LIKE prefix; or a dashboard, your own
@@ -180,6 +181,7 @@ pub const MAX_COUNT: u32 = 1_000_000;
 /// The longest a sleep query may wait on the server: an hour.
 pub const MAX_SLEEP_MS: u32 = 3_600_000;
 pub const DEFAULT_SLEEP_COUNT: u32 = 100;
+pub const DEFAULT_SLEEP_MS: u32 = 50;
 
 impl WorkloadArgs {
     /// Checks the settings; builds the list where nothing else is needed.
@@ -199,7 +201,17 @@ impl WorkloadArgs {
         plan.is_dashboard() && !self.allow_writes
     }
 
+    /// How long each sleep query waits: `--sleep-ms`, or its default.
+    pub fn sleep_ms(&self) -> u32 {
+        self.sleep_ms.unwrap_or(DEFAULT_SLEEP_MS)
+    }
+
     fn plan(&self) -> Result<Plan, Error> {
+        if self.sleep_ms.is_some() && self.workload != Workload::Sleep {
+            return Err(Error::Config(
+                "--sleep-ms applies to --workload sleep (it would be ignored)".into(),
+            ));
+        }
         if self.queries.is_some() && self.workload != Workload::Report {
             return Err(Error::Config(
                 "--queries is a template for --workload report".into(),
@@ -232,18 +244,16 @@ impl WorkloadArgs {
                 count: count(DEFAULT_POINT_COUNT)?,
             }),
             Workload::Sleep => {
-                if self.sleep_ms == 0 {
+                let ms = self.sleep_ms();
+                if ms == 0 {
                     return Err(Error::Config("--sleep-ms must be at least 1".into()));
                 }
-                if self.sleep_ms > MAX_SLEEP_MS {
+                if ms > MAX_SLEEP_MS {
                     return Err(Error::Config(format!(
                         "--sleep-ms must be at most {MAX_SLEEP_MS} (an hour)"
                     )));
                 }
-                Ok(Plan::Ready(sleep(
-                    count(DEFAULT_SLEEP_COUNT)?,
-                    self.sleep_ms,
-                )))
+                Ok(Plan::Ready(sleep(count(DEFAULT_SLEEP_COUNT)?, ms)))
             }
         }
     }
@@ -381,11 +391,19 @@ mod tests {
         let args = |workload, count| WorkloadArgs {
             workload,
             count,
-            sleep_ms: 50,
+            sleep_ms: None,
             queries: None,
             allow_writes: false,
         };
         assert!(args(Workload::Report, Some(5)).validate().is_err());
+        for workload in [Workload::Report, Workload::Point] {
+            let slept = WorkloadArgs {
+                sleep_ms: Some(50),
+                ..args(workload, None)
+            };
+            let err = slept.validate().expect_err("ignored").to_string();
+            assert!(err.contains("--sleep-ms applies to --workload sleep"), "{err}");
+        }
         let writes = WorkloadArgs {
             allow_writes: true,
             ..args(Workload::Report, None)
