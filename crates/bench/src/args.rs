@@ -25,10 +25,9 @@ pub struct Args {
 
     /// Most untimed runs of the first approach before the rounds, until the
     /// server's CPU per run settles (two runs within 5%); 0: none. Managed
-    /// server only.
-    #[arg(long, default_value_t = 5, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub calibration_runs: u32,
+    /// server only [default: 5].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub calibration_runs: Option<u32>,
 
     /// Warm-up runs per approach (before the first round).
     #[arg(long, default_value_t = 1, value_name = "N",
@@ -253,6 +252,9 @@ impl Config {
     }
 }
 
+/// `--calibration-runs`' default.
+const DEFAULT_CALIBRATION_RUNS: u32 = 5;
+
 impl Args {
     /// Checks every setting against the others and the registry.
     pub fn check(self, command_line: String) -> Result<Config, Error> {
@@ -311,6 +313,10 @@ impl Args {
                         !self.replicas.is_empty(),
                         "--replicas applies to the managed server",
                     ),
+                    (
+                        self.calibration_runs.is_some(),
+                        "--calibration-runs applies to the managed server, whose CPU per run it watches",
+                    ),
                 ] {
                     if given {
                         return Err(Error::Usage(flag.into()));
@@ -329,11 +335,17 @@ impl Args {
                 replicas: self.replicas.first().copied().unwrap_or(0),
             },
         };
+        if !self.python && self.python_interpreter.is_some() {
+            return Err(Error::Usage(
+                "--python-interpreter (env DBIO_PYTHON) is for --python: add --python, or leave it out"
+                    .into(),
+            ));
+        }
         let python = self.python.then_some(self.python_interpreter);
         Ok(Config {
             runs: self.runs,
             warmup: self.warmup,
-            calibration_runs: self.calibration_runs,
+            calibration_runs: self.calibration_runs.unwrap_or(DEFAULT_CALIBRATION_RUNS),
             scale: self
                 .scale
                 .unwrap_or_else(|| if self.quick { "0.01" } else { "1.0" }.into()),

@@ -402,7 +402,10 @@ mod tests {
                 ..args(workload, None)
             };
             let err = slept.validate().expect_err("ignored").to_string();
-            assert!(err.contains("--sleep-ms applies to --workload sleep"), "{err}");
+            assert!(
+                err.contains("--sleep-ms applies to --workload sleep"),
+                "{err}"
+            );
         }
         let writes = WorkloadArgs {
             allow_writes: true,

@@ -139,6 +139,14 @@ fn arguments_are_checked_before_any_work() {
             &["--workload", "sleep", "--sleep-ms", "0"][..],
             "--sleep-ms must be",
         ),
+        (
+            &["--sleep-ms", "100"][..],
+            "--sleep-ms applies to --workload sleep",
+        ),
+        (
+            &["--python-interpreter", "/usr/bin/python3"][..],
+            "is for --python",
+        ),
         (&["--latency-ms", "x"][..], "'--latency-ms <MS>'"),
         (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
         (&["--c-client"][..], "--c-client compares point lookups"),
@@ -185,6 +193,14 @@ fn arguments_are_checked_before_any_work() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--server-cpus applies to the managed server"));
     assert!(!stderr(&out).contains("secret"));
+    let mut own = bench_command();
+    own.args(["--calibration-runs", "3"]);
+    let out = own
+        .env("DATABASE_URL", "mysql://u:secret@127.0.0.1:1/employees")
+        .output()
+        .expect("bench.sh");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--calibration-runs applies to the managed server"));
 }
 
 /// `bench.sh --quick`, one run of test_single and test_asyncio against the
