@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from dbio_statements import Refused, dashboard, second_statement
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "queries" / "report.sql"
 
 
@@ -158,7 +160,10 @@ def plan(path=None):
             if len(data) > MAX_FILE_BYTES:
                 fail(f"{path} is larger than {MAX_FILE_BYTES} bytes: a dashboard holds a page's "
                      "statements")
-            return {"workload": workload, "dashboard": dashboard(text)}
+            try:
+                return {"workload": workload, "dashboard": dashboard(text)}
+            except Refused as e:
+                fail(str(e))
         template = text.rstrip()
         at = second_statement(template)
         if at is not None:
@@ -208,62 +213,6 @@ def build(planned):
     return out
 
 
-def pieces(sql):
-    """The text between `;`s outside quotes and comments, as
-    crates/model/src/statements.rs splits it, byte for byte: a list of
-    (start, end, code) with `code` the offset of the first byte that is
-    neither blank nor comment (None for none). `/*!` and `/*M!` are code."""
-    data, i, out = sql.encode(), 0, []
-    start, code = 0, None
-    while i < len(data):
-        c, rest = data[i], data[i:]
-        if rest.startswith((b"-- ", b"--\t")) or c == ord("#"):
-            end = rest.find(b"\n")
-            i += len(rest) if end < 0 else end
-            continue
-        if rest.startswith(b"/*") and not rest.startswith((b"/*!", b"/*M!")):
-            end = rest.find(b"*/", 2)
-            i += len(rest) if end < 0 else end + 2
-            continue
-        if c == ord(";"):
-            out.append((start, i, code))
-            start, code = i + 1, None
-            i += 1
-            continue
-        if chr(c).isspace() and c < 128:
-            i += 1
-            continue
-        if code is None:
-            code = i
-        if c in b"'\"`":
-            i += 1
-            while i < len(data):
-                if data[i] == ord("\\") and c != ord("`"):
-                    i += 2
-                elif data[i] == c:
-                    if i + 1 < len(data) and data[i + 1] == c:
-                        i += 2
-                    else:
-                        break
-                else:
-                    i += 1
-        i += 1
-    out.append((min(start, len(data)), len(data), code))
-    return out
-
-
-def second_statement(sql):
-    """Where a second statement starts in `sql`, if it has one: the first
-    code of a piece after the first piece with code."""
-    codes = [code for _, _, code in pieces(sql) if code is not None]
-    return codes[1] if len(codes) > 1 else None
-
-
-# Statements that change the session or its transactions: a dashboard's
-# statements run on whichever connection is free (crates/model/src/queries.rs).
-SESSION_STATEMENTS = {"SET", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "XA",
-                      "LOCK", "UNLOCK", "USE", "CALL", "PREPARE", "EXECUTE", "DEALLOCATE",
-                      "DELIMITER"}
 # The largest dashboard and template files (crates/model/src/queries.rs).
 MAX_FILE_BYTES = 1 << 20
 MAX_TEMPLATE_BYTES = 1 << 30
@@ -272,38 +221,6 @@ MAX_TEMPLATE_BYTES = 1 << 30
 READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 # The words clap takes as false for a flag's environment variable.
 FALSEY = {"", "n", "no", "f", "false", "off", "0"}
-
-
-def dashboard(text):
-    """A dashboard's statements, in order, as crates/model/src/queries.rs
-    reads them; refuses empty and session statements in one line."""
-    data = text.encode()
-    found = pieces(text)
-    statements = []
-    for i, (start, end, code) in enumerate(found):
-        if code is None:
-            if i == len(found) - 1:
-                break
-            fail(f"statement {len(statements) + 1} of the dashboard is empty "
-                 f"(a `;` at byte {end} ends nothing): remove it")
-        word = bytearray()
-        for b in data[code:]:
-            if not (65 <= b <= 90 or 97 <= b <= 122):
-                break
-            word.append(b)
-        word = word.decode().upper()
-        if word in SESSION_STATEMENTS:
-            fail(f"statement {len(statements) + 1} of the dashboard is a {word} statement: each statement "
-                 "runs on whichever connection is free, so session and transaction statements are refused")
-        if not word and data[code:].startswith(b"/*"):
-            fail(f"statement {len(statements) + 1} of the dashboard starts with an executable comment "
-                 "(`/*!`): write the statement itself")
-        statements.append(data[code:end].decode().rstrip())
-    if not statements:
-        fail("the query file holds no statement: a template with `{}`, or a dashboard of statements "
-             "separated by `;`")
-    width = len(str(len(statements)))
-    return [(f"q{i + 1:0{width}}", sql) for i, sql in enumerate(statements)]
 
 
 class Probe:
