@@ -57,6 +57,19 @@ ensure_python_venv() {
   printf '%s\n' "$venv/bin/python"
 }
 
+# The Python unit tests' runner (scripts/python/requirements-test.txt), in
+# the drivers' venv; prints the venv's python.
+ensure_python_tests() {
+  local python venv=$ROOT/target/python-venv
+  python=$(ensure_python_venv)
+  if ! cmp -s "$ROOT/scripts/python/requirements-test.txt" "$venv/requirements-test.txt"; then
+    say "== installing pytest into target/python-venv"
+    "$venv/bin/pip" install -q -r "$ROOT/scripts/python/requirements-test.txt" >&2 || die "pip install of pytest failed"
+    cp "$ROOT/scripts/python/requirements-test.txt" "$venv/requirements-test.txt"
+  fi
+  printf '%s\n' "$python"
+}
+
 # hyperfine (>= 1.19: --conclude and memory figures), in target/tools when
 # none is on PATH; the driver finds it there.
 HYPERFINE_VERSION=1.20.0

@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$ROOT"
 ensure_rust
 ensure_server
-# The Python approaches are tested against the Rust ones (suite/tests/python.rs).
-ensure_python_venv >/dev/null
+# The Python approaches are tested against the Rust ones (suite/tests/python.rs),
+# and their pure parts by pytest (scripts/python/tests).
+PYTHON=$(ensure_python_tests)
 # The system-call counts of every approach (suite/tests/syscalls.rs).
 command -v strace >/dev/null 2>&1 || apt_install strace
 
@@ -46,6 +47,8 @@ say "== cargo fmt --check"
 cargo fmt --all -- --check
 say "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+say "== pytest (scripts/python)"
+(cd scripts/python && PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q)
 # The end-to-end tests run bench.sh and the bundle as a user would: the
 # release binaries and hyperfine are built here, once, not inside a test.
 ensure_hyperfine
