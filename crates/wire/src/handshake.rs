@@ -7,21 +7,7 @@ use sha1::{Digest, Sha1};
 use crate::bytes::{Reader, put_lenenc};
 use crate::error::{Error, Result};
 use crate::framed::Framed;
-use crate::result::server_error;
-
-/// Capability flags (the protocol's `CLIENT_*`).
-pub mod caps {
-    pub const LONG_PASSWORD: u32 = 1;
-    pub const LONG_FLAG: u32 = 1 << 2;
-    pub const CONNECT_WITH_DB: u32 = 1 << 3;
-    pub const PROTOCOL_41: u32 = 1 << 9;
-    pub const TRANSACTIONS: u32 = 1 << 13;
-    pub const SECURE_CONNECTION: u32 = 1 << 15;
-    pub const MULTI_RESULTS: u32 = 1 << 17;
-    pub const PLUGIN_AUTH: u32 = 1 << 19;
-    pub const PLUGIN_AUTH_LENENC_DATA: u32 = 1 << 21;
-    pub const DEPRECATE_EOF: u32 = 1 << 24;
-}
+use crate::packet::{caps, server_error};
 
 /// The only auth plugin this client speaks.
 const NATIVE: &[u8] = b"mysql_native_password";

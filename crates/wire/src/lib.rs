@@ -16,6 +16,7 @@ mod bytes;
 mod error;
 mod framed;
 mod handshake;
+mod packet;
 mod result;
 
 use std::net::{TcpStream, ToSocketAddrs};

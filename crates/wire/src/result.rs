@@ -6,32 +6,13 @@ use crate::OnRow;
 use crate::bytes::Reader;
 use crate::error::{Error, Result};
 use crate::framed::{Framed, MAX_PAYLOAD};
-use crate::handshake::caps;
+use crate::packet::{caps, server_error};
 
 /// `SERVER_MORE_RESULTS_EXISTS`: another result set follows.
 const MORE_RESULTS: u16 = 0x0008;
 
 /// Columns of a row kept on the stack; wider rows use the heap.
 const INLINE_COLUMNS: usize = 32;
-
-/// The server's error packet as an [`Error`].
-pub fn server_error(packet: &[u8]) -> Error {
-    let mut r = Reader::new(packet.get(1..).unwrap_or_default());
-    let Ok(code) = r.u16() else {
-        return Error::malformed("a short error packet");
-    };
-    let mut state = "HY000".to_owned();
-    let mut rest = r.rest();
-    if rest.first() == Some(&b'#') && rest.len() >= 6 {
-        state = String::from_utf8_lossy(&rest[1..6]).into_owned();
-        rest = &rest[6..];
-    }
-    Error::Server {
-        code,
-        state,
-        message: String::from_utf8_lossy(rest).into_owned(),
-    }
-}
 
 /// The most columns a result may have: MariaDB's and MySQL's limit of a
 /// table, and of a query's select list. A larger count is a broken or
