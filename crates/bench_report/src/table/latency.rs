@@ -3,7 +3,7 @@
 
 pub use model::report::Latency;
 
-use super::profile::{ProfileQuery, Stamps};
+use super::query::{ProfileQuery, Stamps};
 
 /// The nearest-rank `p`th percentile of sorted values.
 pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -10,6 +10,7 @@
 //!
 //! - `profile`: what each approach reported of its own untimed run, and
 //!   the check that every approach returned the same rows;
+//! - `query`: one query of a profile (rows, server, timestamps);
 //! - `latency`: per-query percentiles from the profiles' timestamps;
 //! - `bound`: the lower bound on a run's wall time and what sets it;
 //! - `render`: the Markdown table;
@@ -18,6 +19,7 @@
 mod bound;
 mod latency;
 mod profile;
+mod query;
 mod render;
 mod verdicts;
 
@@ -28,9 +30,8 @@ pub use bound::{Costs, Limit, Setting};
 pub use latency::Latency;
 #[cfg(test)]
 use latency::percentile;
-pub use profile::{
-    CONDENSE_ABOVE, Profile, ProfileQuery, Stamps, condense, disagreeing, read as read_profile,
-};
+pub use profile::{CONDENSE_ABOVE, Profile, condense, disagreeing, read as read_profile};
+pub use query::{ProfileQuery, Stamps};
 pub use render::render;
 pub use verdicts::{asyncio_not_beaten, per_server_second, verdicts};
 
