@@ -20,10 +20,10 @@ use bench_report::c_client::{CClient, ClientRun, FILE};
 use model::registry::{Approach, Language};
 use model::settings::BlockingDriver;
 
-use crate::cell::Session;
 use crate::child;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::session::Session;
 
 /// The C client's program, on `PATH`.
 const PROGRAM: &str = "mariadb-slap";

@@ -17,6 +17,7 @@ mod progress;
 mod run;
 mod schedule;
 mod server;
+mod session;
 mod tools;
 
 use std::process::ExitCode;

@@ -7,11 +7,11 @@ use std::process::Command;
 use bench_report::host::Git;
 
 use crate::args::{Config, Sweep};
-use crate::cell::Session;
 use crate::error::{Error, Result};
 use crate::folder::Folder;
 use crate::progress::Progress;
 use crate::server::{Proxy, Server};
+use crate::session::Session;
 use crate::tools::Tools;
 
 pub fn run(config: &Config, tools: &Tools) -> Result<()> {
