@@ -10,6 +10,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::ConnConfig;
 use crate::error::{Error, chain};
+pub use crate::memory::DEFAULT_MAX_MEMORY;
 use crate::settings::{ConnectionArgs, redact};
 use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
 pub use model::cli::{FAILED, REFUSED, emit, emit_line, parse, replica_count};
@@ -44,10 +45,6 @@ pub struct RunArgs {
     pub max_memory: u64,
 }
 
-/// `--max-memory`'s default, in MiB: well above what any run of this
-/// project needs (see README: a hostile server, for what runs take).
-pub const DEFAULT_MAX_MEMORY: u64 = 2048;
-
 impl RunArgs {
     /// Checks every setting: after this, nothing about the input can fail.
     pub fn validate(&self) -> Result<(ConnConfig, Plan), Error> {
@@ -71,7 +68,9 @@ pub fn main<A: crate::Approach>() -> ExitCode {
         Err(e) => return fail(&e, ""),
     };
     let (managed, read_only) = (conn.managed, conn.read_only);
-    if let Err(e) = crate::interrupt::install().and_then(|()| crate::memory::bound(args.max_memory))
+    if let Err(e) = crate::interrupt::install()
+        .and_then(|()| crate::fatal::install())
+        .and_then(|()| crate::memory::bound(args.max_memory))
     {
         return fail(&e, "");
     }

@@ -14,7 +14,8 @@ use crate::error::Error;
 use crate::interrupt::{GRACE, PANICKED, cancel_in_flight, claim, say_and_exit};
 
 /// Starts the thread that ends the run, and the panic hook that hands it
-/// a panic; called by [`crate::interrupt::install`].
+/// a panic; installed by the binaries' `main` ([`crate::cli::main`]) after
+/// [`crate::interrupt::install`].
 pub(crate) fn install() -> Result<(), Error> {
     let (fatal, heard) = mpsc::channel::<(String, Duration)>();
     std::thread::Builder::new()

@@ -219,7 +219,7 @@ pub fn install() -> Result<(), Error> {
             what: "cannot start the signal thread".into(),
             source,
         })?;
-    crate::fatal::install()
+    Ok(())
 }
 
 /// Takes the exit for `cause` (a signal's number, or [`PANICKED`] for a

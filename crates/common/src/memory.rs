@@ -56,13 +56,17 @@ pub fn bound(limit_mib: u64) -> Result<(), Error> {
     Ok(())
 }
 
+/// `--max-memory`'s default, in MiB: well above what any run of this
+/// project needs (see README: a hostile server, for what runs take).
+pub const DEFAULT_MAX_MEMORY: u64 = 2048;
+
 /// [`bound`] at `DBIO_MAX_MEMORY` MiB, or `--max-memory`'s default: for
 /// `dbio verify` and `dbio facts`, which have no such flag.
 pub fn bound_from_env() -> Result<(), Error> {
     let mib = std::env::var("DBIO_MAX_MEMORY")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(crate::cli::DEFAULT_MAX_MEMORY);
+        .unwrap_or(DEFAULT_MAX_MEMORY);
     bound(mib)
 }
 

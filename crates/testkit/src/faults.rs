@@ -15,19 +15,8 @@ use mysql::prelude::Queryable;
 use crate::{Scratch, admin, poll, shared};
 
 pub use crate::program::{
-    DEADLINE, Outcome, Running, Template, assert_clean_failure, run, spawn, spawn_command,
+    DEADLINE, Outcome, Running, Template, assert_clean_failure, run, spawn, spawn_command, url_args,
 };
-
-pub(crate) fn url_args(url: &common::DbUrl, extra: &[&str]) -> Vec<String> {
-    let mut args = vec![
-        "--database-url".to_owned(),
-        url.expose(),
-        "--connect-timeout".into(),
-        "2".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
 
 pub fn refused_port(bin: &Path) {
     let port = TcpListener::bind(("127.0.0.1", 0))

@@ -181,6 +181,18 @@ fn threads_of(pid: u32) -> String {
         .join(" ")
 }
 
+/// A binary's arguments for `url`, with a 2-s connect timeout, then `extra`.
+pub fn url_args(url: &common::DbUrl, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--database-url".to_owned(),
+        url.expose(),
+        "--connect-timeout".into(),
+        "2".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 /// Runs `bin` to completion.
 pub fn run(bin: &Path, args: &[String]) -> Outcome {
     spawn(bin, args).finish()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
 
-use crate::faults::{Running, Template, spawn, url_args};
+use crate::program::{Running, Template, spawn, url_args};
 use crate::{admin, poll, shared};
 
 /// How long after a signal a program may take to exit.
