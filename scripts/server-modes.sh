@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the managed server's CPU per run goes, run after run (README: "What
+# Where the managed server's CPU per run goes, run after run (docs/findings.md: "What
 # the server's CPU per run depends on"). Each run: a single-threaded CPU
 # yardstick, then one report run of an approach with the server sampled by
 # perf; prints the yardstick's time, the server's CPU and the wall time, and

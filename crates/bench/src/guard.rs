@@ -119,7 +119,7 @@ fn lock_home(home: &Path) -> Result<trust::Held> {
     let refuse = refusal(
         "the home",
         home,
-        "use a home that only you can change (see README: a safe home)",
+        "use a home that only you can change (see docs/security.md: a safe home)",
     );
     let home = trust::canonical(home).map_err(&refuse)?;
     trust::create_dir_all(&home, 0o755).map_err(refuse)?;

@@ -39,7 +39,7 @@ pub struct RunArgs {
 
     /// End the run with an error when the client's resident memory passes
     /// MIB (0: no bound): a broken or hostile server can make a driver
-    /// allocate without end (see README: a hostile server).
+    /// allocate without end (see docs/security.md: a broken or hostile server).
     #[arg(long, env = "DBIO_MAX_MEMORY", default_value_t = DEFAULT_MAX_MEMORY, value_name = "MIB",
           value_parser = clap::value_parser!(u64).range(0..=1 << 24))]
     pub max_memory: u64,

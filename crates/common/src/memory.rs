@@ -57,7 +57,7 @@ pub fn bound(limit_mib: u64) -> Result<(), Error> {
 }
 
 /// `--max-memory`'s default, in MiB: well above what any run of this
-/// project needs (see README: a hostile server, for what runs take).
+/// project needs (see docs/security.md: a broken or hostile server, for what runs take).
 pub const DEFAULT_MAX_MEMORY: u64 = 2048;
 
 /// [`bound`] at `DBIO_MAX_MEMORY` MiB, or `--max-memory`'s default: for

@@ -16,7 +16,7 @@ use dbio::{DbioError, Result, ServerSettings};
 pub(crate) struct Cli {
     /// Home of the managed server (default: target/dbio of the workspace this
     /// binary was built in, else of the one above the current directory).
-    /// Must be a directory that no other user can change (README: a safe home).
+    /// Must be a directory that no other user can change (docs/security.md: a safe home).
     #[arg(long, env = "DBIO_HOME", global = true, value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
 

@@ -87,7 +87,7 @@ pub struct ConnectionArgs {
     /// The largest packet a blocking driver accepts from the server (and
     /// sends), in bytes: a broken or hostile server that announces more is
     /// refused in one line instead of filling memory. sqlx has no such
-    /// limit (see README: a hostile server).
+    /// limit (see docs/security.md: a broken or hostile server).
     #[arg(long, env = "DBIO_MAX_PACKET", default_value_t = DEFAULT_MAX_PACKET, value_name = "BYTES",
           value_parser = clap::value_parser!(u64).range(*MAX_PACKET_RANGE.start()..=*MAX_PACKET_RANGE.end()))]
     pub max_packet: u64,

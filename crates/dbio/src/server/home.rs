@@ -43,7 +43,7 @@ pub fn canonical(path: &Path) -> Result<PathBuf> {
 fn untrusted(home: &Path, e: model::trust::Untrusted) -> DbioError {
     match e {
         model::trust::Untrusted::Refused(why) => DbioError::Refused(format!(
-            "refusing the home {}: {why}; use a home that only you can change, such as target/dbio in the checkout or a directory of yours (see README: a safe home)",
+            "refusing the home {}: {why}; use a home that only you can change, such as target/dbio in the checkout or a directory of yours (see docs/security.md: a safe home)",
             home.display()
         )),
         model::trust::Untrusted::Io { path, source } => DbioError::Io {
