@@ -118,7 +118,10 @@ fn the_registry_is_the_workspaces() {
         r.sort();
         r
     };
-    assert_eq!(registered(Language::Rust), names("crates", "", ""));
+    assert_eq!(
+        registered(Language::Rust),
+        names("crates/approaches", "", "")
+    );
     assert_eq!(
         registered(Language::Python),
         names("scripts/python", "py_", ".py")
