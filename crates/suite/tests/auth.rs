@@ -39,6 +39,24 @@ fn ed25519_account() -> common::DbUrl {
     url.with_credentials(USER, PASSWORD)
 }
 
+/// Runs `bin` on the `ed25519` account, once more (at most twice) when the
+/// server refused the login (1045) and for no other failure: the `mysql`
+/// crate (mysql_common 0.37, `AuthSwitchRequest::plugin_data`) drops a
+/// trailing zero byte from the switch request's data, which is right for
+/// `mysql_native_password`'s NUL-terminated scramble and wrong for MariaDB's
+/// 32 random bytes of `ed25519` nonce: one login in 256 signs 31 bytes and is
+/// refused. Found in a CI rehearsal; the upstream bug stays, the login works.
+fn logged_in(bin: &Path, args: &[String]) -> testkit::faults::Outcome {
+    let mut out = run(bin, args);
+    for _ in 0..2 {
+        if out.code == Some(0) || !out.stderr.contains("1045") {
+            break;
+        }
+        out = run(bin, args);
+    }
+    out
+}
+
 fn args(url: &common::DbUrl, driver: &str, json: bool) -> Vec<String> {
     let mut args = vec![
         "--database-url".to_owned(),
@@ -70,7 +88,7 @@ fn each_driver_logs_in_with_ed25519_or_refuses_in_one_line() {
         "test_mt_bounded",
         "test_threadpool",
     ] {
-        let out = run(&bin(name), &args(&url, "mysql", true));
+        let out = logged_in(&bin(name), &args(&url, "mysql", true));
         assert_eq!(out.code, Some(0), "{name} on the mysql crate: {out:#?}");
         let report: Report = serde_json::from_str(&out.stdout).expect("a report");
         assert_eq!(report.driver, "mysql");
