@@ -184,23 +184,21 @@ fn arguments_are_checked_before_any_work() {
         );
     }
     // Settings of the managed server, with the user's own.
-    let mut own = bench_command();
-    own.args(["--server-cpus", "1"]);
-    let out = own
-        .env("DATABASE_URL", "mysql://u:secret@127.0.0.1:1/employees")
-        .output()
-        .expect("bench.sh");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--server-cpus applies to the managed server"));
-    assert!(!stderr(&out).contains("secret"));
-    let mut own = bench_command();
-    own.args(["--calibration-runs", "3"]);
-    let out = own
-        .env("DATABASE_URL", "mysql://u:secret@127.0.0.1:1/employees")
-        .output()
-        .expect("bench.sh");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--calibration-runs applies to the managed server"));
+    for flag in ["--server-cpus", "--calibration-runs"] {
+        let mut own = bench_command();
+        own.args([flag, "1"]);
+        let out = own
+            .env("DATABASE_URL", "mysql://u:secret@127.0.0.1:1/employees")
+            .output()
+            .expect("bench.sh");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("{flag} applies to the managed server")),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
+    }
 }
 
 /// `bench.sh --quick`, one run of test_single and test_asyncio against the
