@@ -148,14 +148,14 @@ def plan(path=None):
             with open(path or TEMPLATE, "rb") as f:
                 data = f.read(MAX_TEMPLATE_BYTES + 1)
         except OSError as e:
-            fail(f"cannot read query template {path}: {e.strerror}")
+            fail(f"cannot read the query file {path}: {e.strerror}")
         if len(data) > MAX_TEMPLATE_BYTES:
             fail(f"{path} is larger than {MAX_TEMPLATE_BYTES} bytes: no server accepts a statement "
                  "that large")
         try:
             text = data.decode()
         except UnicodeDecodeError as e:
-            fail(f"cannot read query template {path}: {e}")
+            fail(f"cannot read the query file {path}: {e}")
         if "{}" not in text:
             if len(data) > MAX_FILE_BYTES:
                 fail(f"{path} is larger than {MAX_FILE_BYTES} bytes: a dashboard holds a page's "

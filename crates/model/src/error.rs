@@ -21,7 +21,7 @@ pub enum Error {
     MachineLimit(String),
 
     /// A query file could not be read.
-    #[error("cannot read query template {path}")]
+    #[error("cannot read the query file {path}")]
     QueryFile {
         path: PathBuf,
         #[source]
