@@ -43,7 +43,9 @@ done
 hyperfine=$ROOT/target/tools/bin/hyperfine
 [ -x "$hyperfine" ] || hyperfine=$(command -v hyperfine)
 cp "$hyperfine" "$dir/bin/hyperfine"
-cp scripts/python/*.py scripts/python/requirements.txt "$dir/scripts/python/"
+mkdir -p "$dir/scripts/python/dbio"
+cp scripts/python/test_*.py scripts/python/requirements.txt "$dir/scripts/python/"
+cp scripts/python/dbio/*.py "$dir/scripts/python/dbio/"
 cp scripts/lib.sh "$dir/scripts/"
 cp queries/*.sql "$dir/queries/"
 printf '%s%s\n' "$revision" "$dirty" >"$dir/REVISION"

@@ -1,7 +1,11 @@
 """asyncio: one task per query over an aiomysql pool per server, each capped at the budget (test_asyncio.py)."""
 import asyncio
 
-from dbio_common import Fetched, main, running
+from dbio import interrupt
+from dbio.cli import main
+from dbio.report import Fetched
+from dbio.routing import Failover, Router
+from dbio.settings import shown_url
 
 
 async def one_statement_only(conn):
@@ -18,7 +22,7 @@ async def one_statement_only(conn):
 
 def idle_of_pool(pool):
     """(execute, close) over an idle connection of an aiomysql pool, for the
-    KILL QUERYs of a signal (dbio_common.kill_queries), or None. The handler
+    KILL QUERYs of a signal (interrupt.kill_queries), or None. The handler
     runs inside the event loop, between two of its steps, where no coroutine
     can run: the connection's socket is used directly, blocking, one
     text-protocol statement at a time (an idle connection has nothing in
@@ -73,8 +77,6 @@ def idle_of_pool(pool):
 def body(cfg, queries, out):
     import aiomysql
 
-    from dbio_common import IDLE, Router, ServersLost, server_lost, shown_url
-
     async def run():
         # One pool per server, each capped at the budget, and the router
         # between them (the Rust approaches' policy). Autocommit on, the
@@ -89,7 +91,7 @@ def body(cfg, queries, out):
                  for server in cfg["servers"]]
         router = Router(len(pools), [shown_url(server) for server in cfg["servers"]])
         for i, pool in enumerate(pools):
-            IDLE[i] = lambda pool=pool: idle_of_pool(pool)
+            interrupt.IDLE[i] = lambda pool=pool: idle_of_pool(pool)
         # aiomysql 0.3's Pool.release wakes a waiter only when the connection
         # it gets back is alive: after a server broke its connections, the
         # tasks queued on its pool would wait for ever. A gate of `budget`
@@ -105,7 +107,7 @@ def body(cfg, queries, out):
                     single.add(id(conn))
                 # Unbuffered, as in run_sql: the first row's arrival is seen.
                 async with conn.cursor(aiomysql.SSCursor) as cursor:
-                    with running(server, conn.thread_id()):
+                    with interrupt.running(server, conn.thread_id()):
                         connected = out.now_us()
                         await cursor.execute(sql)
                         first = await cursor.fetchone()
@@ -115,26 +117,20 @@ def body(cfg, queries, out):
                                        conn.thread_id(), server)
 
         async def work(label, sql, submitted):
-            # Once more on another server when the first was lost, as in
-            # dbio_common.query and the Rust drivers.
-            moved_from = None
-            for attempt_no in (0, 1):
+            # Once more on another server when the first was lost, as
+            # pools.query and the Rust drivers do.
+            failover = Failover(router)
+            while True:
                 server = router.enter()
                 try:
                     fetched = await attempt(sql, server)
-                    fetched.moved_from = moved_from
-                    break
                 except Exception as e:
-                    if len(pools) == 1 or not server_lost(e):
-                        raise
-                    router.lose(server)
-                    if attempt_no == 1:
-                        if len(router.lost) == len(pools):
-                            raise ServersLost(router.names) from e
-                        raise
-                    moved_from = server
+                    failover.failed(server, e)
+                    continue
                 finally:
                     router.leave(server)
+                fetched.moved_from = failover.moved_from
+                break
             out.add(label, submitted, fetched)
 
         try:

@@ -1,7 +1,8 @@
 """concurrent.futures.ThreadPoolExecutor with budget workers per server, results as completed (test_cft.py)."""
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from dbio_common import engine, main, query
+from dbio.cli import main
+from dbio.pools import engine, query
 
 
 def body(cfg, queries, out):
@@ -10,7 +11,7 @@ def body(cfg, queries, out):
     def work(sql):
         return query(pool, sql, out)
 
-    with ThreadPoolExecutor(max_workers=cfg["slots"]) as executor:
+    with ThreadPoolExecutor(max_workers=cfg["total_budget"]) as executor:
         futures = {}
         for label, sql in queries:
             submitted = out.now_us()  # when handed to the executor

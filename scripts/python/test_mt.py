@@ -1,5 +1,7 @@
 """One thread per query, all started at once, over one pool capped at the budget (test_mt.py)."""
-from dbio_common import engine, main, query, thread_per_query
+from dbio.cli import main
+from dbio.pools import engine, query
+from dbio.schedule import thread_per_query
 
 
 def body(cfg, queries, out):

@@ -1,12 +1,14 @@
 """One thread per query, gated by a BoundedSemaphore with one permit per connection of every server (test_mt_bounded.py)."""
 import threading
 
-from dbio_common import engine, main, query, thread_per_query
+from dbio.cli import main
+from dbio.pools import engine, query
+from dbio.schedule import thread_per_query
 
 
 def body(cfg, queries, out):
     pool = engine(cfg, cfg["budget"])
-    gate = threading.BoundedSemaphore(cfg["slots"])
+    gate = threading.BoundedSemaphore(cfg["total_budget"])
 
     def work(label, sql, submitted):
         with gate:

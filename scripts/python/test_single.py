@@ -1,5 +1,6 @@
 """Serial: one connection, the queries one after another (the blog's test_single.py)."""
-from dbio_common import engine, main, query
+from dbio.cli import main
+from dbio.pools import engine, query
 
 
 def body(cfg, queries, out):

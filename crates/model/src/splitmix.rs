@@ -1,7 +1,7 @@
 //! SplitMix64: a tiny generator whose sequence is fixed forever (unlike a
 //! crate's default RNG), so that generated data, point keys and bootstrap
 //! intervals stay the same from build to build. The dataset generator, the
-//! point workload (mirrored in `scripts/python/dbio_common.py`) and the
+//! point workload (mirrored in `scripts/python/dbio/splitmix.py`) and the
 //! verdicts' bootstrap each draw from their own seed.
 
 /// The generator's state.

@@ -1,7 +1,7 @@
 //! Splitting SQL text into statements: at each `;` outside quotes and
 //! comments. One lexer for the template check (a template is one
 //! statement) and for a dashboard file (several), mirrored byte for byte by
-//! `scripts/python/dbio_common.py`.
+//! `scripts/python/dbio/statements.py`.
 //!
 //! Comments are `-- ` and `#` to the end of the line and `/* ... */`. A
 //! `/*!` or `/*M!` comment is executable in MySQL and MariaDB: it is code

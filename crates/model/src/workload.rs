@@ -1,6 +1,6 @@
 //! The workloads: which query list an approach runs. The list is built
 //! once, here, for every approach (and mirrored by
-//! `scripts/python/dbio_common.py`); approach crates do not change per
+//! `scripts/python/dbio/workload.py`); approach crates do not change per
 //! workload.
 //!
 //! - `report`: the blog's 26 report queries (the server's CPU dominates);

@@ -66,6 +66,7 @@ fn the_bundle_runs_the_quick_benchmark_without_a_toolchain() {
         "bin/hyperfine",
         "bin/test_single",
         "scripts/python/test_asyncio.py",
+        "scripts/python/dbio/cli.py",
         "scripts/python/requirements.txt",
         "queries/report.sql",
         "README.md",

@@ -1,8 +1,9 @@
-"""dbio_statements: the same splits and refusals as
+"""dbio.statements: the same splits and refusals as
 crates/model/src/statements.rs and queries.rs (their unit tests' cases)."""
 import pytest
 
-from dbio_statements import Refused, dashboard, pieces, second_statement
+from dbio.errors import Refused
+from dbio.statements import dashboard, pieces, second_statement
 
 
 def codes(sql):

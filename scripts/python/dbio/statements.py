@@ -1,11 +1,9 @@
 """The SQL text of a --queries file, as crates/model/src/statements.rs and
 queries.rs read it, byte for byte: statements split at `;` outside quotes and
 comments, the template check, and a dashboard's statements. Pure: no I/O,
-no driver; dbio_common turns a refusal into the one `error:` line."""
+no driver; the cli turns a refusal into the one `error:` line."""
 
-
-class Refused(ValueError):
-    """A file the Rust binaries refuse too, with their message."""
+from dbio.errors import Refused
 
 
 def pieces(sql):

@@ -1,0 +1,129 @@
+"""The run's results, its clock and its output, the same as the Rust
+binaries' (crates/common/src/outcome/): the first row and row count per
+query and a summary line, or with --json the report every tool reads."""
+
+import sys
+import threading
+import time
+
+from dbio.digest import digest, text_of
+
+
+class Fetched:
+    """One query's rows and when, on the run's clock (Output.now_us), it
+    had its connection and was sent, its first row arrived (the end of the
+    result for an empty one) and its last row did; and the server's id of
+    the connection. The same points as the Rust binaries' QueryResult."""
+
+    __slots__ = ("rows", "connected_us", "first_row_us", "finished_us", "connection_id", "server",
+                 "moved_from")
+
+    def __init__(self, rows, connected_us, first_row_us, finished_us, connection_id, server=0):
+        self.rows, self.connected_us, self.first_row_us = rows, connected_us, first_row_us
+        self.finished_us, self.connection_id, self.server = finished_us, connection_id, server
+        self.moved_from = None
+
+
+class Output:
+    """The results and the clock. The wall time stops when the last result
+    is in, as in the Rust binaries (before pools are closed).
+
+    Digests are computed only with --digests: pure-Python hashing costs
+    about a microsecond per byte (seconds per report run), and under the GIL
+    it would slow every other query of the run too, so a run that hashes
+    has neither its wall time nor its timestamps worth reporting. Tests ask
+    for digests; bench.sh's profile runs do not."""
+
+    def __init__(self, name, workload, budget, expected, digests=False, servers=()):
+        import resource
+
+        self.name, self.workload, self.budget = name, workload, budget
+        self.expected, self.digests = expected, digests
+        self.servers = list(servers)
+        self.results = {}
+        self.lock = threading.Lock()
+        self.wall_us = None
+        # The process's CPU time at the clock's two points, as in Rust: the
+        # client's cost of the work itself, without start-up and output.
+        self.usage = lambda: resource.getrusage(resource.RUSAGE_SELF)
+        self.ru_started, self.ru_done = self.usage(), None
+        self.started = time.perf_counter()
+
+    def now_us(self):
+        return int((time.perf_counter() - self.started) * 1e6)
+
+    def add(self, label, submitted_us, fetched):
+        rows = fetched.rows
+        first = tuple(rows[0]) if rows else None
+        hashed = digest(rows) if self.digests else None
+        # Only the count, first row and timestamps are kept: holding every
+        # row to the end would be memory no approach needs.
+        fetched.rows = None
+        with self.lock:
+            self.results[label] = (len(rows), first, hashed, submitted_us, fetched)
+            if len(self.results) == self.expected:
+                self.wall_us = self.now_us()
+                self.ru_done = self.usage()
+
+    def print(self, as_json=False):
+        """Writes the output in one write; raises when a query has no result."""
+        if len(self.results) != self.expected:
+            raise RuntimeError(f"{self.expected - len(self.results)} queries have no result")
+        sys.stdout.write(self.json() if as_json else self.text())
+
+    def json(self):
+        import json
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+
+        def query(label):
+            rows, first, hashed, submitted, f = self.results[label]
+            return {
+                "label": label, "rows": rows, "digest": hashed,
+                "first_row": None if first is None else [
+                    None if v is None else text_of(v).decode("utf-8", "replace") for v in first],
+                "submitted_us": submitted, "connected_us": f.connected_us,
+                "first_row_us": f.first_row_us, "finished_us": f.finished_us,
+                "connection_id": f.connection_id,
+                **({"server": f.server} if len(self.servers) > 1 else {}),
+                **({"moved_from": f.moved_from} if f.moved_from is not None else {}),
+            }
+
+        return json.dumps({
+            "approach": self.name, "workload": self.workload,
+            "budget": self.budget, "server": self.servers[0], "wall_us": self.wall_us,
+            **({"servers": self.servers} if len(self.servers) > 1 else {}),
+            # Counted by the Rust pool only; the budget test checks the
+            # Python scripts on the server side.
+            "peak_connections": None,
+            "queries": [query(label) for label in sorted(self.results)],
+            "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
+            "max_rss_kib": ru.ru_maxrss,
+            "run_cpu_user_us": int((self.ru_done.ru_utime - self.ru_started.ru_utime) * 1e6),
+            "run_cpu_sys_us": int((self.ru_done.ru_stime - self.ru_started.ru_stime) * 1e6),
+        }, indent=2) + "\n"
+
+    def text(self):
+        # One write for the whole output, as the Rust binaries' one buffer:
+        # print() per line is two system calls each with PYTHONUNBUFFERED.
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        total, lines = 0, []
+        for label in sorted(self.results):
+            count, first = self.results[label][:2]
+            total += count
+            shown = "(" + ", ".join(str(v) for v in first) + ")" if first else "-"
+            lines.append(f"{label}: {count:>5} rows  first {shown}")
+        lines.append(f"{self.name}: {self.expected} queries, {total} rows in {self.wall_us / 1e6:.3f} s; "
+                     f"budget {self.budget}; cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; "
+                     f"max rss {ru.ru_maxrss} KiB")
+        moved = {}
+        for result in self.results.values():
+            if result[4].moved_from is not None:
+                moved[result[4].moved_from] = moved.get(result[4].moved_from, 0) + 1
+        for server in sorted(moved):
+            lines.append(f"{self.name}: {moved[server]} queries moved from server {server + 1} "
+                         f"({self.servers[server]}), lost during the run")
+        return "\n".join(lines) + "\n"
