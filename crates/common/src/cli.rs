@@ -10,9 +10,9 @@ use clap::{CommandFactory, Parser};
 
 use crate::ConnConfig;
 use crate::error::{Error, chain};
-pub use crate::memory::DEFAULT_MAX_MEMORY;
 use crate::settings::{ConnectionArgs, redact};
 use crate::workload::{KEY_RANGE, Plan, Workload, WorkloadArgs, check_dataset};
+pub use limits::memory::DEFAULT_MAX_MEMORY;
 pub use model::cli::{FAILED, REFUSED, emit, emit_line, parse, replica_count};
 
 /// Runs a query list (the blog's 26 report queries by default) against

@@ -37,7 +37,7 @@ pub(crate) fn install() -> Result<(), Error> {
         })?;
     *lock() = Some(fatal);
     std::panic::set_hook(Box::new(|info| {
-        let message = panic_text(info.payload());
+        let message = limits::panic_text(info.payload());
         fail(&format!("the driver panicked: {message}"), GRACE);
     }));
     Ok(())
@@ -67,14 +67,4 @@ pub fn fail(cause: &str, grace: Duration) {
     if !sent {
         say_and_exit(format!("error: {cause}"), 1);
     }
-}
-
-/// A panic's message (`panic!`'s text), or a word for a payload of
-/// another type.
-pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

@@ -6,8 +6,9 @@
 //!
 //! - [`approach`]: the trait every approach crate implements (prepare once,
 //!   execute many times);
-//! - [`pool`]: the connection pool both drivers use (budget, connect
-//!   deadline, the server ids of connections in use); the drivers
+//! - [`pool`]: the connection pool both drivers use (budget, fail fast,
+//!   the server ids of connections in use; the connect deadline is
+//!   `limits::deadline`'s); the drivers
 //!   themselves are crates of their own (`driver_mysql`, `driver_sqlx`),
 //!   so that each approach links only its own;
 //! - [`interrupt`]: Ctrl-C, SIGTERM and SIGHUP cancel the run's queries on

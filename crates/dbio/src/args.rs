@@ -36,7 +36,7 @@ pub(crate) enum Command {
         /// server of its own replicating from it (MariaDB's GTID
         /// replication), with --server-cpus CPUs each, disjoint where the
         /// machine has them; 0 removes them. Persists until set again.
-        #[arg(long, value_name = "N", value_parser = common::cli::replica_count)]
+        #[arg(long, value_name = "N", value_parser = model::cli::replica_count)]
         replicas: Option<u32>,
     },
     /// Start, stop or inspect the managed server.

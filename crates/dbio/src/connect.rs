@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use common::pool::{Diagnosis, bounded};
+use limits::deadline::{Diagnosis, bounded};
 
 use crate::error::{DbioError, Result, SqlContext};
 

@@ -41,11 +41,11 @@ pub enum DbioError {
     Sql {
         what: String,
         #[source]
-        source: common::DbError,
+        source: model::DbError,
     },
 
     #[error(transparent)]
-    Common(#[from] common::Error),
+    Common(#[from] model::Error),
 
     #[error("dataset check failed: {0}")]
     Verify(String),
@@ -79,7 +79,7 @@ impl<T> SqlContext<T> for std::result::Result<T, mysql::Error> {
     fn sql(self, what: impl Into<String>) -> Result<T> {
         self.map_err(|e| DbioError::Sql {
             what: what.into(),
-            source: driver_mysql::db_error(e),
+            source: mysql_terms::db_error(e),
         })
     }
 }

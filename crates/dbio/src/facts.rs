@@ -5,8 +5,8 @@
 
 use mysql::prelude::Queryable;
 
-use common::DbUrl;
-pub use common::facts::{DatasetFacts, Facts, ServerFacts, TableSum};
+use model::DbUrl;
+pub use model::facts::{DatasetFacts, Facts, ServerFacts, TableSum};
 
 use crate::dataset::{self, TableCheck};
 use crate::error::{Result, SqlContext};

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::cli::{emit, emit_line};
-use common::error::chain;
-use common::managed::HomeSource;
 use dbio::dataset::{self, LoadOutcome, Spec};
 use dbio::{DbioError, Progress, Result, Server, stderr_progress};
+use model::cli::{emit, emit_line};
+use model::error::chain;
+use model::managed::HomeSource;
 use mysql::prelude::Queryable;
 
 mod args;
@@ -20,7 +20,7 @@ use args::{Cli, Command, DataArgs, ServerAction, ServerArgs, TargetArgs};
 const SETTLE_WAIT: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    let cli: Cli = match common::cli::parse() {
+    let cli: Cli = match model::cli::parse() {
         Ok(cli) => cli,
         Err(code) => return code,
     };
@@ -30,15 +30,15 @@ fn main() -> ExitCode {
     let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
         Ok(outcome) => outcome,
         Err(panic) => {
-            let text = common::fatal::panic_text(&*panic);
-            eprintln!("error: the driver panicked: {}", common::redact(&text));
+            let text = limits::panic_text(&*panic);
+            eprintln!("error: the driver panicked: {}", model::redact(&text));
             return ExitCode::from(1);
         }
     };
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", common::redact(&chain(&e)));
+            eprintln!("error: {}", model::redact(&chain(&e)));
             ExitCode::from(if matches!(e, DbioError::Usage(_)) {
                 2
             } else {
@@ -70,11 +70,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         // broken or hostile server is feeding the `mysql` crate column
         // definitions without end, and the command ends with one line.
         Command::Verify { target, json } => {
-            common::memory::bound_from_env()?;
+            bound_memory()?;
             verify(&home, &target, json)?;
         }
         Command::Facts { target } => {
-            common::memory::bound_from_env()?;
+            bound_memory()?;
             facts(&home, &target)?;
         }
         Command::Proxy {
@@ -125,10 +125,21 @@ impl Home {
     }
 }
 
+/// The memory bound of the commands that read a server's results
+/// (`DBIO_MAX_MEMORY`, [`limits::memory`]): past it, one line and exit 1.
+/// dbio runs no query to cancel: its connections end with the process.
+fn bound_memory() -> Result<()> {
+    limits::memory::watch(limits::memory::limit_from_env(), |line| {
+        eprintln!("error: {line}");
+        std::process::exit(1);
+    })?;
+    Ok(())
+}
+
 /// The URL `target` names, or the managed server's of `home`.
-fn target_url(home: &Home, target: &TargetArgs) -> Result<common::DbUrl> {
+fn target_url(home: &Home, target: &TargetArgs) -> Result<model::DbUrl> {
     match &target.database_url {
-        Some(url) => Ok(common::DbUrl::parse(url)?),
+        Some(url) => Ok(model::DbUrl::parse(url)?),
         None => home.server()?.url(),
     }
 }
@@ -200,7 +211,7 @@ fn up(
 }
 
 /// Whether every replica of `server` has the dataset `spec` complete.
-fn replicas_have(server: &Server, url: &common::DbUrl, spec: Spec) -> Result<bool> {
+fn replicas_have(server: &Server, url: &model::DbUrl, spec: Spec) -> Result<bool> {
     for replica in server.replicas()? {
         let database = url.database().unwrap_or("employees");
         let exists: Option<String> = replica
@@ -395,7 +406,7 @@ fn proxy(args: &ProxyArgs, port_file: Option<PathBuf>, progress: &Progress) -> R
         .local_addr()
         .map_err(io("cannot listen", &listen_path))?;
     if let Some(file) = &port_file {
-        common::files::write_replace(file, addr.port().to_string().as_bytes(), 0o644)
+        model::files::write_replace(file, addr.port().to_string().as_bytes(), 0o644)
             .map_err(io("cannot write", file))?;
     }
     if !addr.ip().is_loopback() {
@@ -431,7 +442,7 @@ fn record_cpu(
         (Some(path), Some(label)) => {
             use std::io::Write;
             let mut file =
-                common::files::open_append(&path, 0o644).map_err(|source| DbioError::Io {
+                model::files::open_append(&path, 0o644).map_err(|source| DbioError::Io {
                     what: "cannot open".into(),
                     path: path.clone(),
                     source,

@@ -9,7 +9,7 @@ use dbio::no_progress;
 use mysql::prelude::Queryable;
 use testkit::{admin, shared};
 
-fn fresh_db(name: &str) -> common::DbUrl {
+fn fresh_db(name: &str) -> model::DbUrl {
     let url = shared().url.with_database(name);
     admin(&shared().url)
         .query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
@@ -21,7 +21,7 @@ fn tiny() -> Spec {
     Spec::new(0.001, 42).expect("spec")
 }
 
-fn all_ok(url: &common::DbUrl) -> bool {
+fn all_ok(url: &model::DbUrl) -> bool {
     let (_, checks) = dataset::verify(url).expect("verify");
     checks.iter().all(dataset::TableCheck::ok)
 }
@@ -184,7 +184,7 @@ fn a_complete_dataset_loads_with_read_rights_only() {
     // Another dataset must be written: refused for the rights it lacks.
     let other = Spec::new(0.001, 43).expect("spec");
     let err = dataset::load(&reader, other, false, &no_progress()).expect_err("cannot write");
-    let text = common::error::chain(&err);
+    let text = model::error::chain(&err);
     assert!(text.contains("1044"), "{text}");
     admin
         .query_drop(format!("DROP USER '{user}'@'127.0.0.1'"))
@@ -244,7 +244,7 @@ fn loads_at_the_same_time_take_turns() {
             .map(|h| {
                 h.join()
                     .expect("thread")
-                    .unwrap_or_else(|e| panic!("load: {}", common::error::chain(&e)))
+                    .unwrap_or_else(|e| panic!("load: {}", model::error::chain(&e)))
             })
             .collect()
     });
@@ -267,9 +267,9 @@ fn verify_creates_nothing() {
     let url = fresh_db("dbio_verify_nothing");
     let err = dataset::verify(&url).expect_err("no such database");
     assert!(
-        common::error::chain(&err).contains("Unknown database"),
+        model::error::chain(&err).contains("Unknown database"),
         "{}",
-        common::error::chain(&err)
+        model::error::chain(&err)
     );
     let exists: Option<String> = admin(&shared().url)
         .query_first("SHOW DATABASES LIKE 'dbio\\_verify\\_nothing'")
@@ -353,7 +353,7 @@ fn test_db_checkout_loads_and_verifies_against_its_expected_counts() {
 }
 
 /// The tables whose counts or checksums `dbio verify` finds wrong.
-fn failing_tables(url: &common::DbUrl) -> Vec<String> {
+fn failing_tables(url: &model::DbUrl) -> Vec<String> {
     let (_, checks) = dataset::verify(url).expect("verify");
     checks
         .iter()

@@ -124,7 +124,7 @@ fn replicas_apply_the_load_and_stop_with_the_primary() {
         "Installing MariaDB/MySQL system tables",
     )
     .expect("log");
-    let urls = common::managed::urls(&home).expect("urls despite a half-made replica");
+    let urls = model::managed::urls(&home).expect("urls despite a half-made replica");
     assert_eq!(urls.len(), 2, "{urls:?}");
     let verified = dbio(&home, &["verify"]);
     assert!(verified.status.success(), "{}", stderr(&verified));

@@ -172,7 +172,7 @@ fn a_rejected_optimizer_switch_is_not_saved() {
         ..ServerSettings::default()
     };
     let err = server.start(&typo, &no_progress()).expect_err("a typo");
-    let text = common::error::chain(&err);
+    let text = model::error::chain(&err);
     assert!(text.contains("split_materialised"), "{text}");
     assert_eq!(server.settings().expect("settings").optimizer_switch, None);
     // Neither on a stopped server: it starts with its saved settings, then
@@ -285,7 +285,7 @@ fn an_interrupted_first_start_is_closed_and_started_over() {
     let guard = StopOnDrop(Server::open(&home).expect("home"));
     let server = &guard.0;
     let pid = server.running_pid().expect("the half-started server runs");
-    let port = common::managed::ServerState::read(&home)
+    let port = model::managed::ServerState::read(&home)
         .expect("state")
         .map(|s| s.port);
     assert!(
@@ -538,9 +538,9 @@ fn server_cpus_pins_every_thread_and_survives_a_restart() {
         .start(&too_many, &no_progress())
         .expect_err("too many");
     assert!(
-        common::error::chain(&err).contains(&format!("use {cores} CPUs")),
+        model::error::chain(&err).contains(&format!("use {cores} CPUs")),
         "{}",
-        common::error::chain(&err)
+        model::error::chain(&err)
     );
     // 0 is refused on the command line (`all` unpins).
     let out = Command::new(env!("CARGO_BIN_EXE_dbio"))

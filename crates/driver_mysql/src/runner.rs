@@ -8,10 +8,11 @@ use common::ConnConfig;
 use common::error::{DbError, Error};
 use common::interrupt;
 use common::outcome::{Execution, Finished, RowSink, begin_query, end_query};
-use common::pool::{CONNECTION_INFO, Diagnosis, Lease, Pool, Pooled, bounded};
+use common::pool::{CONNECTION_INFO, Lease, Pool, Pooled};
 use common::queries::Query;
 use common::route::{Router, Settled, Ticket};
 use common::settings::READ_ONLY_SESSION;
+use limits::deadline::{Diagnosis, bounded};
 
 use crate::client::Client;
 

@@ -21,10 +21,11 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 use common::error::{DbError, Error};
 use common::interrupt;
 use common::outcome::{Execution, Finished, RowSink, begin_query, end_query};
-use common::pool::{CONNECTION_INFO, Diagnosis, Pool, Pooled, deadline};
+use common::pool::{CONNECTION_INFO, Pool, Pooled};
 use common::queries::Query;
 use common::route::{Router, Settled, Ticket};
 use common::settings::{ConnConfig, READ_ONLY_SESSION};
+use limits::deadline::{Diagnosis, deadline};
 
 /// The driver's name in reports.
 pub const NAME: &str = "sqlx";

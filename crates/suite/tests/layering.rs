@@ -167,3 +167,17 @@ fn only_the_driver_starts_timed_runs() {
         "the driver no longer times?"
     );
 }
+
+/// `dbio` (the managed server, the dataset, the proxy) opens its own
+/// connections with the `mysql` crate: it links the typed model and the
+/// client's limits, not the approaches' harness or their drivers.
+#[test]
+fn dbio_links_no_approach_harness_or_driver() {
+    let linked = crates("dbio");
+    for wanted in ["model", "limits", "mysql_terms", "mysql"] {
+        assert!(linked.iter().any(|c| c == wanted), "dbio lacks {wanted}");
+    }
+    for banned in ["common", "driver_mysql", "driver_sqlx", "wire", "sqlx", "tokio"] {
+        assert!(!linked.iter().any(|c| c == banned), "dbio links {banned}");
+    }
+}

@@ -25,7 +25,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::pool::{InFlight, remaining};
+use limits::deadline::remaining;
+
+use crate::pool::InFlight;
 
 /// How long a killed connection may stay out before it is killed again,
 /// and the shortest time between two killers' starts.
@@ -384,4 +386,3 @@ mod tests {
         assert!(victims.replace_killer(t0 + RESEND), "failed");
     }
 }
-

@@ -60,7 +60,7 @@ pub fn join_workers(handles: Vec<(&Query, Started<'_>)>) -> Result<Vec<Finished>
 
 /// The error for a worker (thread or task) that panicked while running `label`.
 pub fn panicked(label: &str, payload: Box<dyn std::any::Any + Send>) -> Error {
-    let reason = crate::fatal::panic_text(&*payload);
+    let reason = limits::panic_text(&*payload);
     Error::Worker {
         label: label.to_owned(),
         reason,

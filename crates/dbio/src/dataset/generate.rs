@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use common::calendar::{civil_from_days, days_from_civil};
+use model::calendar::{civil_from_days, days_from_civil};
 
 use super::schema::Table;
 
@@ -188,13 +188,13 @@ impl Rows {
     }
 }
 
-/// One stream of [`common::splitmix::SplitMix64`].
+/// One stream of [`model::splitmix::SplitMix64`].
 #[derive(Debug, Clone)]
-struct Rng(common::splitmix::SplitMix64);
+struct Rng(model::splitmix::SplitMix64);
 
 impl Rng {
     fn new(seed: u64, stream: u64) -> Rng {
-        let mut r = Rng(common::splitmix::SplitMix64(
+        let mut r = Rng(model::splitmix::SplitMix64(
             seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15),
         ));
         r.next();

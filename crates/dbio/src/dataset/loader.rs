@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use mysql::prelude::Queryable;
 
-use common::DbUrl;
+use model::DbUrl;
 
 use super::generate::{GENERATOR_VERSION, Generator, Spec, TableData};
 use super::schema::{self, Table};
@@ -39,7 +39,7 @@ pub fn identity(spec: Spec) -> Vec<(&'static str, String)> {
 pub fn connect(url: &DbUrl, infile: Option<mysql::LocalInfileHandler>) -> Result<mysql::Conn> {
     let db = url
         .database()
-        .unwrap_or(common::managed::DATABASE)
+        .unwrap_or(model::managed::DATABASE)
         .to_owned();
     let opts = mysql::Opts::from_url(&url.with_database(&db).expose())
         .map_err(|e| DbioError::Refused(format!("DATABASE_URL {url} is not usable: {e}")))?;
@@ -58,7 +58,7 @@ pub fn connect_for_load(
 ) -> Result<mysql::Conn> {
     let db = url
         .database()
-        .unwrap_or(common::managed::DATABASE)
+        .unwrap_or(model::managed::DATABASE)
         .to_owned();
     let server = url.with_database("");
     let opts = mysql::Opts::from_url(&server.expose())
@@ -319,7 +319,7 @@ fn load_table(url: &DbUrl, data: &Arc<TableData>, progress: &Progress) -> Result
         )),
         _ => DbioError::Sql {
             what: format!("cannot load table {}", data.table),
-            source: driver_mysql::db_error(e),
+            source: mysql_terms::db_error(e),
         },
     })
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use mysql::prelude::Queryable;
 
-use common::DbUrl;
+use model::DbUrl;
 
 use super::loader::{
     Checksum, LoadOutcome, begin, connect_for_load, finish, is_complete, lock_loads, read_meta,

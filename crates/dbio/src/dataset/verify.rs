@@ -5,7 +5,7 @@
 use mysql::prelude::Queryable;
 use serde::Serialize;
 
-use common::DbUrl;
+use model::DbUrl;
 
 use super::loader::{connect, read_meta};
 use super::schema::Table;

@@ -4,8 +4,8 @@
 use std::fs;
 use std::net::TcpListener;
 
-use common::files;
-use common::managed::ServerState;
+use model::files;
+use model::managed::ServerState;
 
 use crate::error::{IoContext, Result};
 

@@ -16,7 +16,7 @@
 //! - the home itself is a directory of this user, writable by no one else.
 //!
 //! Inside it dbio creates files under private names and renames them into
-//! place ([`common::files`]) and follows no symlink.
+//! place ([`model::files`]) and follows no symlink.
 
 use std::fs::File;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::files;
-use common::managed::{self, ServerState};
+use model::files;
+use model::managed::{self, ServerState};
 use mysql::prelude::Queryable;
 
 use crate::Progress;

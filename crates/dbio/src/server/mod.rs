@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `my.cnf` | written by dbio before every start, from `settings.json` |
 //! | `settings.json` | server settings that persist (`optimizer_switch`, buffer pool) |
-//! | `state.json` | port and socket, read by every client ([`common::managed`]) |
+//! | `state.json` | port and socket, read by every client ([`model::managed`]) |
 //! | `password` | the `dbio` user's password, mode 0600 |
 //! | `bootstrapped` | written once the accounts are secured and the server served |
 //! | `data/` | the data directory |
@@ -40,8 +40,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::files;
-use common::managed::{self, ServerState};
+use model::files;
+use model::managed::{self, ServerState};
 
 use crate::Progress;
 use crate::connect;

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::{Flavor, Role, Server, ServerSettings, binary, generate_password};
 use crate::Progress;
 use crate::error::{DbioError, IoContext, Result, SqlContext};
-use common::{files, managed};
+use model::{files, managed};
 
 /// The account replicas read the primary's log as (127.0.0.1 only,
 /// `REPLICATION SLAVE` only, its own generated password).

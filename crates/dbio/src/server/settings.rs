@@ -1,7 +1,7 @@
 //! The server settings that persist across restarts (`settings.json`),
 //! and a server's part in replication.
 
-use common::files;
+use model::files;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DbioError, IoContext, Result};

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use common::managed;
+use model::managed;
 use mysql::prelude::Queryable;
 
 use super::{POLL, STOP_DEADLINE, Server, cpu_seconds_of};

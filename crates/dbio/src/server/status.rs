@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use common::managed::{self, ServerState};
+use model::managed::{self, ServerState};
 use mysql::prelude::Queryable;
 use serde::Serialize;
 
@@ -159,7 +159,7 @@ impl Server {
     /// The URL of the managed server's dataset (password included), found
     /// as every client finds it ([`managed::url`]), after checking that the
     /// password file is safe to read.
-    pub fn url(&self) -> Result<common::DbUrl> {
+    pub fn url(&self) -> Result<model::DbUrl> {
         if ServerState::read(&self.home)
             .ctx("cannot read", ServerState::path(&self.home))?
             .is_none()
