@@ -44,9 +44,9 @@ pub struct Args {
 
     /// Connection budget of every approach; a list sweeps: every approach at
     /// every budget, one folder per budget, and a speedup-against-budget table.
-    #[arg(long, value_name = "N[,N...]", value_delimiter = ',', default_value = "5",
+    #[arg(long = "connections", value_name = "N[,N...]", value_delimiter = ',', default_value = "5",
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_BUDGET)))]
-    pub connections: Vec<u32>,
+    pub budgets: Vec<u32>,
 
     /// Comma-separated subset of the approaches (default: every Rust one,
     /// and with --python every Python one).
@@ -350,7 +350,7 @@ impl Args {
                 .scale
                 .unwrap_or_else(|| if self.quick { "0.01" } else { "1.0" }.into()),
             seed: self.seed,
-            budgets: self.connections,
+            budgets: self.budgets,
             approaches,
             workload: self.workload.workload,
             count: self.workload.count,
@@ -379,9 +379,9 @@ impl Args {
                 None => Ok(()),
             }
         };
-        twice(&self.connections, "--connections")?;
+        twice(&self.budgets, "--connections")?;
         twice(&self.replicas, "--replicas")?;
-        match (self.connections.len() > 1, self.replicas.len() > 1) {
+        match (self.budgets.len() > 1, self.replicas.len() > 1) {
             (true, true) => Err(Error::Usage(
                 "--connections and --replicas lists sweep one axis at a time: give one of them a single value".into(),
             )),

@@ -71,9 +71,11 @@ pub struct ConnectionArgs {
     )]
     pub database_urls: Vec<String>,
 
+    // `--connections` on the command line (the blog's word), the budget
+    // everywhere after it.
     /// Connection budget: the most connections a run holds at once.
-    #[arg(long, env = "DBIO_CONNECTIONS", default_value_t = DEFAULT_BUDGET, value_name = "N")]
-    pub connections: u32,
+    #[arg(long = "connections", env = "DBIO_CONNECTIONS", default_value_t = DEFAULT_BUDGET, value_name = "N")]
+    pub budget: u32,
 
     /// Seconds to wait for a connection to the server before giving up.
     #[arg(
@@ -114,12 +116,12 @@ pub struct ConnectionArgs {
 impl ConnectionArgs {
     /// Checks the settings and resolves the URL (given, or the managed server's).
     pub fn validate(&self) -> Result<ConnConfig, Error> {
-        if self.connections == 0 {
+        if self.budget == 0 {
             return Err(Error::Config(
                 "--connections must be at least 1 (it is the connection budget)".into(),
             ));
         }
-        if self.connections > MAX_BUDGET {
+        if self.budget > MAX_BUDGET {
             return Err(Error::Config(format!(
                 "--connections must be at most {MAX_BUDGET}"
             )));
@@ -184,7 +186,7 @@ impl ConnectionArgs {
             servers,
             managed,
             max_lag: Duration::from_secs(self.max_lag),
-            budget: self.connections as usize,
+            budget: self.budget as usize,
             connect_timeout: Duration::from_secs(self.connect_timeout),
             max_packet: self.max_packet as usize,
             blocking_driver: self.blocking_driver,
@@ -254,12 +256,12 @@ mod tests {
     use super::*;
     use crate::managed::ServerState;
 
-    fn args(url: Option<&str>, connections: u32) -> ConnectionArgs {
+    fn args(url: Option<&str>, budget: u32) -> ConnectionArgs {
         ConnectionArgs {
             database_url: url.map(str::to_owned).into_iter().collect(),
             database_urls: Vec::new(),
             max_lag: DEFAULT_MAX_LAG,
-            connections,
+            budget,
             connect_timeout: 10,
             max_packet: DEFAULT_MAX_PACKET,
             blocking_driver: BlockingDriver::Mysql,

@@ -177,7 +177,14 @@ fn dbio_links_no_approach_harness_or_driver() {
     for wanted in ["model", "limits", "mysql_terms", "mysql"] {
         assert!(linked.iter().any(|c| c == wanted), "dbio lacks {wanted}");
     }
-    for banned in ["common", "driver_mysql", "driver_sqlx", "wire", "sqlx", "tokio"] {
+    for banned in [
+        "common",
+        "driver_mysql",
+        "driver_sqlx",
+        "wire",
+        "sqlx",
+        "tokio",
+    ] {
         assert!(!linked.iter().any(|c| c == banned), "dbio links {banned}");
     }
 }
