@@ -190,8 +190,8 @@ pub fn timelines(
     svg(path, (900, 40 + panel * runs.len() as u32), |root| {
         let root = root
             .titled(
-                "profile run per approach: a lane per connection, grouped by server; light: waiting \
-                 for a connection, medium: sent, before the first row, dark: rows arriving",
+                "a lane per connection, a bar per query (dark: rows arriving), \
+                 a thin line: its wait for a connection",
                 (FONT, 14),
             )
             .map_err(|e| e.to_string())?;
@@ -227,6 +227,20 @@ fn lanes(bars: &[(Stamps, Lane)]) -> Vec<Lane> {
         }
     }
     lanes
+}
+
+/// Each query's place among the queries of its lane, in the order they
+/// ran there (0 for the first): neighbours get alternating shades.
+fn nth_on_lane(bars: &[(Stamps, Lane)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..bars.len()).collect();
+    order.sort_by_key(|&i| (bars[i].1, bars[i].0.connected_us));
+    let mut nth = vec![0; bars.len()];
+    for pair in order.windows(2) {
+        if bars[pair[0]].1 == bars[pair[1]].1 {
+            nth[pair[1]] = nth[pair[0]] + 1;
+        }
+    }
+    nth
 }
 
 /// One approach's panel.
@@ -279,22 +293,31 @@ fn timeline(
         .map_err(|e| e.to_string())?;
     let s = |us: u64| us as f64 / 1e6;
     let color = |server: usize| SERVER_COLORS[server % SERVER_COLORS.len()];
+    // Only what a connection does is drawn in its lane: a query's wait
+    // for the connection ran before the queries ahead of it there, so it
+    // is a thin line under the lane, not a bar over them.
+    let nth = nth_on_lane(bars);
     chart
-        .draw_series(bars.iter().flat_map(|(t, l)| {
+        .draw_series(bars.iter().zip(&nth).flat_map(|((t, l), &n)| {
             let y = lane(*l);
             let base = color(l.0);
+            let sent = if n % 2 == 0 { 0.45 } else { 0.25 };
             [
                 Rectangle::new(
-                    [(s(t.submitted_us), y + 0.05), (s(t.connected_us), y + 0.25)],
-                    base.mix(0.2).filled(),
+                    [(s(t.submitted_us), y + 0.06), (s(t.connected_us), y + 0.14)],
+                    base.mix(0.35).filled(),
                 ),
                 Rectangle::new(
                     [(s(t.connected_us), y + 0.3), (s(t.first_row_us), y + 0.95)],
-                    base.mix(0.45).filled(),
+                    base.mix(sent).filled(),
                 ),
                 Rectangle::new(
                     [(s(t.first_row_us), y + 0.3), (s(t.finished_us), y + 0.95)],
                     base.filled(),
+                ),
+                Rectangle::new(
+                    [(s(t.connected_us), y + 0.3), (s(t.finished_us), y + 0.95)],
+                    WHITE.stroke_width(1),
                 ),
             ]
         }))
@@ -495,5 +518,7 @@ mod tests {
             (at(4), (0, 8)),
         ];
         assert_eq!(lanes(&bars), [(0, 7), (0, 8), (1, 7), (1, 9)]);
+        // Counted per lane in the order they ran there: (1, 7) ran at 0 and 3.
+        assert_eq!(nth_on_lane(&bars), [0, 0, 0, 1, 0]);
     }
 }
