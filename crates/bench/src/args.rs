@@ -267,6 +267,12 @@ impl Args {
                     .into(),
             ));
         }
+        if self.workload.arrivals.is_some() {
+            return Err(Error::Usage(
+                "--arrivals is not for bench yet: its runs are one batch each; run an open loop with one approach (`cargo run --release -p test_asyncio -- --workload sleep --arrivals 50`)"
+                    .into(),
+            ));
+        }
         let approaches = self.selected()?;
         let sweep = self.sweep()?;
         if self.replicas.iter().any(|&n| n > 0) {

@@ -56,6 +56,7 @@ pub trait Schedule {
 pub struct Batch<'a> {
     runner: &'a dyn Run,
     exec: &'a Execution,
+    work: &'a Work,
     pub queries: &'a [Query],
     /// The connections the run may hold at once: the budget times the
     /// servers (each server's pool enforces its budget in any case).
@@ -72,6 +73,18 @@ impl Batch<'_> {
     pub fn query(&self, query: &Query) -> Result<Finished, Error> {
         self.runner
             .run_submitted_at(query, self.exec, self.exec.clock.offset_us())
+    }
+
+    /// When `query` is due on the run's clock: 0 in one batch.
+    pub fn due_us(&self, query: &Query) -> u64 {
+        self.work.due_us(query.index)
+    }
+
+    /// Waits until `query` is due (an open loop's arrival; at once in one
+    /// batch) and returns when it was released, on the run's clock: its
+    /// `submitted_us`.
+    pub fn release(&self, query: &Query) -> u64 {
+        self.exec.clock.wait_until(self.due_us(query))
     }
 
     /// Runs one query that was submitted at `submitted_us` (before waiting
@@ -145,6 +158,7 @@ impl<S: Schedule> Approach for Threads<S> {
         let batch = Batch {
             runner: &*self.runner,
             exec: &exec,
+            work,
             queries: work.queries(),
             // The budget is per server: a bounded schedule may keep every
             // server's connections busy.

@@ -6,8 +6,10 @@
 //! - [`settings`]: the connection settings every binary flattens, validated
 //!   into a [`ConnConfig`] (budget, URL, timeouts) before any work starts;
 //! - [`queries`]: the blog's template expanded over its 26 prefixes;
+//! - [`arrivals`]: an open-loop run's requests and when each is due;
 //! - [`workload`]: the query lists (report, point lookups, server-side
 //!   waits), each built with its workload as one [`workload::Work`];
+//! - [`latency`]: an open-loop run's latencies, dispatch lag and rate;
 //! - [`digest`]: the order-independent digest of a result's rows;
 //! - [`report`]: one run's [`Report`], printed by every approach and read
 //!   back by the renderer;
@@ -26,12 +28,14 @@
 //! - [`splitmix`]: the one fixed pseudo-random sequence;
 //! - [`cli`]: clap's errors as one line, stdout that tolerates a closed pipe.
 
+pub mod arrivals;
 pub mod calendar;
 pub mod cli;
 pub mod digest;
 pub mod error;
 pub mod facts;
 pub mod files;
+pub mod latency;
 pub mod managed;
 pub mod queries;
 pub mod registry;

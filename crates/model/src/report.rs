@@ -39,6 +39,13 @@ pub struct QueryResult {
     /// the run and the query ran again on `server`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<usize>,
+    /// In an open-loop run only: its request, from 0, and that request's
+    /// due time on the run's clock. Its latency is `finished - due`;
+    /// `submitted - due` is how late the approach released it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_us: Option<u64>,
 }
 
 /// One run of one approach: what `--json` prints, in every approach, Rust
@@ -80,6 +87,34 @@ pub struct Report {
     /// holds what the renderer needs of them. No approach sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condensed: Option<Condensed>,
+    /// An open-loop run's arrivals (`--arrivals`); `None`: one batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
+}
+
+/// An open-loop run's settings, as its report states them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenLoop {
+    /// Requests per second, offered.
+    pub rate: f64,
+    pub requests: usize,
+    pub process: crate::arrivals::Process,
+    pub seed: u64,
+    /// Queries per request.
+    pub per_request: usize,
+}
+
+impl OpenLoop {
+    pub fn of(schedule: &crate::arrivals::Schedule) -> OpenLoop {
+        OpenLoop {
+            rate: schedule.arrivals.rate,
+            requests: schedule.requests(),
+            process: schedule.arrivals.process,
+            seed: schedule.arrivals.seed,
+            per_request: schedule.per_request,
+        }
+    }
 }
 
 /// A long report's queries, condensed for storage (50,000 point lookups
@@ -151,6 +186,21 @@ impl Report {
         )?;
         if !self.driver.is_empty() {
             writeln!(out, "{}: driver {}", self.approach, self.driver)?;
+        }
+        if let (Some(open), Some(s)) = (&self.open_loop, crate::latency::summarize(self)) {
+            writeln!(
+                out,
+                "{}: open loop: {} requests of {} queries offered at {}/s ({}), achieved {:.2}/s; request latency p50/p90/p99/p99.9/max {}; query latency {}; dispatch lag p99 {:.2} ms",
+                self.approach,
+                s.requests,
+                open.per_request,
+                s.offered_rate,
+                open.process.name(),
+                s.achieved_rate,
+                s.request_latency.in_ms(),
+                s.query_latency.in_ms(),
+                s.dispatch_lag.p99_us as f64 / 1e3,
+            )?;
         }
         for (server, moved) in self.moved() {
             let name = self.servers.get(server).map_or("?", String::as_str);

@@ -10,11 +10,16 @@
 //! - `sleep`: `--count` queries that each wait `--sleep-ms` on the server
 //!   without using its CPU (pure waiting: concurrency up to the budget is
 //!   free).
+//!
+//! With `--arrivals` the run is an open loop ([`crate::arrivals`]): the list
+//! holds `--requests` requests, each the whole report (or dashboard), or
+//! `--fanout` lookups or sleeps, due on the arrival schedule.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arrivals::{self, Arrivals, Process, Schedule};
 use crate::error::Error;
 use crate::queries::{self, Query};
 
@@ -64,11 +69,47 @@ pub struct WorkloadArgs {
     /// statement then runs once per run (and once per round in bench).
     #[arg(long, env = "DBIO_ALLOW_WRITES")]
     pub allow_writes: bool,
+
+    /// Open loop: requests arrive at RATE a second (digits, a fraction
+    /// allowed) whether or not earlier ones have finished, and each query's
+    /// latency counts from its request's due time. Without it: one batch,
+    /// every query due at once.
+    #[arg(long, env = "DBIO_ARRIVALS", value_name = "RATE", value_parser = arrivals::parse_rate)]
+    pub arrivals: Option<f64>,
+
+    /// How many requests an open-loop run makes (default 100).
+    #[arg(long, env = "DBIO_REQUESTS", value_name = "N")]
+    pub requests: Option<u32>,
+
+    /// How the arrivals are spaced (default poisson).
+    #[arg(long, env = "DBIO_ARRIVAL_PROCESS", value_enum, value_name = "PROCESS")]
+    pub arrival_process: Option<Process>,
+
+    /// The seed of the Poisson gaps (default fixed: every approach, in both
+    /// languages, gets the same schedule).
+    #[arg(long, env = "DBIO_ARRIVAL_SEED", value_name = "N")]
+    pub arrival_seed: Option<u64>,
+
+    /// Queries per request of an open-loop point or sleep run (default 1);
+    /// a report request is the whole report.
+    #[arg(long, env = "DBIO_FANOUT", value_name = "K")]
+    pub fanout: Option<u32>,
+}
+
+/// The requests of an open-loop run, when `--requests` is not given.
+pub const DEFAULT_REQUESTS: u32 = 100;
+
+/// A checked open loop: the arrivals and the queries of a point or sleep
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenLoop {
+    pub arrivals: Arrivals,
+    pub fanout: u32,
 }
 
 /// A workload and its query list, built together so that they cannot
 /// disagree: what an approach executes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Work {
     workload: Workload,
     queries: Vec<Query>,
@@ -76,6 +117,9 @@ pub struct Work {
     /// dashboard): the run's sessions are read-only unless writes are
     /// allowed.
     dashboard: bool,
+    /// An open-loop run's requests and their due times; `None`: one batch,
+    /// every query due at 0.
+    schedule: Option<Schedule>,
 }
 
 impl Work {
@@ -88,6 +132,7 @@ impl Work {
             workload: Workload::Report,
             queries,
             dashboard: false,
+            schedule: None,
         }
     }
 
@@ -97,6 +142,48 @@ impl Work {
             dashboard: true,
             ..Work::report(queries)
         }
+    }
+
+    /// The same work as an open loop: the report's (or dashboard's) queries
+    /// once per request; a point or sleep list, which holds requests ×
+    /// fanout queries, cut into requests of `fanout`. Each query's label
+    /// gains its request (`r007/A`).
+    pub fn open(self, open: OpenLoop) -> Work {
+        let requests = open.arrivals.requests as usize;
+        let (base, per_request) = match self.workload {
+            Workload::Report => {
+                let n = self.queries.len();
+                let once = self.queries;
+                let all = (0..requests).flat_map(|_| once.iter().cloned()).collect();
+                (all, n)
+            }
+            Workload::Point | Workload::Sleep => (self.queries, open.fanout as usize),
+        };
+        let per = per_request.max(1);
+        let queries = base
+            .into_iter()
+            .enumerate()
+            .map(|(index, q)| Query {
+                label: format!("{}/{}", queries::label('r', index / per, requests), q.label),
+                sql: q.sql,
+                index,
+            })
+            .collect();
+        Work {
+            queries,
+            schedule: Some(Schedule::new(open.arrivals, per)),
+            ..self
+        }
+    }
+
+    /// An open-loop run's schedule ([`Work::open`]).
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.schedule.as_ref()
+    }
+
+    /// When query `index` is due, on the run's clock: 0 in one batch.
+    pub fn due_us(&self, index: usize) -> u64 {
+        self.schedule.as_ref().map_or(0, |s| s.due_us(index))
     }
 
     /// Whether the queries are a dashboard's ([`Work::dashboard`]).
@@ -122,13 +209,13 @@ impl Work {
 }
 
 /// A checked workload: its query list, or what is needed to build it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
     /// The list is known.
     Ready(Work),
     /// Point lookups: the list needs the dataset's key range first
     /// ([`KEY_RANGE`], asked once before the timed run).
-    Point { count: u32 },
+    Point { count: u32, open: Option<OpenLoop> },
 }
 
 /// The query that finds the range point lookups draw their keys from.
@@ -206,7 +293,84 @@ impl WorkloadArgs {
         self.sleep_ms.unwrap_or(DEFAULT_SLEEP_MS)
     }
 
+    /// The open loop's settings, checked; `None` without `--arrivals`, when
+    /// every open-loop option is refused (it would be ignored).
+    fn open_loop(&self) -> Result<Option<OpenLoop>, Error> {
+        let Some(rate) = self.arrivals else {
+            for (given, flag) in [
+                (self.requests.is_some(), "--requests"),
+                (self.arrival_process.is_some(), "--arrival-process"),
+                (self.arrival_seed.is_some(), "--arrival-seed"),
+                (self.fanout.is_some(), "--fanout"),
+            ] {
+                if given {
+                    return Err(Error::Config(format!(
+                        "{flag} applies to an open-loop run, with --arrivals (it would be ignored)"
+                    )));
+                }
+            }
+            return Ok(None);
+        };
+        if self.count.is_some() {
+            return Err(Error::Config(
+                "--count is the closed loop's: with --arrivals, --requests and --fanout say how many queries run".into(),
+            ));
+        }
+        let fanout = match (self.workload, self.fanout) {
+            (Workload::Report, Some(_)) => {
+                return Err(Error::Config(
+                    "--fanout applies to --workload point and sleep; a report request is the whole report".into(),
+                ));
+            }
+            (_, Some(0)) => return Err(Error::Config("--fanout must be at least 1".into())),
+            (_, fanout) => fanout.unwrap_or(1),
+        };
+        let arrivals = Arrivals::new(
+            rate,
+            self.requests.unwrap_or(DEFAULT_REQUESTS),
+            self.arrival_process.unwrap_or(Process::Poisson),
+            self.arrival_seed.unwrap_or(arrivals::DEFAULT_SEED),
+        )?;
+        Ok(Some(OpenLoop { arrivals, fanout }))
+    }
+
     fn plan(&self) -> Result<Plan, Error> {
+        let Some(open) = self.open_loop()? else {
+            return self.closed_plan(None);
+        };
+        let too_many = |per_request: u64| {
+            (u64::from(open.arrivals.requests) * per_request > u64::from(MAX_COUNT)).then(|| {
+                Error::Config(format!(
+                    "--requests × the queries of a request must be at most {MAX_COUNT} (every query is built before the run)"
+                ))
+            })
+        };
+        // Checked before any list is built: a point or sleep request is
+        // `fanout` queries; a report request, the template's or dashboard's.
+        if self.workload != Workload::Report
+            && let Some(e) = too_many(u64::from(open.fanout))
+        {
+            return Err(e);
+        }
+        Ok(
+            match self.closed_plan(Some(open.arrivals.requests * open.fanout))? {
+                Plan::Ready(work) => {
+                    if let Some(e) = too_many(work.len() as u64) {
+                        return Err(e);
+                    }
+                    Plan::Ready(work.open(open))
+                }
+                Plan::Point { count, .. } => Plan::Point {
+                    count,
+                    open: Some(open),
+                },
+            },
+        )
+    }
+
+    /// The one batch's plan; `count` is an open loop's number of point or
+    /// sleep queries (requests × fanout), in place of `--count`.
+    fn closed_plan(&self, open_count: Option<u32>) -> Result<Plan, Error> {
         if self.sleep_ms.is_some() && self.workload != Workload::Sleep {
             return Err(Error::Config(
                 "--sleep-ms applies to --workload sleep (it would be ignored)".into(),
@@ -217,7 +381,8 @@ impl WorkloadArgs {
                 "--queries is a template for --workload report".into(),
             ));
         }
-        let count = |default: u32| match self.count {
+        let count = |default: u32| match open_count.or(self.count) {
+            Some(n) if open_count.is_some() => Ok(n),
             Some(0) => Err(Error::Config("--count must be at least 1".into())),
             Some(n) if n > MAX_COUNT => Err(Error::Config(format!(
                 "--count must be at most {MAX_COUNT} (every query is built before the run)"
@@ -242,6 +407,7 @@ impl WorkloadArgs {
             }
             Workload::Point => Ok(Plan::Point {
                 count: count(DEFAULT_POINT_COUNT)?,
+                open: None,
             }),
             Workload::Sleep => {
                 let ms = self.sleep_ms();
@@ -273,7 +439,7 @@ impl Plan {
     ) -> Result<Work, Error> {
         match self {
             Plan::Ready(work) => Ok(work),
-            Plan::Point { count } => {
+            Plan::Point { count, open } => {
                 let row = key_range()?;
                 let key = |i: usize| {
                     row.get(i)
@@ -281,7 +447,13 @@ impl Plan {
                         .and_then(|v| v.parse::<u64>().ok())
                 };
                 match (key(0), key(1)) {
-                    (Some(lo), Some(hi)) if lo <= hi => Ok(point(count, lo, hi)),
+                    (Some(lo), Some(hi)) if lo <= hi => {
+                        let work = point(count, lo, hi);
+                        Ok(match open {
+                            Some(open) => work.open(open),
+                            None => work,
+                        })
+                    }
                     _ => Err(Error::Config(
                         "the employees table is empty: load the dataset (`dbio up`) before --workload point"
                             .into(),
@@ -320,6 +492,7 @@ pub fn point(count: u32, lo: u64, hi: u64) -> Work {
         workload: Workload::Point,
         queries,
         dashboard: false,
+        schedule: None,
     }
 }
 
@@ -344,6 +517,7 @@ pub fn sleep(count: u32, ms: u32) -> Work {
         workload: Workload::Sleep,
         queries,
         dashboard: false,
+        schedule: None,
     }
 }
 
@@ -394,6 +568,11 @@ mod tests {
             sleep_ms: None,
             queries: None,
             allow_writes: false,
+            arrivals: None,
+            requests: None,
+            arrival_process: None,
+            arrival_seed: None,
+            fanout: None,
         };
         assert!(args(Workload::Report, Some(5)).validate().is_err());
         for workload in [Workload::Report, Workload::Point] {
@@ -416,13 +595,112 @@ mod tests {
         assert!(args(Workload::Point, Some(0)).validate().is_err());
         assert_eq!(
             args(Workload::Point, None).validate().expect("point"),
-            Plan::Point { count: 10_000 }
+            Plan::Point {
+                count: 10_000,
+                open: None
+            }
         );
         match args(Workload::Sleep, None).validate().expect("sleep") {
             Plan::Ready(q) => assert_eq!(q.len(), 100),
             other => panic!("{other:?}"),
         }
-        let empty = Plan::Point { count: 3 }.queries(|| Ok(vec![None, None]));
+        let empty = Plan::Point {
+            count: 3,
+            open: None,
+        }
+        .queries(|| Ok(vec![None, None]));
         assert!(empty.is_err());
+    }
+
+    fn open(workload: Workload, rate: f64) -> WorkloadArgs {
+        WorkloadArgs {
+            workload,
+            count: None,
+            sleep_ms: None,
+            queries: None,
+            allow_writes: false,
+            arrivals: Some(rate),
+            requests: Some(3),
+            arrival_process: Some(Process::Constant),
+            arrival_seed: None,
+            fanout: None,
+        }
+    }
+
+    #[test]
+    fn an_open_loop_report_is_the_report_once_per_request_due_on_the_schedule() {
+        let Plan::Ready(work) = open(Workload::Report, 2.0).validate().expect("open") else {
+            panic!("the report needs no key range");
+        };
+        assert_eq!(work.len(), 3 * 26);
+        let q = &work.queries()[26 + 1];
+        assert_eq!((q.label.as_str(), q.index), ("r2/B", 27));
+        assert!(q.sql.contains("'B%'"), "{}", q.sql);
+        let schedule = work.schedule().expect("open loop");
+        assert_eq!((schedule.request_of(27), work.due_us(27)), (1, 500_000));
+        assert_eq!(work.due_us(3 * 26 - 1), 1_000_000);
+    }
+
+    #[test]
+    fn an_open_loop_sleep_run_has_fanout_queries_per_request() {
+        let args = WorkloadArgs {
+            fanout: Some(2),
+            ..open(Workload::Sleep, 10.0)
+        };
+        let Plan::Ready(work) = args.validate().expect("open") else {
+            panic!("sleeps need no key range");
+        };
+        let labels: Vec<&str> = work.queries().iter().map(|q| q.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["r1/s1", "r1/s2", "r2/s3", "r2/s4", "r3/s5", "r3/s6"]
+        );
+        let due: Vec<u64> = (0..6).map(|i| work.due_us(i)).collect();
+        assert_eq!(due, [0, 0, 100_000, 100_000, 200_000, 200_000]);
+        assert_eq!(work.due_us(0), 0);
+        assert!(sleep(3, 5).schedule().is_none(), "one batch: no schedule");
+    }
+
+    #[test]
+    fn open_loop_options_that_would_be_ignored_or_clash_are_refused() {
+        let closed = |f: fn(&mut WorkloadArgs)| {
+            let mut args = open(Workload::Sleep, 1.0);
+            args.arrivals = None;
+            args.requests = None;
+            args.arrival_process = None;
+            f(&mut args);
+            args.validate().expect_err("refused").to_string()
+        };
+        assert!(
+            closed(|a| a.requests = Some(5)).contains("--requests applies to an open-loop run")
+        );
+        assert!(closed(|a| a.fanout = Some(2)).contains("--fanout applies"));
+        assert!(closed(|a| a.arrival_seed = Some(2)).contains("--arrival-seed applies"));
+        assert!(
+            closed(|a| a.arrival_process = Some(Process::Poisson)).contains("--arrival-process")
+        );
+        let refused = |args: WorkloadArgs| args.validate().expect_err("refused").to_string();
+        let counted = WorkloadArgs {
+            count: Some(5),
+            ..open(Workload::Point, 1.0)
+        };
+        assert!(refused(counted).contains("--count is the closed loop's"));
+        let fanned = WorkloadArgs {
+            fanout: Some(2),
+            ..open(Workload::Report, 1.0)
+        };
+        assert!(refused(fanned).contains("--fanout applies to --workload point and sleep"));
+        let zero = WorkloadArgs {
+            fanout: Some(0),
+            ..open(Workload::Sleep, 1.0)
+        };
+        assert!(refused(zero).contains("--fanout must be at least 1"));
+        let huge = WorkloadArgs {
+            requests: Some(arrivals::MAX_REQUESTS),
+            fanout: Some(2),
+            ..open(Workload::Sleep, 1.0)
+        };
+        assert!(refused(huge).contains("must be at most"));
+        assert!(refused(open(Workload::Sleep, 0.0)).contains("--arrivals must be more than 0"));
     }
 }

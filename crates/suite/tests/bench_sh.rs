@@ -147,6 +147,12 @@ fn arguments_are_checked_before_any_work() {
             &["--python-interpreter", "/usr/bin/python3"][..],
             "is for --python",
         ),
+        (&["--arrivals", "20"][..], "--arrivals is not for bench yet"),
+        (&["--arrivals", "x"][..], "'--arrivals <RATE>'"),
+        (
+            &["--fanout", "2"][..],
+            "--fanout applies to an open-loop run",
+        ),
         (&["--latency-ms", "x"][..], "'--latency-ms <MS>'"),
         (&["--server-cpus", "0"][..], "'--server-cpus <N>'"),
         (&["--c-client"][..], "--c-client compares point lookups"),

@@ -6,6 +6,7 @@ Rust crate that does the same (named in its docstring).
 - settings: the environment's settings, by the Rust binaries' rules;
 - statements: the SQL lexer and a dashboard's statements;
 - splitmix: the project's SplitMix64 sequence and its mixer;
+- arrivals: an open loop's due times, as the Rust side computes them;
 - workload: the plan and the query list;
 - probe: the connection before the clock, and the servers' checks;
 - routing: which server runs a query, and failover when one is lost;

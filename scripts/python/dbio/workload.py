@@ -16,6 +16,9 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "queries" / "report.sql"
 MAX_FILE_BYTES = 1 << 20
 MAX_TEMPLATE_BYTES = 1 << 30
 WORKLOADS = ("report", "point", "sleep")
+# The open loop's settings (crates/model/src/workload.rs), refused here.
+OPEN_LOOP = ("DBIO_ARRIVALS", "DBIO_REQUESTS", "DBIO_ARRIVAL_PROCESS", "DBIO_ARRIVAL_SEED",
+             "DBIO_FANOUT")
 
 
 def plan(path=None):
@@ -23,6 +26,10 @@ def plan(path=None):
     (`template`, `dashboard`, or `count` and `sleep_ms`). Raises Refused as
     the Rust binaries' validation refuses."""
     workload = os.environ.get("DBIO_WORKLOAD", "report")
+    for name in OPEN_LOOP:
+        if os.environ.get(name) is not None:
+            raise Refused(f"{name} is an open-loop setting, and the Python scripts run one batch "
+                          "only so far (the Rust binaries run --arrivals): unset it")
     if workload not in WORKLOADS:
         raise Refused(f"DBIO_WORKLOAD must be report, point or sleep, not {workload!r}")
     # Parsed whatever the workload, as clap parses every variable.

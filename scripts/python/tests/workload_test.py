@@ -59,3 +59,10 @@ def test_a_file_without_braces_is_a_dashboard(tmp_path, monkeypatch):
     file.write_text("SELECT '{}' ; SELECT 2")
     with pytest.raises(Refused, match="more than one statement"):
         plan(str(file))
+
+
+def test_an_open_loop_setting_is_refused_not_ignored(monkeypatch):
+    monkeypatch.delenv("DBIO_WORKLOAD", raising=False)
+    monkeypatch.setenv("DBIO_ARRIVALS", "20")
+    with pytest.raises(Refused, match="DBIO_ARRIVALS is an open-loop setting"):
+        plan()

@@ -65,19 +65,24 @@ impl Approach for TestAsyncStd {
             // starts (the thread-based approaches borrow it).
             let queries: Arc<[Query]> = work.queries().into();
             let exec = Arc::new(Execution::start());
-            let tasks: Vec<_> = (0..queries.len())
-                .map(|i| {
-                    let (runner, exec, queries) = (
-                        Arc::clone(&self.runner),
-                        Arc::clone(&exec),
-                        Arc::clone(&queries),
-                    );
-                    let submitted = exec.clock.offset_us();
-                    async_std::task::spawn_local(async move {
-                        runner.run(&queries[i], &exec, submitted).await
-                    })
-                })
-                .collect();
+            let mut tasks = Vec::with_capacity(queries.len());
+            for i in 0..queries.len() {
+                // Spawned when due: at once in one batch.
+                let due = exec.clock.at(work.due_us(i));
+                let wait = due.saturating_duration_since(std::time::Instant::now());
+                if !wait.is_zero() {
+                    async_std::task::sleep(wait).await;
+                }
+                let (runner, exec, queries) = (
+                    Arc::clone(&self.runner),
+                    Arc::clone(&exec),
+                    Arc::clone(&queries),
+                );
+                let submitted = exec.clock.offset_us();
+                tasks.push(async_std::task::spawn_local(async move {
+                    runner.run(&queries[i], &exec, submitted).await
+                }));
+            }
             // async-std's JoinHandle re-raises a task's panic here; nothing to map.
             let results = collect_results(futures::future::join_all(tasks).await);
             // Connections stay open for the next execution, as in the

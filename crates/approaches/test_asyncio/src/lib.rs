@@ -79,17 +79,23 @@ impl Approach for TestAsyncio {
             // starts (the thread-based approaches borrow it).
             let queries: Arc<[Query]> = work.queries().into();
             let exec = Arc::new(Execution::start());
-            let tasks: Vec<_> = (0..queries.len())
-                .map(|i| {
-                    let (runner, exec, queries) = (
-                        Arc::clone(&self.runner),
-                        Arc::clone(&exec),
-                        Arc::clone(&queries),
-                    );
-                    let submitted = exec.clock.offset_us();
-                    tokio::spawn(async move { runner.run(&queries[i], &exec, submitted).await })
-                })
-                .collect();
+            let mut tasks = Vec::with_capacity(queries.len());
+            for i in 0..queries.len() {
+                // Spawned when due: at once in one batch.
+                let due = exec.clock.at(work.due_us(i));
+                if due > std::time::Instant::now() {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let (runner, exec, queries) = (
+                    Arc::clone(&self.runner),
+                    Arc::clone(&exec),
+                    Arc::clone(&queries),
+                );
+                let submitted = exec.clock.offset_us();
+                tasks.push(tokio::spawn(async move {
+                    runner.run(&queries[i], &exec, submitted).await
+                }));
+            }
             let mut outcomes = Vec::with_capacity(tasks.len());
             for (q, task) in work.queries().iter().zip(tasks) {
                 outcomes.push(task.await.unwrap_or_else(|join| {

@@ -15,7 +15,10 @@ pub struct ThreadPerQuery;
 impl Schedule for ThreadPerQuery {
     fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
         std::thread::scope(|s| {
-            let spawn = |q| query_thread().spawn_scoped(s, move || batch.query(q));
+            let spawn = |q| {
+                let submitted = batch.release(q);
+                query_thread().spawn_scoped(s, move || batch.query_submitted_at(q, submitted))
+            };
             let threads = batch.queries.iter().map(|q| (q, spawn(q)));
             join_workers(threads.collect())
         })

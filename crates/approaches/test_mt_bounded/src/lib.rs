@@ -76,11 +76,11 @@ pub struct Gated;
 
 impl Schedule for Gated {
     fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
-        let gate = Semaphore::new(batch.budget);
+        let gate = &Semaphore::new(batch.budget);
         std::thread::scope(|s| {
             let threads = batch.queries.iter().map(|q| {
-                let thread = query_thread().spawn_scoped(s, || {
-                    let submitted = batch.now_us();
+                let submitted = batch.release(q);
+                let thread = query_thread().spawn_scoped(s, move || {
                     let _permit = gate.acquire();
                     batch.query_submitted_at(q, submitted)
                 });

@@ -13,7 +13,14 @@ pub struct Single;
 
 impl Schedule for Single {
     fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
-        batch.queries.iter().map(|q| batch.query(q)).collect()
+        batch
+            .queries
+            .iter()
+            .map(|q| {
+                let submitted = batch.release(q);
+                batch.query_submitted_at(q, submitted)
+            })
+            .collect()
     }
 
     fn connections(_budget: usize) -> usize {

@@ -19,12 +19,15 @@ impl Schedule for Workers {
     fn schedule(batch: &Batch<'_>) -> Result<Vec<Finished>, Error> {
         let workers = batch.budget.min(batch.queries.len()).max(1);
         let (jobs_tx, jobs_rx) = channel::unbounded::<(&Query, u64)>();
-        for q in batch.queries {
-            // Submitted as queued, like ThreadPoolExecutor.submit. The
-            // receiver lives until the scope below ends: cannot fail.
-            let _ = jobs_tx.send((q, batch.now_us()));
+        // Submitted as queued, like ThreadPoolExecutor.submit, when due.
+        // What is due at the start (every query, in one batch) is queued
+        // before the workers start, the rest as it falls due. The receivers
+        // live until the scope below ends: sending cannot fail.
+        let first_later = batch.queries.partition_point(|q| batch.due_us(q) == 0);
+        let (due_now, due_later) = batch.queries.split_at(first_later);
+        for q in due_now {
+            let _ = jobs_tx.send((q, batch.release(q)));
         }
-        drop(jobs_tx);
         // Each worker keeps its results and hands them over when it ends:
         // a channel back to this thread would wake it for every query (a
         // futex call, and spinning with sched_yield), where nothing is done
@@ -40,6 +43,10 @@ impl Schedule for Workers {
                     })
                 })
                 .collect();
+            for q in due_later {
+                let _ = jobs_tx.send((q, batch.release(q)));
+            }
+            drop(jobs_tx);
             let mut outcomes = Vec::with_capacity(batch.queries.len());
             let mut died = 0;
             for worker in workers {

@@ -36,6 +36,7 @@ fn report(queries: Vec<model::QueryResult>) -> model::Report {
         run_cpu_user_us: 1,
         run_cpu_sys_us: 1,
         condensed: None,
+        open_loop: None,
     }
 }
 
@@ -53,6 +54,8 @@ fn stamped(label: String, rows: u64, (s, c, f, d): (u64, u64, u64, u64)) -> mode
         connection_id: Some(7),
         server: None,
         moved_from: None,
+        request: None,
+        due_us: None,
     }
 }
 

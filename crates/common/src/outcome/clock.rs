@@ -19,6 +19,25 @@ impl Clock {
     pub fn elapsed(&self) -> Duration {
         self.0.elapsed()
     }
+
+    /// The instant `offset_us` after the start: when a query is due, for a
+    /// runtime's timer.
+    pub fn at(&self, offset_us: u64) -> Instant {
+        self.0 + Duration::from_micros(offset_us)
+    }
+
+    /// Blocks the calling thread until `due_us` (at once when it has
+    /// passed) and returns now, on the clock: when a query due then was
+    /// released. An open loop's one addition to every thread-based
+    /// schedule; in one batch every query is due at 0.
+    pub fn wait_until(&self, due_us: u64) -> u64 {
+        let due = self.at(due_us);
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        self.offset_us()
+    }
 }
 
 /// When a query was submitted (the approach decided to run it) and when it

@@ -4,6 +4,7 @@
 //! (labels, hex digests, text values) after it.
 
 use crate::QueryResult;
+use crate::arrivals::Schedule;
 use crate::digest::Digest;
 use crate::queries::Query;
 
@@ -26,8 +27,9 @@ pub struct Finished {
 }
 
 impl Finished {
-    /// The report's form of it, for `query` (whose index it has).
-    pub fn into_result(self, query: &Query) -> QueryResult {
+    /// The report's form of it, for `query` (whose index it has), of an
+    /// open-loop run's `schedule` where there is one.
+    pub fn into_result(self, query: &Query, schedule: Option<&Schedule>) -> QueryResult {
         QueryResult {
             label: query.label.clone(),
             rows: self.rows,
@@ -40,6 +42,8 @@ impl Finished {
             connection_id: self.connection_id,
             server: self.server,
             moved_from: self.moved_from,
+            request: schedule.map(|s| s.request_of(query.index)),
+            due_us: schedule.map(|s| s.due_us(query.index)),
         }
     }
 }

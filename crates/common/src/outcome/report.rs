@@ -61,7 +61,7 @@ pub fn assemble(
         .iter()
         .zip(slots)
         .map(|(q, slot)| {
-            slot.map(|f| f.into_result(q))
+            slot.map(|f| f.into_result(q, work.schedule()))
                 .ok_or_else(|| Error::Internal(format!("query {} has no result (lost)", q.label)))
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -85,5 +85,6 @@ pub fn assemble(
         run_cpu_user_us: usage.user_us.saturating_sub(started.user_us),
         run_cpu_sys_us: usage.sys_us.saturating_sub(started.sys_us),
         condensed: None,
+        open_loop: work.schedule().map(model::report::OpenLoop::of),
     })
 }
