@@ -134,8 +134,15 @@ def body(cfg, queries, out):
             out.add(label, submitted, fetched)
 
         try:
-            # Every task is submitted at once, as gather() is called.
-            await asyncio.gather(*[work(label, sql, out.now_us()) for label, sql in queries])
+            # Each task is submitted when it is due: all at once in one
+            # batch, as gather() is called.
+            tasks = []
+            for label, sql, due in queries:
+                wait = (due - out.now_us()) / 1e6
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                tasks.append(asyncio.ensure_future(work(label, sql, out.now_us())))
+            await asyncio.gather(*tasks)
         finally:
             for pool in pools:
                 pool.close()

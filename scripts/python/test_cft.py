@@ -3,6 +3,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from dbio.cli import main
 from dbio.pools import engine, query
+from dbio.schedule import release
 
 
 def body(cfg, queries, out):
@@ -13,8 +14,8 @@ def body(cfg, queries, out):
 
     with ThreadPoolExecutor(max_workers=cfg["total_budget"]) as executor:
         futures = {}
-        for label, sql in queries:
-            submitted = out.now_us()  # when handed to the executor
+        for label, sql, due in queries:
+            submitted = release(out, due)  # when handed to the executor
             futures[executor.submit(work, sql)] = (label, submitted)
         for future in as_completed(futures):
             label, submitted = futures[future]

@@ -1,6 +1,7 @@
 """Serial: one connection, the queries one after another (the blog's test_single.py)."""
 from dbio.cli import main
 from dbio.pools import engine, query
+from dbio.schedule import release
 
 
 def body(cfg, queries, out):
@@ -9,10 +10,9 @@ def body(cfg, queries, out):
     # for each query from the server the router picks (with one server,
     # always the same connection).
     servers = engine(cfg, 1)
-    submitted = out.now_us()
-    for label, sql in queries:
+    for label, sql, due in queries:
+        submitted = release(out, due)
         out.add(label, submitted, query(servers, sql, out))
-        submitted = out.now_us()
 
 
 main("py_test_single", body)

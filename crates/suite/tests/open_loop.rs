@@ -33,54 +33,69 @@ fn open_sleeps(rate: f64, requests: u32, fanout: u32, ms: u32) -> common::worklo
     }
 }
 
+const SLEEP_MS: u32 = 20;
+
+/// 100 sleeps a second, two to a request, on 5 connections that can do
+/// 250: 40% loaded.
+fn forty_percent() -> common::workload::Work {
+    open_sleeps(50.0, 30, 2, SLEEP_MS)
+}
+
+/// What every approach's open-loop report must say, Rust or Python: the
+/// schedule `due`, nothing released before it is due, no query ended
+/// before its sleep could, and (Rust, but for the serial one, over
+/// capacity) request latencies of a queue that never waits for a
+/// connection.
+fn check(name: &str, report: &Report, due: &[u64]) {
+    let open = report
+        .open_loop
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name}: no open_loop"));
+    assert_eq!((open.requests, open.per_request), (30, 2), "{name}");
+    assert_eq!(report.queries.len(), due.len(), "{name}");
+    let sleep_us = u64::from(SLEEP_MS) * 1000;
+    for (i, q) in report.queries.iter().enumerate() {
+        assert_eq!(q.due_us, Some(due[i]), "{name}: {} due", q.label);
+        assert_eq!(q.request, Some(i / 2), "{name}: {} request", q.label);
+        assert!(
+            q.submitted_us >= due[i],
+            "{name}: {} released at {} µs, before it was due at {} µs",
+            q.label,
+            q.submitted_us,
+            due[i]
+        );
+        assert!(
+            q.finished_us >= due[i] + sleep_us,
+            "{name}: {} ended {} µs after it was due, less than its sleep",
+            q.label,
+            q.finished_us - due[i]
+        );
+    }
+    let summary = latency::summarize(report).expect("open loop");
+    assert_eq!(summary.requests, 30);
+    assert!(summary.request_latency.p50_us >= sleep_us, "{name}");
+    if !name.ends_with("test_single") && !name.starts_with("py_") {
+        // Under capacity a request waits for no connection: its median
+        // latency is its sleep and a round trip. Generous for a busy
+        // machine (the benchmark holds the tight target). Not for Python:
+        // with both cores busy its first connections alone took 50-80 ms.
+        assert!(
+            summary.request_latency.p50_us < sleep_us * 5,
+            "{name}: request p50 {} µs for {SLEEP_MS}-ms sleeps at 40% load",
+            summary.request_latency.p50_us
+        );
+    }
+}
+
 #[test]
-fn every_approach_runs_the_same_schedule_and_releases_nothing_early() {
-    let ms = 20;
+fn every_rust_approach_runs_the_same_schedule_and_releases_nothing_early() {
     let mut cfg = run_config(&shared().url, 5);
-    // 100 sleeps a second on 5 connections that can do 250: 40% loaded.
-    cfg.work = open_sleeps(50.0, 30, 2, ms);
+    cfg.work = forty_percent();
     let due: Vec<u64> = (0..cfg.work.len()).map(|i| cfg.work.due_us(i)).collect();
     assert!(due[due.len() - 1] > 0, "a schedule, not one batch");
     for (name, f) in APPROACHES {
         let report = run(name, f, &cfg);
-        let open = report
-            .open_loop
-            .as_ref()
-            .unwrap_or_else(|| panic!("{name}: no open_loop"));
-        assert_eq!((open.requests, open.per_request), (30, 2), "{name}");
-        for (i, q) in report.queries.iter().enumerate() {
-            assert_eq!(q.due_us, Some(due[i]), "{name}: {} due", q.label);
-            assert_eq!(q.request, Some(i / 2), "{name}: {} request", q.label);
-            assert!(
-                q.submitted_us >= due[i],
-                "{name}: {} released at {} µs, before it was due at {} µs",
-                q.label,
-                q.submitted_us,
-                due[i]
-            );
-            assert!(
-                q.finished_us >= due[i] + u64::from(ms) * 1000,
-                "{name}: {} ended {} µs after it was due, less than its sleep",
-                q.label,
-                q.finished_us - due[i]
-            );
-        }
-        let summary = latency::summarize(&report).expect("open loop");
-        assert_eq!(summary.requests, 30);
-        assert!(
-            summary.request_latency.p50_us >= u64::from(ms) * 1000,
-            "{name}"
-        );
-        if name != "test_single" {
-            // Under capacity a request waits for no connection: its median
-            // latency is its sleep and a round trip. Generous for a busy
-            // machine (the benchmark holds the tight target).
-            assert!(
-                summary.request_latency.p50_us < u64::from(ms) * 1000 * 5,
-                "{name}: request p50 {} µs for {ms}-ms sleeps at 40% load",
-                summary.request_latency.p50_us
-            );
-        }
+        check(name, &report, &due);
         let mut text = Vec::new();
         report.write_text(&mut text).expect("text");
         let text = String::from_utf8(text).expect("utf-8");
@@ -90,6 +105,43 @@ fn every_approach_runs_the_same_schedule_and_releases_nothing_early() {
             )),
             "{text}"
         );
+    }
+}
+
+/// The Python scripts get the same due times from the same settings (their
+/// own computation, `scripts/python/dbio/arrivals.py`), label the same
+/// requests, and keep the same rules.
+#[test]
+fn every_python_approach_runs_the_rust_schedule() {
+    let work = forty_percent();
+    let due: Vec<u64> = (0..work.len()).map(|i| work.due_us(i)).collect();
+    let labels: Vec<&str> = work.queries().iter().map(|q| q.label.as_str()).collect();
+    for script in [
+        "test_single",
+        "test_mt",
+        "test_mt_bounded",
+        "test_cft",
+        "test_asyncio",
+    ] {
+        let name = format!("py_{script}");
+        let mut cmd = std::process::Command::new(testkit::python());
+        cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
+        testkit::scrub(&mut cmd);
+        cmd.arg("--json")
+            .env("DATABASE_URL", shared().url.expose())
+            .env("DBIO_CONNECTIONS", "5")
+            .env("DBIO_WORKLOAD", "sleep")
+            .env("DBIO_SLEEP_MS", SLEEP_MS.to_string())
+            .env("DBIO_ARRIVALS", "50")
+            .env("DBIO_REQUESTS", "30")
+            .env("DBIO_FANOUT", "2");
+        let out = testkit::faults::spawn_command(cmd).finish();
+        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
+        let report: Report = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", out.stdout));
+        let got: Vec<&str> = report.queries.iter().map(|q| q.label.as_str()).collect();
+        assert_eq!(got, labels, "{name}");
+        check(&name, &report, &due);
     }
 }
 

@@ -75,8 +75,9 @@ def main(name, body, drivers=SYNC_DRIVERS):
 
     for module in drivers:
         importlib.import_module(module)
-    out = Output(name, planned["workload"], cfg["budget"], len(work), digests=digests,
-                 servers=[shown_url(server) for server in cfg["servers"]])
+    out = Output(name, planned["workload"], cfg["budget"], work, digests=digests,
+                 servers=[shown_url(server) for server in cfg["servers"]],
+                 open_loop=planned.get("open"))
     try:
         body(cfg, work, out)
     except Exception as e:  # noqa: BLE001 - the point is one clear line

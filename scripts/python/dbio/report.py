@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 
+from dbio import latency
 from dbio.digest import digest, text_of
 
 
@@ -34,11 +35,15 @@ class Output:
     has neither its wall time nor its timestamps worth reporting. Tests ask
     for digests; bench.sh's profile runs do not."""
 
-    def __init__(self, name, workload, budget, expected, digests=False, servers=()):
+    def __init__(self, name, workload, budget, work, digests=False, servers=(), open_loop=None):
         import resource
 
         self.name, self.workload, self.budget = name, workload, budget
-        self.expected, self.digests = expected, digests
+        self.expected, self.digests = len(work), digests
+        # An open loop's settings, and each query's (request, due_us).
+        self.open_loop = open_loop
+        per = open_loop["per_request"] if open_loop else 1
+        self.due = {label: (i // per, due) for i, (label, _, due) in enumerate(work)}
         self.servers = list(servers)
         self.results = {}
         self.lock = threading.Lock()
@@ -88,6 +93,8 @@ class Output:
                 "connection_id": f.connection_id,
                 **({"server": f.server} if len(self.servers) > 1 else {}),
                 **({"moved_from": f.moved_from} if f.moved_from is not None else {}),
+                **({"request": self.due[label][0], "due_us": self.due[label][1]}
+                   if self.open_loop else {}),
             }
 
         return json.dumps({
@@ -102,6 +109,9 @@ class Output:
             "max_rss_kib": ru.ru_maxrss,
             "run_cpu_user_us": int((self.ru_done.ru_utime - self.ru_started.ru_utime) * 1e6),
             "run_cpu_sys_us": int((self.ru_done.ru_stime - self.ru_started.ru_stime) * 1e6),
+            **({"open_loop": {key: self.open_loop[key] for key in
+                              ("rate", "requests", "process", "seed", "per_request")}}
+               if self.open_loop else {}),
         }, indent=2) + "\n"
 
     def text(self):
@@ -119,6 +129,8 @@ class Output:
         lines.append(f"{self.name}: {self.expected} queries, {total} rows in {self.wall_us / 1e6:.3f} s; "
                      f"budget {self.budget}; cpu {ru.ru_utime:.3f} s user + {ru.ru_stime:.3f} s sys; "
                      f"max rss {ru.ru_maxrss} KiB")
+        if self.open_loop:
+            lines.append(self.open_loop_line())
         moved = {}
         for result in self.results.values():
             if result[4].moved_from is not None:
@@ -127,3 +139,17 @@ class Output:
             lines.append(f"{self.name}: {moved[server]} queries moved from server {server + 1} "
                          f"({self.servers[server]}), lost during the run")
         return "\n".join(lines) + "\n"
+
+    def open_loop_line(self):
+        """The Rust binaries' open-loop summary line, word for word."""
+        o = self.open_loop
+        s = latency.summarize(o["requests"], [
+            (*self.due[label], result[3], result[4].finished_us)
+            for label, result in self.results.items()])
+        rate = o["rate"]
+        shown = f"{rate:.0f}" if rate == int(rate) else repr(rate)
+        return (f"{self.name}: open loop: {o['requests']} requests of {o['per_request']} queries "
+                f"offered at {shown}/s ({o['process']}), achieved {s['achieved_rate']:.2f}/s; "
+                f"request latency p50/p90/p99/p99.9/max {latency.in_ms(s['request'])}; "
+                f"query latency {latency.in_ms(s['query'])}; "
+                f"dispatch lag p99 {s['lag'][2] / 1e3:.2f} ms")

@@ -44,3 +44,13 @@ def test_a_rate_is_digits_with_an_optional_fraction():
         with pytest.raises(Refused) as refused:
             parse_rate(bad)
         assert refused.value.code == 2
+
+
+def test_percentiles_are_the_rust_sides():
+    # The cases of crates/model/src/latency.rs's unit test.
+    from dbio.latency import percentiles
+
+    assert percentiles(range(1, 1001)) == (500, 900, 990, 999, 1000)
+    p = percentiles([10_000, 20_000, 1_000_000])
+    assert (p[0], p[4]) == (20_015, 1_000_447)
+    assert percentiles([]) == (0, 0, 0, 0, 0)
