@@ -239,26 +239,36 @@ fn no_approach_holds_more_connections_than_its_budget() {
 }
 
 /// The budget holds for many small queries (point, 600: test_mt starts a
-/// thread for each) and for waiting ones (sleep), seen from the server.
+/// thread for each), for waiting ones (sleep), and under arrivals past
+/// capacity (an open loop of 20-ms sleeps offered at twice what 2
+/// connections can do), seen from the server.
 #[test]
-fn the_budget_holds_for_point_lookups_and_sleeps() {
+fn the_budget_holds_for_point_lookups_sleeps_and_arrivals() {
     let budget = 2;
     let (user, url) = limited_user("workloads", budget);
-    for (workload, count) in [(Workload::Point, 600), (Workload::Sleep, 30)] {
+    let works = [
+        (
+            "600 point lookups",
+            workload_queries(Workload::Point, 600, 20),
+        ),
+        ("30 sleeps", workload_queries(Workload::Sleep, 30, 20)),
+        (
+            "arrivals past capacity",
+            testkit::open_sleeps(200.0, 40, 1, 20),
+        ),
+    ];
+    for (what, work) in works {
         let mut cfg = run_config(&url, budget);
-        cfg.work = workload_queries(workload, count, 20);
+        cfg.work = work;
         for (name, f, cfg) in on_every_driver(&cfg) {
             let (outcome, seen_on_server) = run_sampled(f, &cfg, &user);
-            let report = outcome
-                .unwrap_or_else(|e| panic!("{name}, {workload:?}: {}", common::error::chain(&e)));
+            let report =
+                outcome.unwrap_or_else(|e| panic!("{name}, {what}: {}", common::error::chain(&e)));
             assert!(
                 report.peak_connections.is_some_and(|p| p <= budget),
-                "{name}, {workload:?}"
+                "{name}, {what}"
             );
-            assert!(
-                seen_on_server <= budget,
-                "{name}, {workload:?}: {seen_on_server}"
-            );
+            assert!(seen_on_server <= budget, "{name}, {what}: {seen_on_server}");
         }
     }
 }

@@ -2,8 +2,7 @@
 //! runs the same schedule, releases no query before it is due, and its
 //! latencies count from the due time.
 
-use common::arrivals::Process;
-use common::workload::{Plan, Workload, WorkloadArgs};
+use common::workload::Workload;
 use common::{Report, RunConfig, latency};
 use suite::{APPROACHES, Entry};
 use testkit::{run_config, shared};
@@ -12,33 +11,12 @@ fn run(name: &str, f: Entry, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
 }
 
-/// Sleeps of `ms`, `fanout` to a request, `requests` requests at `rate` a
-/// second.
-fn open_sleeps(rate: f64, requests: u32, fanout: u32, ms: u32) -> common::workload::Work {
-    let args = WorkloadArgs {
-        workload: Workload::Sleep,
-        count: None,
-        sleep_ms: Some(ms),
-        queries: None,
-        allow_writes: false,
-        arrivals: Some(rate),
-        requests: Some(requests),
-        arrival_process: Some(Process::Poisson),
-        arrival_seed: None,
-        fanout: Some(fanout),
-    };
-    match args.validate().expect("open loop") {
-        Plan::Ready(work) => work,
-        other => panic!("{other:?}"),
-    }
-}
-
 const SLEEP_MS: u32 = 20;
 
 /// 100 sleeps a second, two to a request, on 5 connections that can do
 /// 250: 40% loaded.
 fn forty_percent() -> common::workload::Work {
-    open_sleeps(50.0, 30, 2, SLEEP_MS)
+    testkit::open_sleeps(50.0, 30, 2, SLEEP_MS)
 }
 
 /// What every approach's open-loop report must say, Rust or Python: the

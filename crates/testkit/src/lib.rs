@@ -389,6 +389,28 @@ pub fn workload_queries(
     }
 }
 
+/// An open loop of sleeps of `ms`: `requests` requests of `fanout` at
+/// `rate` a second, Poisson arrivals from the default seed.
+pub fn open_sleeps(rate: f64, requests: u32, fanout: u32, ms: u32) -> common::workload::Work {
+    use common::workload::{Plan, Workload, WorkloadArgs};
+    let args = WorkloadArgs {
+        workload: Workload::Sleep,
+        count: None,
+        sleep_ms: Some(ms),
+        queries: None,
+        allow_writes: false,
+        arrivals: Some(rate),
+        requests: Some(requests),
+        arrival_process: Some(common::arrivals::Process::Poisson),
+        arrival_seed: None,
+        fanout: Some(fanout),
+    };
+    match args.validate().expect("open loop") {
+        Plan::Ready(work) => work,
+        other => panic!("sleeps need no key range: {other:?}"),
+    }
+}
+
 /// An administrative connection (the dbio user) to `url`'s server.
 pub fn admin(url: &DbUrl) -> mysql::Conn {
     let opts = mysql::Opts::from_url(&url.expose()).expect("valid URL");
