@@ -145,3 +145,40 @@ fn without_arrivals_nothing_is_due_later_and_nothing_is_added() {
         );
     }
 }
+
+/// A signal during an open-loop run (queries running, later requests not
+/// yet due) cancels what runs on the server and exits as in one batch, in
+/// every approach, Rust and Python.
+#[test]
+fn a_signal_during_arrivals_cancels_on_the_server() {
+    // Four requests of the 26 `SLEEP(60)`s, five a second: the first is
+    // running, the others are still to come when the signal arrives.
+    let open = ["--arrivals", "5", "--requests", "4"];
+    for (name, _) in APPROACHES {
+        let bin = testkit::release_dir().join(name);
+        testkit::signals::interrupted_run(name, 15, |url, template| {
+            let file = template.arg();
+            let mut args = vec!["--queries", file.as_str()];
+            args.extend(open);
+            testkit::program::spawn(&bin, &testkit::program::url_args(url, &args))
+        });
+    }
+    for script in [
+        "test_single",
+        "test_mt",
+        "test_mt_bounded",
+        "test_cft",
+        "test_asyncio",
+    ] {
+        testkit::signals::interrupted_run(&format!("py_{script}"), 15, |url, template| {
+            let mut cmd = std::process::Command::new(testkit::python());
+            cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
+            testkit::scrub(&mut cmd);
+            cmd.args(["--queries", &template.arg()])
+                .env("DATABASE_URL", url.expose())
+                .env("DBIO_ARRIVALS", "5")
+                .env("DBIO_REQUESTS", "4");
+            testkit::faults::spawn_command(cmd)
+        });
+    }
+}
