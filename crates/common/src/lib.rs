@@ -39,8 +39,8 @@ pub mod upstream;
 pub use approach::Approach;
 pub use model::{ConnConfig, ConnectionArgs};
 pub use model::{
-    DbError, DbUrl, Error, Query, QueryResult, Report, arrivals, calendar, digest, error, facts,
-    files, latency, managed, queries, redact, registry, settings, splitmix, workload,
+    DbError, DbUrl, Error, Query, QueryResult, Report, arrivals, bound, calendar, digest, error,
+    facts, files, latency, managed, queries, redact, registry, settings, splitmix, workload,
 };
 pub use outcome::{Clock, Execution, Finished, Gauge};
 

@@ -9,6 +9,8 @@
 //! - [`arrivals`]: an open-loop run's requests and when each is due;
 //! - [`workload`]: the query lists (report, point lookups, server-side
 //!   waits), each built with its workload as one [`workload::Work`];
+//! - [`bound`]: an open loop's schedule through an ideal queue, the
+//!   latencies no client can beat;
 //! - [`latency`]: an open-loop run's latencies, dispatch lag and rate;
 //! - [`digest`]: the order-independent digest of a result's rows;
 //! - [`report`]: one run's [`Report`], printed by every approach and read
@@ -29,6 +31,7 @@
 //! - [`cli`]: clap's errors as one line, stdout that tolerates a closed pipe.
 
 pub mod arrivals;
+pub mod bound;
 pub mod calendar;
 pub mod cli;
 pub mod digest;
