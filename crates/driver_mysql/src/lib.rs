@@ -154,7 +154,7 @@ impl<S: Schedule> Approach for Threads<S> {
         if threads > 0 {
             common::threads::Limits::read().check(threads)?;
         }
-        let exec = Execution::start();
+        let exec = Execution::start_for(work);
         let batch = Batch {
             runner: &*self.runner,
             exec: &exec,

@@ -113,16 +113,27 @@ pub struct Schedule {
     pub arrivals: Arrivals,
     /// Queries per request: the dashboard's, or `--fanout`.
     pub per_request: usize,
+    /// How long after the last request is due the run may go on: then
+    /// what still runs is cancelled and counted as unfinished.
+    pub drain_timeout: std::time::Duration,
     due_us: Vec<u64>,
 }
 
 impl Schedule {
-    pub fn new(arrivals: Arrivals, per_request: usize) -> Schedule {
+    pub fn new(arrivals: Arrivals, per_request: usize, drain_timeout_s: u32) -> Schedule {
         Schedule {
             due_us: arrivals.due_us(),
             arrivals,
             per_request: per_request.max(1),
+            drain_timeout: std::time::Duration::from_secs(drain_timeout_s.into()),
         }
+    }
+
+    /// When the run stops waiting, on its clock: the last request's due
+    /// time and the drain timeout.
+    pub fn drain_deadline_us(&self) -> u64 {
+        let last = self.due_us.last().copied().unwrap_or(0);
+        last.saturating_add(u64::try_from(self.drain_timeout.as_micros()).unwrap_or(u64::MAX))
     }
 
     /// The request of the work's query `index`, from 0.

@@ -69,6 +69,9 @@ pub struct OpenLoopSummary {
     pub query_latency: Percentiles,
     /// How late each query was released (`submitted - due`).
     pub dispatch_lag: Percentiles,
+    /// Requests with a query unfinished at the drain deadline: cancelled,
+    /// and left out of the latencies.
+    pub unfinished: usize,
 }
 
 /// The summary of an open-loop report; `None` for one batch.
@@ -76,15 +79,27 @@ pub fn summarize(report: &Report) -> Option<OpenLoopSummary> {
     let open = report.open_loop.as_ref()?;
     let mut request_end = vec![None::<u64>; open.requests];
     let mut request_due = vec![0u64; open.requests];
+    let mut unfinished = vec![false; open.requests];
     for q in &report.queries {
         let (Some(r), Some(due)) = (q.request, q.due_us) else {
             continue;
         };
-        if let (Some(end), Some(at)) = (request_end.get_mut(r), request_due.get_mut(r)) {
+        if let (Some(end), Some(at), Some(cut)) = (
+            request_end.get_mut(r),
+            request_due.get_mut(r),
+            unfinished.get_mut(r),
+        ) {
             *end = Some(end.map_or(q.finished_us, |e| e.max(q.finished_us)));
             *at = due;
+            *cut |= q.unfinished;
         }
     }
+    for (end, cut) in request_end.iter_mut().zip(&unfinished) {
+        if *cut {
+            *end = None;
+        }
+    }
+    let finished = || report.queries.iter().filter(|q| !q.unfinished);
     let latency = |q: &crate::report::QueryResult| q.finished_us.saturating_sub(q.due_us?).into();
     let last_end = request_end.iter().flatten().max().copied().unwrap_or(0);
     let done = request_end.iter().flatten().count();
@@ -102,13 +117,11 @@ pub fn summarize(report: &Report) -> Option<OpenLoopSummary> {
                 .zip(&request_due)
                 .filter_map(|(end, due)| end.map(|e| e.saturating_sub(*due))),
         ),
-        query_latency: Percentiles::of(report.queries.iter().filter_map(latency)),
+        query_latency: Percentiles::of(finished().filter_map(latency)),
         dispatch_lag: Percentiles::of(
-            report
-                .queries
-                .iter()
-                .filter_map(|q| Some(q.submitted_us.saturating_sub(q.due_us?))),
+            finished().filter_map(|q| Some(q.submitted_us.saturating_sub(q.due_us?))),
         ),
+        unfinished: unfinished.iter().filter(|&&cut| cut).count(),
     })
 }
 

@@ -46,6 +46,11 @@ pub struct QueryResult {
     pub request: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_us: Option<u64>,
+    /// An open-loop query still running, or not yet started, at the run's
+    /// drain deadline: cancelled on the server, with no rows; its times
+    /// are the deadline's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unfinished: bool,
 }
 
 /// One run of one approach: what `--json` prints, in every approach, Rust
@@ -103,6 +108,10 @@ pub struct OpenLoop {
     pub seed: u64,
     /// Queries per request.
     pub per_request: usize,
+    /// How long the run could go on after its last request was due; `None`
+    /// where there is no such deadline (the Python scripts, so far).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_timeout_s: Option<u64>,
 }
 
 impl OpenLoop {
@@ -113,6 +122,7 @@ impl OpenLoop {
             process: schedule.arrivals.process,
             seed: schedule.arrivals.seed,
             per_request: schedule.per_request,
+            drain_timeout_s: Some(schedule.drain_timeout.as_secs()),
         }
     }
 }
@@ -201,6 +211,16 @@ impl Report {
                 s.query_latency.in_ms(),
                 s.dispatch_lag.p99_us as f64 / 1e3,
             )?;
+            if s.unfinished > 0 {
+                writeln!(
+                    out,
+                    "{}: {} of {} requests unfinished at the drain timeout ({} s after the last was due): cancelled on the server, left out of the latencies",
+                    self.approach,
+                    s.unfinished,
+                    s.requests,
+                    open.drain_timeout_s.unwrap_or_default()
+                )?;
+            }
         }
         for (server, moved) in self.moved() {
             let name = self.servers.get(server).map_or("?", String::as_str);

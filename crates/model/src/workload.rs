@@ -94,7 +94,17 @@ pub struct WorkloadArgs {
     /// a report request is the whole report.
     #[arg(long, env = "DBIO_FANOUT", value_name = "K")]
     pub fanout: Option<u32>,
+
+    /// How long an open-loop run may go on after its last request is due
+    /// (default 60): then what still runs is cancelled on the server and
+    /// counted as unfinished.
+    #[arg(long, env = "DBIO_DRAIN_TIMEOUT", value_name = "SECS")]
+    pub drain_timeout: Option<u32>,
 }
+
+/// `--drain-timeout`'s default, and its bound, in seconds.
+pub const DEFAULT_DRAIN_TIMEOUT: u32 = 60;
+pub const MAX_DRAIN_TIMEOUT: u32 = 86_400;
 
 /// The requests of an open-loop run, when `--requests` is not given.
 pub const DEFAULT_REQUESTS: u32 = 100;
@@ -105,6 +115,7 @@ pub const DEFAULT_REQUESTS: u32 = 100;
 pub struct OpenLoop {
     pub arrivals: Arrivals,
     pub fanout: u32,
+    pub drain_timeout_s: u32,
 }
 
 /// A workload and its query list, built together so that they cannot
@@ -171,7 +182,7 @@ impl Work {
             .collect();
         Work {
             queries,
-            schedule: Some(Schedule::new(open.arrivals, per)),
+            schedule: Some(Schedule::new(open.arrivals, per, open.drain_timeout_s)),
             ..self
         }
     }
@@ -302,6 +313,7 @@ impl WorkloadArgs {
                 (self.arrival_process.is_some(), "--arrival-process"),
                 (self.arrival_seed.is_some(), "--arrival-seed"),
                 (self.fanout.is_some(), "--fanout"),
+                (self.drain_timeout.is_some(), "--drain-timeout"),
             ] {
                 if given {
                     return Err(Error::Config(format!(
@@ -331,7 +343,20 @@ impl WorkloadArgs {
             self.arrival_process.unwrap_or(Process::Poisson),
             self.arrival_seed.unwrap_or(arrivals::DEFAULT_SEED),
         )?;
-        Ok(Some(OpenLoop { arrivals, fanout }))
+        let drain_timeout_s = match self.drain_timeout {
+            Some(0) => return Err(Error::Config("--drain-timeout must be at least 1".into())),
+            Some(s) if s > MAX_DRAIN_TIMEOUT => {
+                return Err(Error::Config(format!(
+                    "--drain-timeout must be at most {MAX_DRAIN_TIMEOUT} (a day)"
+                )));
+            }
+            s => s.unwrap_or(DEFAULT_DRAIN_TIMEOUT),
+        };
+        Ok(Some(OpenLoop {
+            arrivals,
+            fanout,
+            drain_timeout_s,
+        }))
     }
 
     fn plan(&self) -> Result<Plan, Error> {
@@ -573,6 +598,7 @@ mod tests {
             arrival_process: None,
             arrival_seed: None,
             fanout: None,
+            drain_timeout: None,
         };
         assert!(args(Workload::Report, Some(5)).validate().is_err());
         for workload in [Workload::Report, Workload::Point] {
@@ -624,6 +650,7 @@ mod tests {
             arrival_process: Some(Process::Constant),
             arrival_seed: None,
             fanout: None,
+            drain_timeout: None,
         }
     }
 
@@ -676,6 +703,7 @@ mod tests {
         );
         assert!(closed(|a| a.fanout = Some(2)).contains("--fanout applies"));
         assert!(closed(|a| a.arrival_seed = Some(2)).contains("--arrival-seed applies"));
+        assert!(closed(|a| a.drain_timeout = Some(5)).contains("--drain-timeout applies"));
         assert!(
             closed(|a| a.arrival_process = Some(Process::Poisson)).contains("--arrival-process")
         );
@@ -702,5 +730,12 @@ mod tests {
         };
         assert!(refused(huge).contains("must be at most"));
         assert!(refused(open(Workload::Sleep, 0.0)).contains("--arrivals must be more than 0"));
+        for (timeout, says) in [(0, "at least 1"), (MAX_DRAIN_TIMEOUT + 1, "at most")] {
+            let drained = WorkloadArgs {
+                drain_timeout: Some(timeout),
+                ..open(Workload::Sleep, 1.0)
+            };
+            assert!(refused(drained).contains(says), "{timeout}");
+        }
     }
 }

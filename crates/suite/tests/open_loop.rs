@@ -197,3 +197,88 @@ fn a_signal_during_arrivals_cancels_on_the_server() {
         });
     }
 }
+
+/// `--drain-timeout`: an open loop past capacity ends at its deadline (the
+/// last request's due time and the timeout), cancels on the server what
+/// still runs, and reports every query: the finished ones with their rows,
+/// the rest as unfinished, counted in the summary.
+#[test]
+fn the_drain_timeout_ends_the_run_and_counts_what_it_cancelled() {
+    // 10 requests of one 437-ms sleep at 20 a second on 2 connections,
+    // which serve 4.6 a second: by the deadline (the last due at about
+    // 0.5 s, plus 1 s) some have finished, some run, some wait.
+    let sleep = "SLEEP(0.437)";
+    let args = [
+        "--workload",
+        "sleep",
+        "--sleep-ms",
+        "437",
+        "--arrivals",
+        "20",
+        "--requests",
+        "10",
+        "--drain-timeout",
+        "1",
+        "--connections",
+        "2",
+        "--json",
+    ];
+    let url = &shared().url;
+    let mut admin = testkit::admin(url);
+    let left = |admin: &mut mysql::Conn| -> usize {
+        use mysql::prelude::Queryable;
+        admin
+            .query_first::<usize, _>(format!(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%{sleep}%' \
+                 AND ID <> CONNECTION_ID()"
+            ))
+            .expect("process list")
+            .unwrap_or(0)
+    };
+    for (name, _) in APPROACHES {
+        let bin = testkit::release_dir().join(name);
+        let out = testkit::program::run(&bin, &testkit::program::url_args(url, &args));
+        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
+        let report: Report = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", out.stdout));
+        assert_eq!(report.queries.len(), 10, "{name}: every query reported");
+        let cut: Vec<&common::QueryResult> =
+            report.queries.iter().filter(|q| q.unfinished).collect();
+        assert!(!cut.is_empty(), "{name}: nothing was left at the deadline");
+        assert!(
+            cut.len() < 10,
+            "{name}: nothing finished before the deadline"
+        );
+        assert!(
+            cut.iter().all(|q| q.rows == 0 && q.digest.is_none()),
+            "{name}"
+        );
+        let deadline_us = report
+            .queries
+            .iter()
+            .filter_map(|q| q.due_us)
+            .max()
+            .unwrap_or(0)
+            + 1_000_000;
+        // The cancelling is bounded by the signal's grace (1.5 s).
+        assert!(
+            report.wall_us >= deadline_us && report.wall_us < deadline_us + 2_500_000,
+            "{name}: ended at {} µs, the deadline was {deadline_us} µs",
+            report.wall_us
+        );
+        let summary = latency::summarize(&report).expect("open loop");
+        assert_eq!(
+            summary.unfinished,
+            cut.iter()
+                .filter_map(|q| q.request)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            "{name}"
+        );
+        testkit::poll(
+            &format!("{name}'s cancelled sleeps to end on the server"),
+            std::time::Duration::from_secs(2),
+            || (left(&mut admin) == 0).then_some(()),
+        );
+    }
+}

@@ -404,6 +404,7 @@ pub fn open_sleeps(rate: f64, requests: u32, fanout: u32, ms: u32) -> common::wo
         arrival_process: Some(common::arrivals::Process::Poisson),
         arrival_seed: None,
         fanout: Some(fanout),
+        drain_timeout: None,
     };
     match args.validate().expect("open loop") {
         Plan::Ready(work) => work,

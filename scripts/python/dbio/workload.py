@@ -62,6 +62,9 @@ def open_settings(workload, count):
                       "(DBIO_ARRIVAL_PROCESS): constant or poisson", code=2)
     seed = whole("DBIO_ARRIVAL_SEED", None, "--arrival-seed", 0, U64_MAX, bits_max=U64_MAX)
     fanout = whole("DBIO_FANOUT", None, "--fanout", 0, U32_MAX)
+    if os.environ.get("DBIO_DRAIN_TIMEOUT") is not None:
+        raise Refused("DBIO_DRAIN_TIMEOUT: the Python scripts have no drain deadline yet (an "
+                      "open-loop run ends when its last request does); unset it")
     if rate is None:
         for value, flag in ((requests, "--requests"), (process, "--arrival-process"),
                             (seed, "--arrival-seed"), (fanout, "--fanout")):

@@ -56,6 +56,7 @@ fn stamped(label: String, rows: u64, (s, c, f, d): (u64, u64, u64, u64)) -> mode
         moved_from: None,
         request: None,
         due_us: None,
+        unfinished: false,
     }
 }
 

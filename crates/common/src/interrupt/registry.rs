@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::killers::{Killer, cancel_pool};
 use crate::pool::InFlight;
 
+#[derive(Clone)]
 struct Registered {
     pool: Weak<dyn InFlight>,
     kill: Killer,
@@ -26,9 +27,11 @@ pub fn register_all(pools: Vec<(Weak<dyn InFlight>, Killer)>) {
 }
 
 /// Cancels the registered run, every server's pool at once; returns how
-/// many connections had a query running when they were told to stop.
+/// many connections had a query running when they were told to stop. The
+/// pools lend nothing more afterwards: the run is over (a signal's exit, a
+/// fatal error, an open loop's drain deadline).
 pub(crate) fn cancel_in_flight(until: Instant) -> Result<usize, String> {
-    let registered = std::mem::take(&mut *lock(&CURRENT));
+    let registered = lock(&CURRENT).clone();
     let outcomes: Vec<Result<usize, String>> = std::thread::scope(|s| {
         let cancelling: Vec<_> = registered
             .into_iter()

@@ -25,6 +25,11 @@ pub fn collect_results(
             Err(e) => errors.push(e),
         }
     }
+    if let Some(drained) = super::drained() {
+        // An open loop past its drain deadline: what failed from then on
+        // was cancelled by it, and is reported as unfinished instead.
+        errors.retain(|e| !e.is_echo() && e.at().is_none_or(|at| at < drained));
+    }
     let cause = (0..errors.len()).min_by_key(|&i| {
         let e = &errors[i];
         (e.is_echo(), e.at().is_none(), e.at(), i)

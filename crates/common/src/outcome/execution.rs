@@ -3,7 +3,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::clock::Clock;
+use super::drain::Drain;
 use super::usage::ResourceUsage;
+use crate::workload::Work;
 
 /// One execution of the query list: the clock that times it and the gauge
 /// of connections in use. Every approach starts it before scheduling the
@@ -16,6 +18,8 @@ pub struct Execution {
     pub gauge: Gauge,
     /// The process's CPU time when the clock started.
     pub(super) started: ResourceUsage,
+    /// An open loop's drain deadline, watched until the last result is in.
+    pub(super) drain: Drain,
 }
 
 impl Execution {
@@ -25,7 +29,16 @@ impl Execution {
             clock: Clock::start(),
             gauge: Gauge::default(),
             started,
+            drain: Drain::default(),
         }
+    }
+
+    /// Starts the execution of `work`, with the watch on its drain
+    /// deadline in an open loop ([`Drain`]).
+    pub fn start_for(work: &Work) -> Execution {
+        let mut exec = Execution::start();
+        exec.drain = Drain::arm(work, &exec.clock);
+        exec
     }
 }
 

@@ -44,6 +44,7 @@ impl Finished {
             moved_from: self.moved_from,
             request: schedule.map(|s| s.request_of(query.index)),
             due_us: schedule.map(|s| s.due_us(query.index)),
+            unfinished: false,
         }
     }
 }

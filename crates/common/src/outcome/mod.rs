@@ -15,10 +15,12 @@
 //! - `report`: the run's [`Report`] (the type is `model::report`), built
 //!   after the clock;
 //! - `collect`: joining workers and picking the error that explains a
-//!   failed run.
+//!   failed run;
+//! - `drain`: an open loop's end at its drain deadline.
 
 mod clock;
 mod collect;
+mod drain;
 mod execution;
 mod finished;
 mod report;
@@ -27,6 +29,7 @@ mod usage;
 
 pub use clock::{Clock, Sent};
 pub use collect::{Started, collect_results, join_workers, panicked};
+pub use drain::{Drain, drained};
 pub use execution::{Execution, Gauge, GaugeGuard};
 pub use finished::{Finished, FirstRow};
 pub use model::report::{QueryResult, Report};

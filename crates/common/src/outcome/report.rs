@@ -18,6 +18,7 @@ impl Execution {
         work: &crate::workload::Work,
         results: Vec<Finished>,
     ) -> Result<Report, Error> {
+        self.drain.disarm();
         assemble(approach, driver, conn, work, results, self)
     }
 }
@@ -57,12 +58,18 @@ pub fn assemble(
             }
         }
     }
+    let drained = super::drained().is_some();
     let results = queries
         .iter()
         .zip(slots)
-        .map(|(q, slot)| {
-            slot.map(|f| f.into_result(q, work.schedule()))
-                .ok_or_else(|| Error::Internal(format!("query {} has no result (lost)", q.label)))
+        .map(|(q, slot)| match slot {
+            Some(f) => Ok(f.into_result(q, work.schedule())),
+            // Cancelled at an open loop's drain deadline: counted.
+            None if drained => Ok(unfinished(q, work, wall_us)),
+            None => Err(Error::Internal(format!(
+                "query {} has no result (lost)",
+                q.label
+            ))),
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Report {
@@ -87,4 +94,26 @@ pub fn assemble(
         condensed: None,
         open_loop: work.schedule().map(model::report::OpenLoop::of),
     })
+}
+
+/// The report of query `q`, still running or not started at the drain
+/// deadline: no rows, released no sooner than due, its times the run's end.
+fn unfinished(q: &crate::Query, work: &crate::workload::Work, end_us: u64) -> crate::QueryResult {
+    let schedule = work.schedule();
+    crate::QueryResult {
+        label: q.label.clone(),
+        rows: 0,
+        digest: None,
+        first_row: None,
+        submitted_us: work.due_us(q.index),
+        connected_us: end_us,
+        first_row_us: end_us,
+        finished_us: end_us,
+        connection_id: None,
+        server: None,
+        moved_from: None,
+        request: schedule.map(|s| s.request_of(q.index)),
+        due_us: schedule.map(|s| s.due_us(q.index)),
+        unfinished: true,
+    }
 }
