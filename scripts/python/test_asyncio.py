@@ -3,6 +3,7 @@ import asyncio
 
 from dbio import interrupt
 from dbio.cli import main
+from dbio.drain import tolerated
 from dbio.report import Fetched
 from dbio.routing import Failover, Router
 from dbio.settings import shown_url
@@ -117,6 +118,12 @@ def body(cfg, queries, out):
                                        conn.thread_id(), server)
 
         async def work(label, sql, submitted):
+            try:
+                await routed(label, sql, submitted)
+            except Exception as e:  # noqa: BLE001 - the drain's, or re-raised
+                tolerated(e)
+
+        async def routed(label, sql, submitted):
             # Once more on another server when the first was lost, as
             # pools.query and the Rust drivers do.
             failover = Failover(router)

@@ -2,6 +2,7 @@
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from dbio.cli import main
+from dbio.drain import tolerated
 from dbio.pools import engine, query
 from dbio.schedule import release
 
@@ -19,7 +20,10 @@ def body(cfg, queries, out):
             futures[executor.submit(work, sql)] = (label, submitted)
         for future in as_completed(futures):
             label, submitted = futures[future]
-            out.add(label, submitted, future.result())
+            try:
+                out.add(label, submitted, future.result())
+            except Exception as e:  # noqa: BLE001 - the drain's, or re-raised
+                tolerated(e)
 
 
 main("py_test_cft", body)

@@ -201,7 +201,7 @@ fn a_signal_during_arrivals_cancels_on_the_server() {
 /// `--drain-timeout`: an open loop past capacity ends at its deadline (the
 /// last request's due time and the timeout), cancels on the server what
 /// still runs, and reports every query: the finished ones with their rows,
-/// the rest as unfinished, counted in the summary.
+/// the rest as unfinished, counted in the summary. Rust and Python alike.
 #[test]
 fn the_drain_timeout_ends_the_run_and_counts_what_it_cancelled() {
     // 10 requests of one 437-ms sleep at 20 a second on 2 connections,
@@ -235,9 +235,44 @@ fn the_drain_timeout_ends_the_run_and_counts_what_it_cancelled() {
             .expect("process list")
             .unwrap_or(0)
     };
-    for (name, _) in APPROACHES {
-        let bin = testkit::release_dir().join(name);
-        let out = testkit::program::run(&bin, &testkit::program::url_args(url, &args));
+    let python = |script: &str| {
+        let mut cmd = std::process::Command::new(testkit::python());
+        cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
+        testkit::scrub(&mut cmd);
+        cmd.arg("--json").env("DATABASE_URL", url.expose());
+        // The same settings, as the scripts take them.
+        for pair in args[..args.len() - 1].chunks(2) {
+            let flag = pair[0]
+                .trim_start_matches("--")
+                .replace('-', "_")
+                .to_uppercase();
+            let var = format!("DBIO_{flag}");
+            cmd.env(var, pair[1]);
+        }
+        cmd
+    };
+    let runs = APPROACHES
+        .iter()
+        .map(|(name, _)| (name.to_string(), None))
+        .chain(
+            [
+                "test_single",
+                "test_mt",
+                "test_mt_bounded",
+                "test_cft",
+                "test_asyncio",
+            ]
+            .into_iter()
+            .map(|s| (format!("py_{s}"), Some(python(s)))),
+        );
+    for (name, script) in runs {
+        let out = match script {
+            None => testkit::program::run(
+                &testkit::release_dir().join(&name),
+                &testkit::program::url_args(url, &args),
+            ),
+            Some(cmd) => testkit::faults::spawn_command(cmd).finish(),
+        };
         assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
         let report: Report = serde_json::from_str(&out.stdout)
             .unwrap_or_else(|e| panic!("{name}: {e}: {}", out.stdout));

@@ -14,6 +14,7 @@ Rust crate that does the same (named in its docstring).
 - pools: SQLAlchemy's pools and running one query on them;
 - schedule: a thread per query, and each query released when due;
 - interrupt: Ctrl-C, kill and a closed terminal cancel on the server;
+- drain: an open loop's end at its drain deadline;
 - digest: the order-independent row digest;
 - report: the results, the clock and the output;
 - cli: the entry point every script calls.

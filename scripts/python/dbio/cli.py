@@ -6,7 +6,7 @@ import os
 import re
 import sys
 
-from dbio import interrupt
+from dbio import drain, interrupt
 from dbio.errors import Refused
 from dbio.probe import examine
 from dbio.report import Output
@@ -78,8 +78,14 @@ def main(name, body, drivers=SYNC_DRIVERS):
     out = Output(name, planned["workload"], cfg["budget"], work, digests=digests,
                  servers=[shown_url(server) for server in cfg["servers"]],
                  open_loop=planned.get("open"))
+    open_loop = planned.get("open")
+    disarm = (drain.arm(out, cfg["servers"], open_loop, max(due for _, _, due in work))
+              if open_loop else None)
     try:
         body(cfg, work, out)
+        if disarm:
+            disarm()
+        out.finish(drain.drained())
     except Exception as e:  # noqa: BLE001 - the point is one clear line
         hint = ""
         if read_only and error_code(e) == 1792:
@@ -92,5 +98,3 @@ def main(name, body, drivers=SYNC_DRIVERS):
         # The reader went away (`| head -1`): quiet, as for any filter.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
-    except RuntimeError as e:
-        fail(e)

@@ -11,6 +11,7 @@ import time
 IN_USE = set()
 IN_USE_LOCK = threading.RLock()  # re-entered by a signal handler on the main thread
 CANCELLED = False
+SIGNALLED = False
 GRACE = 1.5
 PACE = 0.05
 
@@ -63,22 +64,15 @@ def cancel_on_signals(servers):
     def on_signal(signum, _frame):
         global CANCELLED
         with IN_USE_LOCK:
-            if CANCELLED:
+            if SIGNALLED:
                 return  # the first signal decides the exit, as in Rust
+            mark_signalled()
             CANCELLED = True
             ids = sorted(IN_USE)
         signum = first_arrived(signum)
         name = signal.Signals(signum).name
         try:
-            # Every server at once: each has its own deadline's worth.
-            from concurrent.futures import ThreadPoolExecutor
-
-            by_server = {}
-            for server, thread_id in ids:
-                by_server.setdefault(server, []).append(thread_id)
-            with ThreadPoolExecutor(max_workers=max(1, len(by_server))) as pool:
-                n = sum(pool.map(lambda item: kill_queries(servers[item[0]], *item),
-                                 by_server.items()))
+            n = kill_all(servers, ids)
             said = {0: "no query was running",
                     1: "cancelled the running query on the server"}.get(
                 n, f"cancelled {n} running queries on the server")
@@ -88,6 +82,36 @@ def cancel_on_signals(servers):
 
     for signum in ours:
         signal.signal(signum, on_signal)
+
+
+def mark_signalled():
+    global SIGNALLED
+    SIGNALLED = True
+
+
+def cancel(servers):
+    """Cancels the run without exiting (an open loop's drain deadline): no
+    query starts from now on, and each one running is killed on the server
+    over a connection of the canceller's own (an idle one of the run's pool
+    may not be borrowed from another thread). Returns how many ran."""
+    global CANCELLED
+    with IN_USE_LOCK:
+        CANCELLED = True
+        ids = sorted(IN_USE)
+    return kill_all(servers, ids, borrow=False)
+
+
+def kill_all(servers, ids, borrow=True):
+    """KILL QUERY each (server, thread id) of `ids`, every server at once:
+    each has its own deadline's worth. Returns how many ran."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    by_server = {}
+    for server, thread_id in ids:
+        by_server.setdefault(server, []).append(thread_id)
+    with ThreadPoolExecutor(max_workers=max(1, len(by_server))) as pool:
+        return sum(pool.map(lambda item: kill_queries(servers[item[0]], *item, borrow=borrow),
+                            by_server.items()))
 
 
 def say_and_exit(line, code):
@@ -107,13 +131,13 @@ def say_and_exit(line, code):
     os._exit(code)
 
 
-def killer_connection(server, index):
+def killer_connection(server, index, borrow=True):
     """(execute, close) for the KILL QUERYs on `server`: over an idle
     connection of the run's pool if there is one, else over a connection of
     its own, as in Rust (driver_mysql's killer): a server whose per-user
     limit equals the budget refuses one more login."""
-    borrow = IDLE.get(index)
-    borrowed = borrow() if borrow else None
+    lend = IDLE.get(index) if borrow else None
+    borrowed = lend() if lend else None
     if borrowed is not None:
         return borrowed
     import pymysql
@@ -130,7 +154,7 @@ def killer_connection(server, index):
     return execute, conn.close
 
 
-def kill_queries(server, index, ids):
+def kill_queries(server, index, ids, borrow=True):
     """KILL QUERY each id on `server` (the run's server number `index`)
     until none of them runs a query; returns how many were running.
     Bounded by GRACE. One victim at a time, as in Rust: the next KILL waits
@@ -142,7 +166,7 @@ def kill_queries(server, index, ids):
     import pymysql
 
     deadline = time.monotonic() + GRACE
-    execute, close = killer_connection(server, index)
+    execute, close = killer_connection(server, index, borrow)
     try:
         def still_running(among):
             # 'Busy': the server is busy with the connection itself (a

@@ -34,18 +34,25 @@ def in_ms(values):
 
 
 def summarize(requests, queries):
-    """`queries`: (request, due_us, submitted_us, finished_us) of every
-    query. Returns achieved rate, request, query latency and dispatch lag
-    percentiles."""
-    ends, dues = {}, {}
-    for request, due, _, finished in queries:
+    """`queries`: (request, due_us, submitted_us, finished_us, unfinished)
+    of every query. Returns the achieved rate, request and query latency and
+    dispatch lag percentiles, and how many requests were unfinished (left
+    out of the rest)."""
+    ends, dues, cut = {}, {}, set()
+    for request, due, _, finished, unfinished in queries:
         ends[request] = max(ends.get(request, 0), finished)
         dues[request] = due
+        if unfinished:
+            cut.add(request)
+    for request in cut:
+        del ends[request]
+    done = [q for q in queries if not q[4]]
     last = max(ends.values(), default=0)
     return {
         "achieved_rate": 0.0 if last == 0 else len(ends) / (last / 1e6),
         "request": percentiles(max(0, ends[r] - dues[r]) for r in ends),
-        "query": percentiles(max(0, f - d) for _, d, _, f in queries),
-        "lag": percentiles(max(0, s - d) for _, d, s, _ in queries),
+        "query": percentiles(max(0, f - d) for _, d, _, f, _ in done),
+        "lag": percentiles(max(0, s - d) for _, d, s, _, _ in done),
         "requests": requests,
+        "unfinished": len(cut),
     }

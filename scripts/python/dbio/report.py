@@ -25,6 +25,19 @@ class Fetched:
         self.moved_from = None
 
 
+class Unfinished:
+    """What stands for the result of a query cancelled at an open loop's
+    drain deadline: its times are the run's end (as assemble's unfinished
+    in Rust)."""
+
+    def __init__(self, end_us):
+        self.connected_us = self.first_row_us = self.finished_us = end_us
+        self.connection_id = None
+        self.server = None
+        self.moved_from = None
+        self.unfinished = True
+
+
 class Output:
     """The results and the clock. The wall time stops when the last result
     is in, as in the Rust binaries (before pools are closed).
@@ -70,10 +83,23 @@ class Output:
                 self.wall_us = self.now_us()
                 self.ru_done = self.usage()
 
+    def finish(self, drained):
+        """After the body: a run drained at its deadline stops its clock
+        now, and its queries without a result are unfinished. Raises when a
+        query has no result otherwise."""
+        missing = self.expected - len(self.results)
+        if missing and not drained:
+            raise RuntimeError(f"{missing} queries have no result")
+        if self.wall_us is None:
+            self.wall_us = self.now_us()
+            self.ru_done = self.usage()
+        for label in self.due:
+            if label not in self.results:
+                request, due = self.due[label]
+                self.results[label] = (0, None, None, due, Unfinished(self.wall_us))
+
     def print(self, as_json=False):
-        """Writes the output in one write; raises when a query has no result."""
-        if len(self.results) != self.expected:
-            raise RuntimeError(f"{self.expected - len(self.results)} queries have no result")
+        """Writes the output in one write."""
         sys.stdout.write(self.json() if as_json else self.text())
 
     def json(self):
@@ -95,6 +121,7 @@ class Output:
                 **({"moved_from": f.moved_from} if f.moved_from is not None else {}),
                 **({"request": self.due[label][0], "due_us": self.due[label][1]}
                    if self.open_loop else {}),
+                **({"unfinished": True} if getattr(f, "unfinished", False) else {}),
             }
 
         return json.dumps({
@@ -110,7 +137,8 @@ class Output:
             "run_cpu_user_us": int((self.ru_done.ru_utime - self.ru_started.ru_utime) * 1e6),
             "run_cpu_sys_us": int((self.ru_done.ru_stime - self.ru_started.ru_stime) * 1e6),
             **({"open_loop": {key: self.open_loop[key] for key in
-                              ("rate", "requests", "process", "seed", "per_request")}}
+                              ("rate", "requests", "process", "seed", "per_request",
+                               "drain_timeout_s")}}
                if self.open_loop else {}),
         }, indent=2) + "\n"
 
@@ -144,7 +172,8 @@ class Output:
         """The Rust binaries' open-loop summary line, word for word."""
         o = self.open_loop
         s = latency.summarize(o["requests"], [
-            (*self.due[label], result[3], result[4].finished_us)
+            (*self.due[label], result[3], result[4].finished_us,
+             getattr(result[4], "unfinished", False))
             for label, result in self.results.items()])
         rate = o["rate"]
         shown = f"{rate:.0f}" if rate == int(rate) else repr(rate)
@@ -152,4 +181,7 @@ class Output:
                 f"offered at {shown}/s ({o['process']}), achieved {s['achieved_rate']:.2f}/s; "
                 f"request latency p50/p90/p99/p99.9/max {latency.in_ms(s['request'])}; "
                 f"query latency {latency.in_ms(s['query'])}; "
-                f"dispatch lag p99 {s['lag'][2] / 1e3:.2f} ms")
+                f"dispatch lag p99 {s['lag'][2] / 1e3:.2f} ms"
+                + (f"\n{self.name}: {s['unfinished']} of {o['requests']} requests unfinished at the "
+                   f"drain timeout ({o['drain_timeout_s']} s after the last was due): cancelled on "
+                   "the server, left out of the latencies" if s["unfinished"] else ""))

@@ -4,6 +4,7 @@ differ only in that: a thread per query."""
 import threading
 import time
 
+from dbio.drain import drained
 from dbio.pools import FAILED
 
 
@@ -28,6 +29,8 @@ def thread_per_query(queries, work, out):
         try:
             work(label, sql, submitted)
         except Exception as e:  # noqa: BLE001
+            if drained():
+                return  # cancelled at the drain deadline: unfinished
             errors.append(e)
             FAILED.set()
 

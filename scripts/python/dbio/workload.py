@@ -16,8 +16,11 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "queries" / "report.sql"
 MAX_FILE_BYTES = 1 << 20
 MAX_TEMPLATE_BYTES = 1 << 30
 WORKLOADS = ("report", "point", "sleep")
-# The requests of an open-loop run without DBIO_REQUESTS.
+# The requests of an open-loop run without DBIO_REQUESTS, and its drain
+# timeout's default and bound, in seconds.
 DEFAULT_REQUESTS = 100
+DEFAULT_DRAIN_TIMEOUT = 60
+MAX_DRAIN_TIMEOUT = 86_400
 
 
 def plan(path=None):
@@ -62,12 +65,11 @@ def open_settings(workload, count):
                       "(DBIO_ARRIVAL_PROCESS): constant or poisson", code=2)
     seed = whole("DBIO_ARRIVAL_SEED", None, "--arrival-seed", 0, U64_MAX, bits_max=U64_MAX)
     fanout = whole("DBIO_FANOUT", None, "--fanout", 0, U32_MAX)
-    if os.environ.get("DBIO_DRAIN_TIMEOUT") is not None:
-        raise Refused("DBIO_DRAIN_TIMEOUT: the Python scripts have no drain deadline yet (an "
-                      "open-loop run ends when its last request does); unset it")
+    drain = whole("DBIO_DRAIN_TIMEOUT", None, "--drain-timeout", 0, U32_MAX)
     if rate is None:
         for value, flag in ((requests, "--requests"), (process, "--arrival-process"),
-                            (seed, "--arrival-seed"), (fanout, "--fanout")):
+                            (seed, "--arrival-seed"), (fanout, "--fanout"),
+                            (drain, "--drain-timeout")):
             if value is not None:
                 raise Refused(f"{flag} applies to an open-loop run, with --arrivals (it would be "
                               "ignored)")
@@ -80,12 +82,17 @@ def open_settings(workload, count):
                       "whole report")
     if fanout == 0:
         raise Refused("--fanout must be at least 1")
+    if drain == 0:
+        raise Refused("--drain-timeout must be at least 1")
+    if drain is not None and drain > MAX_DRAIN_TIMEOUT:
+        raise Refused(f"--drain-timeout must be at most {MAX_DRAIN_TIMEOUT} (a day)")
     requests = DEFAULT_REQUESTS if requests is None else requests
     process = "poisson" if process is None else process
     arrivals.check(rate, requests, process)
     return {"rate": rate, "requests": requests, "process": process,
             "seed": arrivals.DEFAULT_SEED if seed is None else seed,
-            "fanout": 1 if fanout is None else fanout}
+            "fanout": 1 if fanout is None else fanout,
+            "drain_timeout_s": DEFAULT_DRAIN_TIMEOUT if drain is None else drain}
 
 
 def closed_plan(workload, count, ms, path, open_count=False):

@@ -61,7 +61,7 @@ def test_a_file_without_braces_is_a_dashboard(tmp_path, monkeypatch):
         plan(str(file))
 
 
-OPEN = ("DBIO_WORKLOAD", "DBIO_COUNT", "DBIO_SLEEP_MS", "DBIO_ARRIVALS", "DBIO_REQUESTS",
+OPEN = ("DBIO_WORKLOAD", "DBIO_COUNT", "DBIO_SLEEP_MS", "DBIO_ARRIVALS", "DBIO_REQUESTS", "DBIO_DRAIN_TIMEOUT",
         "DBIO_ARRIVAL_PROCESS", "DBIO_ARRIVAL_SEED", "DBIO_FANOUT")
 
 
@@ -114,3 +114,14 @@ def test_values_that_do_not_parse_exit_2_as_clap_does(monkeypatch, env):
     with pytest.raises(Refused) as refused:
         plan()
     assert refused.value.code == 2
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"DBIO_DRAIN_TIMEOUT": "5"}, "--drain-timeout applies to an open-loop run"),
+    ({"DBIO_ARRIVALS": "1", "DBIO_DRAIN_TIMEOUT": "0"}, "--drain-timeout must be at least 1"),
+    ({"DBIO_ARRIVALS": "1", "DBIO_DRAIN_TIMEOUT": "86401"}, "--drain-timeout must be at most"),
+])
+def test_the_drain_timeout_is_checked_as_in_rust(monkeypatch, env, message):
+    environment(monkeypatch, **env)
+    with pytest.raises(Refused, match=message):
+        plan()
