@@ -177,8 +177,8 @@ pub fn closed_stdout_is_quiet(bin: &Path) {
 /// SIGABRT on `vm.max_map_count`).
 pub fn too_many_threads(bin: &Path) {
     let url = &shared().url;
-    let point = |count: &str, address_space_kib: Option<u64>| {
-        let mut args = url_args(url, &["--workload", "point", "--count", count]);
+    let limited_run = |extra: &[&str], address_space_kib: Option<u64>| {
+        let mut args = url_args(url, extra);
         let cmd = match address_space_kib {
             Some(kib) => {
                 let mut c = Command::new("sh");
@@ -196,6 +196,12 @@ pub fn too_many_threads(bin: &Path) {
         };
         spawn_command(cmd).finish()
     };
+    let point = |count: &str, address_space_kib: Option<u64>| {
+        limited_run(
+            &["--workload", "point", "--count", count],
+            address_space_kib,
+        )
+    };
     // 2 GiB of address space: about 7,000 threads of 260 KiB, fewer than
     // 20,000; 200 fit.
     let limited = point("20000", Some(2 << 20));
@@ -203,6 +209,21 @@ pub fn too_many_threads(bin: &Path) {
     assert_eq!(limited.code, Some(3), "refused, not failed: {limited:#?}");
     let fits = point("200", Some(2 << 20));
     assert_eq!(fits.code, Some(0), "{fits:#?}");
+    // An open loop is checked on all its queries, up front: past capacity
+    // it would need them all at once.
+    let open = limited_run(
+        &[
+            "--workload",
+            "point",
+            "--arrivals",
+            "100000",
+            "--requests",
+            "20000",
+        ],
+        Some(2 << 20),
+    );
+    assert_clean_failure(&open, &["RLIMIT_AS", "20000 threads", "fit"]);
+    assert_eq!(open.code, Some(3), "refused, not failed: {open:#?}");
     // Whatever this machine's vm.max_map_count: done, or refused in one
     // line; never a signal.
     let many = point("50000", None);
