@@ -66,7 +66,8 @@ pub struct WorkloadArgs {
     pub queries: Option<PathBuf>,
 
     /// Run a dashboard's statements on sessions that may write. Each
-    /// statement then runs once per run (and once per round in bench).
+    /// statement then runs once per run (once per round in bench, once
+    /// per request with --arrivals).
     #[arg(long, env = "DBIO_ALLOW_WRITES")]
     pub allow_writes: bool,
 
