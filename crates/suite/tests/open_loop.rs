@@ -7,6 +7,24 @@ use common::{Report, RunConfig, bound, latency};
 use suite::{APPROACHES, Entry};
 use testkit::{run_config, shared};
 
+/// The blog's five approaches in Python, by script.
+const SCRIPTS: [&str; 5] = [
+    "test_single",
+    "test_mt",
+    "test_mt_bounded",
+    "test_cft",
+    "test_asyncio",
+];
+
+/// `scripts/python/<script>.py` on the venv's Python, with a clean
+/// environment.
+fn script_command(script: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(testkit::python());
+    cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
+    testkit::scrub(&mut cmd);
+    cmd
+}
+
 fn run(name: &str, f: Entry, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))
 }
@@ -109,17 +127,9 @@ fn every_python_approach_runs_the_rust_schedule() {
     let work = forty_percent();
     let due: Vec<u64> = (0..work.len()).map(|i| work.due_us(i)).collect();
     let labels: Vec<&str> = work.queries().iter().map(|q| q.label.as_str()).collect();
-    for script in [
-        "test_single",
-        "test_mt",
-        "test_mt_bounded",
-        "test_cft",
-        "test_asyncio",
-    ] {
+    for script in SCRIPTS {
         let name = format!("py_{script}");
-        let mut cmd = std::process::Command::new(testkit::python());
-        cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
-        testkit::scrub(&mut cmd);
+        let mut cmd = script_command(script);
         cmd.arg("--json")
             .env("DATABASE_URL", shared().url.expose())
             .env("DBIO_CONNECTIONS", "5")
@@ -178,17 +188,9 @@ fn a_signal_during_arrivals_cancels_on_the_server() {
             testkit::program::spawn(&bin, &testkit::program::url_args(url, &args))
         });
     }
-    for script in [
-        "test_single",
-        "test_mt",
-        "test_mt_bounded",
-        "test_cft",
-        "test_asyncio",
-    ] {
+    for script in SCRIPTS {
         testkit::signals::interrupted_run(&format!("py_{script}"), 15, |url, template| {
-            let mut cmd = std::process::Command::new(testkit::python());
-            cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
-            testkit::scrub(&mut cmd);
+            let mut cmd = script_command(script);
             cmd.args(["--queries", &template.arg()])
                 .env("DATABASE_URL", url.expose())
                 .env("DBIO_ARRIVALS", "5")
@@ -236,9 +238,7 @@ fn the_drain_timeout_ends_the_run_and_counts_what_it_cancelled() {
             .unwrap_or(0)
     };
     let python = |script: &str| {
-        let mut cmd = std::process::Command::new(testkit::python());
-        cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
-        testkit::scrub(&mut cmd);
+        let mut cmd = script_command(script);
         cmd.arg("--json").env("DATABASE_URL", url.expose());
         // The same settings, as the scripts take them.
         for pair in args[..args.len() - 1].chunks(2) {
