@@ -68,10 +68,13 @@ impl Approach for TestAsyncStd {
             let mut tasks = Vec::with_capacity(queries.len());
             for i in 0..queries.len() {
                 // Spawned when due: at once in one batch.
-                let due = exec.clock.at(work.due_us(i));
-                let wait = due.saturating_duration_since(std::time::Instant::now());
-                if !wait.is_zero() {
-                    async_std::task::sleep(wait).await;
+                let due_us = work.due_us(i);
+                if due_us > 0 {
+                    let due = exec.clock.at(due_us);
+                    let wait = due.saturating_duration_since(std::time::Instant::now());
+                    if !wait.is_zero() {
+                        async_std::task::sleep(wait).await;
+                    }
                 }
                 let (runner, exec, queries) = (
                     Arc::clone(&self.runner),
