@@ -7,23 +7,7 @@ use common::{Report, RunConfig, bound, latency};
 use suite::{APPROACHES, Entry};
 use testkit::{run_config, shared};
 
-/// The blog's five approaches in Python, by script.
-const SCRIPTS: [&str; 5] = [
-    "test_single",
-    "test_mt",
-    "test_mt_bounded",
-    "test_cft",
-    "test_asyncio",
-];
-
-/// `scripts/python/<script>.py` on the venv's Python, with a clean
-/// environment.
-fn script_command(script: &str) -> std::process::Command {
-    let mut cmd = std::process::Command::new(testkit::python());
-    cmd.arg(testkit::workspace_root().join(format!("scripts/python/{script}.py")));
-    testkit::scrub(&mut cmd);
-    cmd
-}
+use testkit::{PYTHON_SCRIPTS as SCRIPTS, python_script as script_command};
 
 fn run(name: &str, f: Entry, cfg: &RunConfig) -> Report {
     f(cfg).unwrap_or_else(|e| panic!("{name}: {}", common::error::chain(&e)))

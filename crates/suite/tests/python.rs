@@ -12,13 +12,7 @@ use mysql::prelude::Queryable;
 use testkit::faults::spawn_command;
 use testkit::signals::interrupted_run;
 
-const SCRIPTS: [&str; 5] = [
-    "test_single",
-    "test_mt",
-    "test_mt_bounded",
-    "test_cft",
-    "test_asyncio",
-];
+use testkit::PYTHON_SCRIPTS as SCRIPTS;
 
 /// The Rust baseline's binary, built beside this test (`cargo test
 /// --workspace` builds every binary of the workspace).
@@ -38,16 +32,7 @@ fn rust_baseline() -> PathBuf {
     bin
 }
 
-fn root() -> PathBuf {
-    testkit::workspace_root()
-}
-
-fn script(name: &str) -> Command {
-    let mut cmd = Command::new(testkit::python());
-    cmd.arg(root().join(format!("scripts/python/{name}.py")));
-    testkit::scrub(&mut cmd);
-    cmd
-}
+use testkit::python_script as script;
 
 /// Same work in both languages: every Python approach returns, query for
 /// query, the row counts and digests of the Rust baseline (`--digests`:

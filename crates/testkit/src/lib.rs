@@ -322,6 +322,24 @@ pub fn python() -> PathBuf {
     python
 }
 
+/// The blog's five approaches in Python, by script name.
+pub const PYTHON_SCRIPTS: [&str; 5] = [
+    "test_single",
+    "test_mt",
+    "test_mt_bounded",
+    "test_cft",
+    "test_asyncio",
+];
+
+/// `scripts/python/<name>.py` on [`python`], with none of dbio's
+/// variables from this environment ([`scrub`]).
+pub fn python_script(name: &str) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(workspace_root().join(format!("scripts/python/{name}.py")));
+    scrub(&mut cmd);
+    cmd
+}
+
 /// Every approach of the registry as a command, Rust (the release
 /// binaries) and Python (the scripts, on [`python`]), each with its name
 /// and none of dbio's variables from this environment: settings go in the
