@@ -97,6 +97,12 @@ pub struct Args {
     #[arg(long)]
     pub c_client: bool,
 
+    /// With --arrivals: the latency objective, in ms, whose first breach
+    /// by an approach's request p99 is its capacity [default: twice the
+    /// approach's own p50 at the lowest rate].
+    #[arg(long, value_name = "MS", value_parser = parse_slo)]
+    pub slo: Option<f64>,
+
     /// A first look (under a minute once built): --scale 0.01.
     #[arg(long)]
     pub quick: bool,
@@ -152,6 +158,25 @@ fn parse_scale(text: &str) -> Result<String, String> {
     }
 }
 
+/// `--slo`: milliseconds above 0.
+fn parse_slo(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms > 0.0 && ms <= 86_400_000.0 => Ok(ms),
+        _ => Err("must be milliseconds above 0 (at most a day), such as 250 or 2.5".into()),
+    }
+}
+
+/// An open-loop run's settings (`--arrivals` and its companions): the
+/// rates it sweeps, and what every approach reads from its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open {
+    pub rates: Vec<f64>,
+    /// `DBIO_REQUESTS` and the rest as given (the approaches apply their
+    /// defaults to the others).
+    pub env: Vec<(&'static str, String)>,
+    pub slo_ms: Option<f64>,
+}
+
 /// Where the run's server is.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -178,6 +203,8 @@ pub enum Sweep {
     /// A cell per read-replica count (`--replicas 0,1,2`), the managed
     /// server set up again for each.
     Replicas(Vec<u32>),
+    /// A cell per offered rate (`--arrivals 1,2,4`): an open loop.
+    Rates,
 }
 
 /// A checked run.
@@ -202,6 +229,8 @@ pub struct Config {
     pub c_client: bool,
     pub blocking_driver: BlockingDriver,
     pub sweep: Sweep,
+    /// With `--arrivals`: an open loop at each rate.
+    pub open: Option<Open>,
     /// The command line as given, for `host.json` (redacted there).
     pub command_line: String,
 }
@@ -232,6 +261,7 @@ impl Config {
             Sweep::None => 1,
             Sweep::Budgets => self.budgets.len(),
             Sweep::Replicas(counts) => counts.len(),
+            Sweep::Rates => self.open.as_ref().map_or(1, |o| o.rates.len()),
         }
     }
 
@@ -258,21 +288,21 @@ const DEFAULT_CALIBRATION_RUNS: u32 = 5;
 impl Args {
     /// Checks every setting against the others and the registry.
     pub fn check(self, command_line: String) -> Result<Config, Error> {
-        self.workload
-            .validate()
-            .map_err(|e| Error::Usage(e.to_string()))?;
+        // Checked as an approach checks them, each rate on its own (a list
+        // of rates is bench's sweep): `open` below checks every rate.
+        WorkloadArgs {
+            arrivals: self.workload.arrivals.iter().take(1).copied().collect(),
+            ..self.workload.clone()
+        }
+        .validate()
+        .map_err(|e| Error::Usage(e.to_string()))?;
         if self.workload.queries.is_some() {
             return Err(Error::Usage(
                 "--queries is not for bench yet: its tables compare the blog's report; run your own queries with one approach (`cargo run --release -p test_asyncio -- --queries FILE`)"
                     .into(),
             ));
         }
-        if self.workload.arrivals.is_some() {
-            return Err(Error::Usage(
-                "--arrivals is not for bench yet: its runs are one batch each; run an open loop with one approach (`cargo run --release -p test_asyncio -- --workload sleep --arrivals 50`)"
-                    .into(),
-            ));
-        }
+        let open = self.open()?;
         let approaches = self.selected()?;
         let sweep = self.sweep()?;
         if self.replicas.iter().any(|&n| n > 0) {
@@ -288,6 +318,11 @@ impl Args {
             }
         }
         if self.c_client {
+            if open.is_some() {
+                return Err(Error::Usage(
+                    "--c-client compares one batch of lookups: not with --arrivals".into(),
+                ));
+            }
             if self.workload.workload != Workload::Point {
                 return Err(Error::Usage(
                     "--c-client compares point lookups: add --workload point (mariadb-slap starts every client at the top of the list, which only equal lookups make the same work)".into(),
@@ -369,8 +404,57 @@ impl Args {
             c_client: self.c_client,
             blocking_driver: self.blocking_driver,
             sweep,
+            open,
             command_line,
         })
+    }
+
+    /// The open loop's settings, each rate checked with the rest as one
+    /// approach would check them; `None` without `--arrivals`.
+    fn open(&self) -> Result<Option<Open>, Error> {
+        let w = &self.workload;
+        if w.arrivals.is_empty() {
+            if self.slo.is_some() {
+                return Err(Error::Usage(
+                    "--slo applies to an open-loop run, with --arrivals (it would be ignored)"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        for (i, rate) in w.arrivals.iter().enumerate() {
+            if w.arrivals[..i].contains(rate) {
+                return Err(Error::Usage(format!("{rate} is given twice in --arrivals")));
+            }
+            let one = WorkloadArgs {
+                arrivals: vec![*rate],
+                ..w.clone()
+            };
+            one.validate().map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        let mut rates = w.arrivals.clone();
+        rates.sort_by(f64::total_cmp);
+        let mut env = Vec::new();
+        if let Some(n) = w.requests {
+            env.push(("DBIO_REQUESTS", n.to_string()));
+        }
+        if let Some(p) = w.arrival_process {
+            env.push(("DBIO_ARRIVAL_PROCESS", p.name().to_owned()));
+        }
+        if let Some(seed) = w.arrival_seed {
+            env.push(("DBIO_ARRIVAL_SEED", seed.to_string()));
+        }
+        if let Some(k) = w.fanout {
+            env.push(("DBIO_FANOUT", k.to_string()));
+        }
+        if let Some(s) = w.drain_timeout {
+            env.push(("DBIO_DRAIN_TIMEOUT", s.to_string()));
+        }
+        Ok(Some(Open {
+            rates,
+            env,
+            slo_ms: self.slo,
+        }))
     }
 
     /// The sweep the lists ask for: one axis at a time, each value once.
@@ -387,13 +471,18 @@ impl Args {
         };
         twice(&self.budgets, "--connections")?;
         twice(&self.replicas, "--replicas")?;
-        match (self.budgets.len() > 1, self.replicas.len() > 1) {
-            (true, true) => Err(Error::Usage(
+        let open = !self.workload.arrivals.is_empty();
+        match (self.budgets.len() > 1, self.replicas.len() > 1, open) {
+            (true, true, _) => Err(Error::Usage(
                 "--connections and --replicas lists sweep one axis at a time: give one of them a single value".into(),
             )),
-            (true, false) => Ok(Sweep::Budgets),
-            (false, true) => Ok(Sweep::Replicas(self.replicas.clone())),
-            (false, false) => Ok(Sweep::None),
+            (true, false, true) | (false, true, true) => Err(Error::Usage(
+                "--arrivals sweeps the offered rate, one axis at a time: give --connections and --replicas a single value".into(),
+            )),
+            (true, false, false) => Ok(Sweep::Budgets),
+            (false, true, false) => Ok(Sweep::Replicas(self.replicas.clone())),
+            (false, false, true) => Ok(Sweep::Rates),
+            (false, false, false) => Ok(Sweep::None),
         }
     }
 

@@ -28,7 +28,16 @@ impl Session<'_> {
         std::fs::create_dir_all(dir.join("profiles"))
             .map_err(Error::io(format!("cannot create {}", dir.display())))?;
         let (approaches, not_run) = self.profiles(dir, budget)?;
-        let calibration = self.calibrate(approaches[0], budget)?;
+        // An open loop's result is the latency against the ideal queue,
+        // whose service times a serial run measures; the server's CPU per
+        // run is recorded, not compared.
+        let calibration = match self.rate {
+            Some(_) => {
+                self.service(dir, budget)?;
+                None
+            }
+            None => self.calibrate(approaches[0], budget)?,
+        };
         self.host_json(dir, budget, &approaches, not_run, calibration)?;
         self.rounds(dir, budget, &approaches, label, progress)?;
         if self.config.c_client {
@@ -145,6 +154,82 @@ impl Session<'_> {
         }))
     }
 
+    /// The ideal queue's service times, from one serial run of
+    /// `test_single` (one batch on one connection: the report's queries
+    /// once, or a sample of lookups or sleeps), into `service.json`.
+    fn service(&self, dir: &Path, budget: u32) -> Result<()> {
+        use model::workload::Workload;
+        let c = self.config;
+        let serial =
+            model::registry::find(model::registry::baseline(model::registry::Language::Rust))
+                .ok_or_else(|| Error::Failed("the registry has no serial Rust approach".into()))?;
+        crate::say(&format!(
+            "== serial run of {} for the ideal queue's service times (untimed)",
+            serial.name
+        ));
+        let closed = self.closed();
+        let (_, mut command) = closed.command(serial, 1)?;
+        match c.workload {
+            Workload::Report => command.env_remove("DBIO_COUNT"),
+            Workload::Point => command.env("DBIO_COUNT", "500"),
+            Workload::Sleep => command.env("DBIO_COUNT", "20"),
+        };
+        let private = crate::private::Private::new()?;
+        let json = private.path().join("serial.json");
+        let file = model::files::open_append(&json, 0o600)
+            .map_err(Error::io(format!("cannot create {}", json.display())))?;
+        command.arg("--json").stdin(Stdio::null()).stdout(file);
+        child::run(command, serial.name)?;
+        let out = model::files::read(&json)
+            .map_err(Error::io(format!("cannot read {}", json.display())))?;
+        let report: model::Report = serde_json::from_slice(&out).map_err(|e| {
+            Error::Failed(format!(
+                "{}'s serial run does not read back: {e}",
+                serial.name
+            ))
+        })?;
+        let per_request = self
+            .first_open_loop(dir)?
+            .map_or(1, |open| open.per_request);
+        let cores = c.server_cpus().map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            |n| n as usize,
+        );
+        let service = bench_report::open_loop::Service::of(
+            &report,
+            c.workload,
+            per_request,
+            budget as usize,
+            cores,
+        )
+        .ok_or_else(|| Error::Failed(format!("{}'s serial run ran no query", serial.name)))?;
+        let path = dir.join(bench_report::open_loop::SERVICE);
+        model::files::write_replace(
+            &path,
+            bench_report::run_dir::to_json(&service).as_bytes(),
+            0o644,
+        )
+        .map_err(Error::io(format!("cannot write {}", path.display())))
+    }
+
+    /// The open loop a cell ran, as its first profile reported it.
+    fn first_open_loop(&self, dir: &Path) -> Result<Option<model::report::OpenLoop>> {
+        if self.rate.is_none() {
+            return Ok(None);
+        }
+        let Some(first) = self.config.approaches.iter().find(|a| {
+            dir.join("profiles")
+                .join(format!("{}.json", a.name))
+                .is_file()
+        }) else {
+            return Ok(None);
+        };
+        let path = dir.join("profiles").join(format!("{}.json", first.name));
+        let report: model::Report = serde_json::from_str(&bench_report::read(&path)?)
+            .map_err(|e| Error::Failed(format!("{} does not read back: {e}", path.display())))?;
+        Ok(report.open_loop)
+    }
+
     /// The facts of the run as it starts: machine, server, dataset
     /// (verified), toolchain, git, and the run's own parameters.
     fn host_json(
@@ -175,6 +260,9 @@ impl Session<'_> {
             replica_sweep: Vec::new(),
             not_run,
             calibration,
+            open_loop: self.first_open_loop(dir)?,
+            rates: Vec::new(),
+            slo_ms: c.open.as_ref().and_then(|o| o.slo_ms),
         };
         let tools = Toolchain {
             rustc: self.tools.rustc,
@@ -201,12 +289,35 @@ impl Session<'_> {
         progress: &mut Progress,
     ) -> Result<()> {
         let c = self.config;
+        // hyperfine follows a symlink where it writes: it exports into a
+        // directory of this process's own, and the export is copied into
+        // the run folder without following one. An open loop's reports
+        // (its result) are written there too.
+        let private = crate::private::Private::new()?;
         let timed = approaches
             .iter()
             .map(|a| {
+                let mut command = self.tools.command_of(a)?;
+                let output = self.rate.map(|_| {
+                    // The report to a file, by a shell around the approach
+                    // (hyperfine's own `--output` is truncated by the
+                    // `--conclude` that reads the server's CPU).
+                    let output = private.path().join(format!("{}.json", a.name));
+                    let mut wrapped: Vec<std::path::PathBuf> = vec![
+                        "/bin/sh".into(),
+                        "-c".into(),
+                        r#"out=$1; shift; exec "$@" --json >"$out""#.into(),
+                        "sh".into(),
+                        output.clone(),
+                    ];
+                    wrapped.append(&mut command);
+                    command = wrapped;
+                    output
+                });
                 Ok(Timed {
                     name: a.name,
-                    command: self.tools.command_of(a)?,
+                    command,
+                    output,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -218,10 +329,6 @@ impl Session<'_> {
                 .and_then(Proxy::pid)
                 .map(|pid| (pid, dir.join("proxy-cpu.tsv"))),
         });
-        // hyperfine follows a symlink where it writes: it exports into a
-        // directory of this process's own, and the export is copied into
-        // the run folder without following one.
-        let private = crate::private::Private::new()?;
         for round in 1..=c.runs {
             let warmup = if round == 1 { c.warmup } else { 0 };
             let name = format!("hyperfine-round-{round:03}.json");
@@ -260,10 +367,41 @@ impl Session<'_> {
             let kept = dir.join(&name);
             model::files::write_replace(&kept, &exported, 0o644)
                 .map_err(Error::io(format!("cannot write {}", kept.display())))?;
+            if self.rate.is_some() {
+                keep_records(dir, &timed, round)?;
+            }
             progress.round_done();
         }
         Ok(())
     }
+}
+
+/// An open-loop round's result: each approach's report, read back and
+/// kept as its [`Record`](bench_report::open_loop::Record) (each request's
+/// latency) in `open-loop-round-NNN.json`.
+fn keep_records(dir: &Path, timed: &[Timed], round: u32) -> Result<()> {
+    let mut records = Vec::new();
+    for t in timed {
+        let Some(path) = &t.output else { continue };
+        let text = model::files::read(path)
+            .map_err(Error::io(format!("cannot read {}", path.display())))?;
+        let report: model::Report = serde_json::from_slice(&text).map_err(|e| {
+            Error::Failed(format!(
+                "{} printed a report that does not read back: {e}",
+                t.name
+            ))
+        })?;
+        let record = bench_report::open_loop::Record::of(&report, round)
+            .ok_or_else(|| Error::Failed(format!("{} ran one batch, not the open loop", t.name)))?;
+        records.push(record);
+    }
+    let path = dir.join(bench_report::open_loop::round_file(round));
+    model::files::write_replace(
+        &path,
+        bench_report::run_dir::to_json(&records).as_bytes(),
+        0o644,
+    )
+    .map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
 /// The managed server's CPU seconds so far (`dbio server cpu`).

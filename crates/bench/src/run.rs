@@ -47,6 +47,25 @@ pub fn run(config: &Config, tools: &Tools) -> Result<()> {
                 &mut progress,
             )?;
         }
+        Sweep::Rates => {
+            let rates = config
+                .open
+                .as_ref()
+                .map(|o| o.rates.clone())
+                .unwrap_or_default();
+            for (k, rate) in rates.iter().enumerate() {
+                let label = format!("{rate} requests/s ({} of {}), ", k + 1, rates.len());
+                let mut session = cell_session(config, tools, &server, proxy.as_ref(), &git);
+                session.rate = Some(*rate);
+                session.cell(
+                    &dir.join(bench_report::open_loop::cell_name(*rate)),
+                    config.budgets[0],
+                    &label,
+                    &mut progress,
+                )?;
+            }
+            bench_report::run_dir::write_sweep(&dir)?;
+        }
         Sweep::Budgets => {
             let budgets = &config.budgets;
             for (k, budget) in budgets.iter().enumerate() {
@@ -136,6 +155,7 @@ fn cell_session<'a>(
         server,
         proxy,
         git: git.clone(),
+        rate: None,
     }
 }
 
@@ -177,6 +197,13 @@ fn commit(config: &Config, dir: &Path, out: &Path) -> Result<()> {
         }
         _ if config.replicas() > 0 => format!(", replicas {}", config.replicas()),
         _ => String::new(),
+    };
+    let replicas = match &config.open {
+        Some(open) => {
+            let rates: Vec<String> = open.rates.iter().map(ToString::to_string).collect();
+            format!("{replicas}, open loop at {}/s", rates.join(","))
+        }
+        None => replicas,
     };
     // The approaches that ran (one this machine cannot run at this size is
     // left out of the cell, recorded in its host.json).

@@ -20,6 +20,9 @@ pub fn rotation<T: Clone>(approaches: &[T], round: u32) -> Vec<T> {
 pub struct Timed {
     pub name: &'static str,
     pub command: Vec<PathBuf>,
+    /// Where its report goes (an open loop's result, which the command
+    /// writes there itself); `None`: its output is discarded.
+    pub output: Option<PathBuf>,
 }
 
 /// What reads the server's (and the proxy's) CPU around each run.
@@ -86,6 +89,7 @@ pub fn round_args(
             .map(|p| p.clone().into_os_string())
             .collect();
         args.extend(["-n".into(), timed.name.into(), quote(&words).into()]);
+
         if let Some(cpu) = cpu {
             args.extend(["--conclude".into(), cpu.command(timed.name, false).into()]);
         }
@@ -128,10 +132,12 @@ mod tests {
             Timed {
                 name: "test_single",
                 command: vec!["/b/test_single".into()],
+                output: None,
             },
             Timed {
                 name: "test_mt",
                 command: vec!["/b/test_mt".into()],
+                output: None,
             },
         ];
         let cpu = CpuProbe {

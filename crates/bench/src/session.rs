@@ -13,6 +13,17 @@ use crate::error::Result;
 use crate::server::{Proxy, Server};
 use crate::tools::Tools;
 
+/// The open loop's settings: set for a cell with a rate, removed
+/// otherwise (an inherited one would turn a batch into an open loop).
+const OPEN_LOOP_ENV: [&str; 6] = [
+    "DBIO_ARRIVALS",
+    "DBIO_REQUESTS",
+    "DBIO_ARRIVAL_PROCESS",
+    "DBIO_ARRIVAL_SEED",
+    "DBIO_FANOUT",
+    "DBIO_DRAIN_TIMEOUT",
+];
+
 /// What every cell of a run shares.
 #[derive(Debug)]
 pub struct Session<'a> {
@@ -21,6 +32,8 @@ pub struct Session<'a> {
     pub server: &'a Server,
     pub proxy: Option<&'a Proxy>,
     pub git: Git,
+    /// The cell's offered rate, in an open-loop run.
+    pub rate: Option<f64>,
 }
 
 impl Session<'_> {
@@ -53,6 +66,25 @@ impl Session<'_> {
         };
         if let Some(home) = &self.server.home {
             command.env("DBIO_HOME", home);
+        }
+        for name in OPEN_LOOP_ENV {
+            command.env_remove(name);
+        }
+        if let (Some(rate), Some(open)) = (self.rate, &c.open) {
+            command.env("DBIO_ARRIVALS", rate.to_string());
+            for (name, value) in &open.env {
+                command.env(name, value);
+            }
+        }
+    }
+
+    /// This session without its rate: one batch (the ideal queue's serial
+    /// run).
+    pub fn closed(&self) -> Session<'_> {
+        Session {
+            git: self.git.clone(),
+            rate: None,
+            ..*self
         }
     }
 

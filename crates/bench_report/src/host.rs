@@ -93,6 +93,15 @@ pub struct Bench {
     /// settled (the VM under the server drifts between speeds for minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// An open-loop cell's arrivals (`--arrivals`): its rate and schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<model::report::OpenLoop>,
+    /// A rate sweep's rates (its cells are `rate-R/`); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<f64>,
+    /// The latency objective of an open-loop run (`--slo`), in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_ms: Option<f64>,
 }
 
 /// One managed server of a run with replicas, as `dbio server status`

@@ -33,6 +33,18 @@ fn workload(bench: &crate::host::Bench) -> String {
     if let Some(ms) = bench.latency_ms {
         text.push_str(&format!(", {ms} ms latency"));
     }
+    if let Some(open) = &bench.open_loop {
+        let rates: Vec<String> = if bench.rates.is_empty() {
+            vec![open.rate.to_string()]
+        } else {
+            bench.rates.iter().map(ToString::to_string).collect()
+        };
+        text.push_str(&format!(
+            ", open loop: {} requests at {}/s",
+            open.requests,
+            rates.join(",")
+        ));
+    }
     text
 }
 
@@ -58,7 +70,10 @@ fn output(run: &Path, host: &Host) -> &'static str {
     let cell = match (host.bench.budgets.first(), host.bench.replica_sweep.first()) {
         (Some(budget), _) => run.join(format!("budget-{budget}")),
         (None, Some(replicas)) => run.join(format!("replicas-{replicas}")),
-        (None, None) => run.to_path_buf(),
+        (None, None) => match host.bench.rates.first() {
+            Some(rate) => run.join(crate::open_loop::cell_name(*rate)),
+            None => run.to_path_buf(),
+        },
     };
     let first = host
         .bench
@@ -149,6 +164,10 @@ pub fn update(results: &Path) -> Result<()> {
         let _ = write!(out, "\n## Latest: {name}\n\n");
         // Its picture: the curve of a sweep, the spread of a single run.
         for (file, what) in [
+            (
+                "latency.svg",
+                "request latency p99 against the offered rate",
+            ),
             ("speedup.svg", "speedup against budget"),
             ("walltimes.svg", "wall time of every run"),
         ] {

@@ -21,6 +21,7 @@ pub mod compare;
 pub mod host;
 pub mod hyperfine;
 pub mod index;
+pub mod open_loop;
 pub mod plot;
 pub mod run_dir;
 pub mod server_cpu;

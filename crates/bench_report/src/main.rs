@@ -26,8 +26,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
-    /// Summarise a sweep (its budget-N/ or replicas-N/ cells) as table.md, README.md
-    /// and host.json at the top of the run.
+    /// Summarise a sweep (its budget-N/, replicas-N/ or rate-R/ cells) as
+    /// table.md, README.md and host.json at the top of the run.
     Sweep {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,

@@ -26,7 +26,7 @@ use crate::hyperfine::Export;
 use crate::table::{CONDENSE_ABOVE, Profile, Stamps};
 use crate::{ReportError, Result, write};
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// One line of the speedup chart: a name and (budget, speedup) points.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ pub struct Series {
 }
 
 /// Renders into an SVG string with `draw`, then writes it to `path`.
-fn svg(
+pub(crate) fn svg(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
@@ -59,7 +59,7 @@ fn svg(
 
 /// One colour per way of scheduling, shared by a Rust approach and the
 /// Python script it mirrors (the language is told by the line and marker).
-fn color(command: &str) -> RGBColor {
+pub(crate) fn color(command: &str) -> RGBColor {
     let (r, g, b) = model::registry::find(command).map_or((23, 190, 207), |a| a.colour);
     RGBColor(r, g, b)
 }
@@ -366,7 +366,7 @@ pub fn speedup(series: &[Series], bound: &[(f64, f64)], path: &Path) -> Result<(
     let bound: Vec<(f64, f64)> = bound.iter().map(|&(b, y)| (b, y.min(top))).collect();
     let grey = RGBColor(120, 120, 120);
     // The legend: (name, colour, dashed, width).
-    let mut legend = vec![
+    let mut legend: Vec<(String, RGBColor, bool, u32)> = vec![
         ("ideal (the budget)".to_owned(), BLACK, false, 1),
         (
             "bound (each cell's most limiting term)".to_owned(),
@@ -436,30 +436,36 @@ pub fn speedup(series: &[Series], bound: &[(f64, f64)], path: &Path) -> Result<(
                     .map_err(|e| e.to_string())?;
             }
         }
-        for (i, (name, c, dashed, width)) in legend.iter().enumerate() {
-            let y = 60 + 24 * i as i32;
-            let line: Vec<(i32, i32)> = if *dashed {
-                vec![(10, y), (16, y)]
-            } else {
-                vec![(10, y), (34, y)]
-            };
-            right
-                .draw(&PathElement::new(line, c.stroke_width(*width)))
-                .map_err(|e| e.to_string())?;
-            if *dashed {
-                right
-                    .draw(&PathElement::new(
-                        vec![(22, y), (34, y)],
-                        c.stroke_width(*width),
-                    ))
-                    .map_err(|e| e.to_string())?;
-            }
-            right
-                .draw(&Text::new(name.clone(), (42, y - 7), (FONT, 13)))
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        draw_legend(&right, &legend)
     })
+}
+
+/// A legend down `area`: each line's name, colour, whether it is dashed
+/// (Python) and its width.
+pub(crate) fn draw_legend(
+    area: &DrawingArea<SVGBackend, Shift>,
+    lines: &[(String, RGBColor, bool, u32)],
+) -> Result<(), String> {
+    for (i, (name, c, dashed, width)) in lines.iter().enumerate() {
+        let y = 60 + 24 * i as i32;
+        let line: Vec<(i32, i32)> = if *dashed {
+            vec![(10, y), (16, y)]
+        } else {
+            vec![(10, y), (34, y)]
+        };
+        area.draw(&PathElement::new(line, c.stroke_width(*width)))
+            .map_err(|e| e.to_string())?;
+        if *dashed {
+            area.draw(&PathElement::new(
+                vec![(22, y), (34, y)],
+                c.stroke_width(*width),
+            ))
+            .map_err(|e| e.to_string())?;
+        }
+        area.draw(&Text::new(name.clone(), (42, y - 7), (FONT, 13)))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
 /// returned the same rows, and renders the table and the run's README.
 pub fn write_table(dir: &Path) -> Result<()> {
     let host: Host = read_json(&dir.join("host.json"))?;
+    if host.bench.open_loop.is_some() {
+        return crate::open_loop::write_cell(dir);
+    }
     let export = merge_rounds(dir, &host.bench.approaches)?;
     write(&dir.join("hyperfine.json"), &to_json(&export))?;
     let readings = |file: &str| -> Result<Option<_>> {
@@ -79,6 +82,13 @@ pub fn write_table(dir: &Path) -> Result<()> {
 /// Writes a budget sweep's summary at the top of its run directory
 /// (`bench-report sweep`).
 pub fn write_sweep(dir: &Path) -> Result<()> {
+    if list_dir(dir)?.iter().any(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("rate-"))
+    }) {
+        return crate::open_loop::write_sweep(dir);
+    }
     let cells = crate::sweep::cells(dir)?;
     if cells[0].replicas.is_some() {
         return write_replica_sweep(dir, &cells);
@@ -165,7 +175,12 @@ fn read_profiles(
 }
 
 /// A run's README: the command, what it ran on, the pictures, the table.
-fn run_readme(dir: &Path, host: &Host, table: &str, pictures: &[(&str, &str)]) -> String {
+pub(crate) fn run_readme(
+    dir: &Path,
+    host: &Host,
+    table: &str,
+    pictures: &[(&str, &str)],
+) -> String {
     use std::fmt::Write;
     // Named by the directory itself: `bench` reaches it through its
     // descriptor (`/proc/PID/fd/N`), which resolves to where it is.

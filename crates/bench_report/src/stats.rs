@@ -71,10 +71,10 @@ pub fn ratio_of_means(a: &[f64], b: &[f64]) -> Option<Ratio> {
 }
 
 /// The bootstrap's draws: a fixed sequence, so the same intervals forever.
-struct SplitMix(model::splitmix::SplitMix64);
+pub(crate) struct SplitMix(pub(crate) model::splitmix::SplitMix64);
 
 impl SplitMix {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.0.next_u64() % n as u64) as usize
     }
 }

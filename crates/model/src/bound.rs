@@ -26,6 +26,26 @@ pub fn ideal_finish(due_us: &[u64], service_us: &[u64], connections: usize) -> V
         .collect()
 }
 
+/// Each request's latency in the ideal queue: request `r` is due at
+/// `due_us[r]` and is `service_us.len()` queries, served in that order for
+/// those times; it ends when its last query does.
+pub fn ideal_requests(due_us: &[u64], service_us: &[u64], connections: usize) -> Vec<u64> {
+    let per = service_us.len().max(1);
+    let dues: Vec<u64> = due_us
+        .iter()
+        .flat_map(|&d| std::iter::repeat_n(d, per))
+        .collect();
+    let services: Vec<u64> = due_us
+        .iter()
+        .flat_map(|_| service_us.iter().copied())
+        .collect();
+    ideal_finish(&dues, &services, connections)
+        .chunks(per)
+        .zip(due_us)
+        .map(|(ends, &due)| ends.iter().max().copied().unwrap_or(due) - due)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +60,14 @@ mod tests {
         // One connection, arrivals faster than service: the queue grows.
         assert_eq!(ideal_finish(&[0, 5, 10], &[10, 10, 10], 1), [10, 20, 30]);
         assert!(ideal_finish(&[], &[], 3).is_empty());
+    }
+
+    #[test]
+    fn a_request_ends_with_its_last_query() {
+        // Two connections; a request of three queries of 10 µs: two at
+        // once, the third after them (ends at 20). The second, due at 15,
+        // starts at 15 and 20, its third at 25: it ends at 35, 20 late.
+        assert_eq!(ideal_requests(&[0, 15], &[10, 10, 10], 2), [20, 20]);
+        assert_eq!(ideal_requests(&[0, 100], &[10], 1), [10, 10]);
     }
 }

@@ -74,35 +74,48 @@ pub struct OpenLoopSummary {
     pub unfinished: usize,
 }
 
-/// The summary of an open-loop report; `None` for one batch.
-pub fn summarize(report: &Report) -> Option<OpenLoopSummary> {
-    let open = report.open_loop.as_ref()?;
-    let mut request_end = vec![None::<u64>; open.requests];
-    let mut request_due = vec![0u64; open.requests];
-    let mut unfinished = vec![false; open.requests];
+/// Each request of an open-loop report, in request order: its due time,
+/// and when its last query's last row came (`None` for a request with a
+/// query unfinished at the drain deadline, or none reported). Empty for
+/// one batch.
+pub fn requests(report: &Report) -> Vec<(u64, Option<u64>)> {
+    let Some(open) = report.open_loop.as_ref() else {
+        return Vec::new();
+    };
+    let mut requests = vec![(0u64, None::<u64>, false); open.requests];
     for q in &report.queries {
         let (Some(r), Some(due)) = (q.request, q.due_us) else {
             continue;
         };
-        if let (Some(end), Some(at), Some(cut)) = (
-            request_end.get_mut(r),
-            request_due.get_mut(r),
-            unfinished.get_mut(r),
-        ) {
+        if let Some((at, end, cut)) = requests.get_mut(r) {
             *end = Some(end.map_or(q.finished_us, |e| e.max(q.finished_us)));
             *at = due;
             *cut |= q.unfinished;
         }
     }
-    for (end, cut) in request_end.iter_mut().zip(&unfinished) {
-        if *cut {
-            *end = None;
-        }
-    }
+    requests
+        .into_iter()
+        .map(|(due, end, cut)| (due, end.filter(|_| !cut)))
+        .collect()
+}
+
+/// The latency of each finished request, from its due time to its last
+/// row, in request order.
+pub fn request_latencies(report: &Report) -> Vec<u64> {
+    requests(report)
+        .into_iter()
+        .filter_map(|(due, end)| end.map(|e| e.saturating_sub(due)))
+        .collect()
+}
+
+/// The summary of an open-loop report; `None` for one batch.
+pub fn summarize(report: &Report) -> Option<OpenLoopSummary> {
+    let open = report.open_loop.as_ref()?;
+    let requests = requests(report);
     let finished = || report.queries.iter().filter(|q| !q.unfinished);
     let latency = |q: &crate::report::QueryResult| q.finished_us.saturating_sub(q.due_us?).into();
-    let last_end = request_end.iter().flatten().max().copied().unwrap_or(0);
-    let done = request_end.iter().flatten().count();
+    let last_end = requests.iter().filter_map(|r| r.1).max().unwrap_or(0);
+    let done = requests.iter().filter(|r| r.1.is_some()).count();
     Some(OpenLoopSummary {
         offered_rate: open.rate,
         achieved_rate: if last_end == 0 {
@@ -111,17 +124,12 @@ pub fn summarize(report: &Report) -> Option<OpenLoopSummary> {
             done as f64 / (last_end as f64 / 1e6)
         },
         requests: open.requests,
-        request_latency: Percentiles::of(
-            request_end
-                .iter()
-                .zip(&request_due)
-                .filter_map(|(end, due)| end.map(|e| e.saturating_sub(*due))),
-        ),
+        request_latency: Percentiles::of(request_latencies(report)),
         query_latency: Percentiles::of(finished().filter_map(latency)),
         dispatch_lag: Percentiles::of(
             finished().filter_map(|q| Some(q.submitted_us.saturating_sub(q.due_us?))),
         ),
-        unfinished: unfinished.iter().filter(|&&cut| cut).count(),
+        unfinished: open.requests - done,
     })
 }
 

@@ -147,8 +147,26 @@ fn arguments_are_checked_before_any_work() {
             &["--python-interpreter", "/usr/bin/python3"][..],
             "is for --python",
         ),
-        (&["--arrivals", "20"][..], "--arrivals is not for bench yet"),
         (&["--arrivals", "x"][..], "'--arrivals <RATE>'"),
+        (&["--arrivals", "0"][..], "--arrivals must be more than 0"),
+        (
+            &["--arrivals", "2,1,2"][..],
+            "2 is given twice in --arrivals",
+        ),
+        (
+            &["--arrivals", "1,2", "--connections", "1,2"][..],
+            "one axis at a time",
+        ),
+        (&["--slo", "100"][..], "--slo applies to an open-loop run"),
+        (&["--arrivals", "1", "--slo", "0"][..], "'--slo <MS>'"),
+        (
+            &["--arrivals", "1", "--workload", "point", "--c-client"][..],
+            "not with --arrivals",
+        ),
+        (
+            &["--arrivals", "1", "--fanout", "2"][..],
+            "--fanout applies to --workload point and sleep",
+        ),
         (
             &["--fanout", "2"][..],
             "--fanout applies to an open-loop run",
@@ -211,17 +229,22 @@ fn arguments_are_checked_before_any_work() {
 /// shared test server, into a fresh `out_dir`; fails the test if it fails.
 fn quick_run(out_dir: &Path, extra: &[&str]) -> Output {
     let out_arg = out_dir.display().to_string();
-    let mut args = vec![
+    // `extra` may ask for more rounds.
+    let runs = if extra.contains(&"--runs") {
+        &[][..]
+    } else {
+        &["--runs", "1"][..]
+    };
+    let mut args = runs.to_vec();
+    args.extend_from_slice(&[
         "--quick",
-        "--runs",
-        "1",
         "--warmup",
         "0",
         "--approaches",
         "test_single,test_asyncio",
         "--out",
         &out_arg,
-    ];
+    ]);
     args.extend_from_slice(extra);
     let _turn = shared_home_turn();
     let out = bench(&args, Some(testkit::shared().server.home()));
@@ -458,6 +481,111 @@ fn a_sweep_writes_one_cell_per_budget_and_the_bound_per_budget() {
         index.contains(&format!("]({name}/speedup.svg)")),
         "not in the index: {index}"
     );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+/// An open loop over two rates: a cell per rate with each round's
+/// request latencies and the ideal queue's service times, a table that
+/// puts the bound beside every percentile, and the latency curve.
+#[test]
+fn an_open_loop_sweep_writes_a_cell_per_rate_and_the_latency_curve() {
+    use bench_report::open_loop::{Record, Service};
+    let out_dir = std::env::temp_dir().join(format!("dbio-open-loop-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = quick_run(
+        &out_dir,
+        &[
+            "--workload",
+            "sleep",
+            "--sleep-ms",
+            "20",
+            "--connections",
+            "2",
+            "--arrivals",
+            "40,10",
+            "--requests",
+            "12",
+            "--runs",
+            "2",
+        ],
+    );
+    let err = stderr(&out);
+    assert!(err.contains("10 requests/s (1 of 2)"), "progress: {err}");
+    let run = the_run(&out_dir);
+    let read = |path: PathBuf| {
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    for rate in ["10", "40"] {
+        let cell = run.join(format!("rate-{rate}"));
+        let service: Service =
+            serde_json::from_str(&read(cell.join("service.json"))).expect("service");
+        // A sleep of 20 ms and one round trip, on the budget's 2.
+        assert_eq!(service.connections, 2);
+        assert!(
+            service.per_query_us[0] >= 20_000 && service.per_query_us[0] < 1_000_000,
+            "{service:?}"
+        );
+        for round in [1, 2] {
+            let records: Vec<Record> =
+                serde_json::from_str(&read(cell.join(format!("open-loop-round-{round:03}.json"))))
+                    .expect("records");
+            let names: Vec<&str> = records.iter().map(|r| r.approach.as_str()).collect();
+            assert_eq!(names, ["test_single", "test_asyncio"], "rate {rate}");
+            for r in &records {
+                assert_eq!(r.round, round);
+                assert_eq!(r.request_latency_us.len() + r.unfinished, 12, "{r:?}");
+                // No request ends before its sleep could.
+                assert!(r.request_latency_us.iter().all(|&us| us >= 20_000), "{r:?}");
+            }
+        }
+        let table = read(cell.join("table.md"));
+        assert!(
+            table.contains(&format!("Offered {rate}/s: 12 requests of 1 sleep query")),
+            "{table}"
+        );
+        assert!(table.contains("| **bound** (ideal queue) |"), "{table}");
+        let host: bench_report::host::Host =
+            serde_json::from_str(&read(cell.join("host.json"))).expect("host.json");
+        let open = host.bench.open_loop.expect("the cell's arrivals");
+        assert_eq!(
+            (open.rate, open.requests),
+            (rate.parse().expect("rate"), 12)
+        );
+    }
+    let host: bench_report::host::Host =
+        serde_json::from_str(&read(run.join("host.json"))).expect("host.json");
+    assert_eq!(host.bench.rates, [10.0, 40.0], "in rising order");
+    let table = read(run.join("table.md"));
+    assert!(
+        table.contains("| approach | 10/s | 40/s | p99 first exceeds the SLO at |"),
+        "{table}"
+    );
+    for row in [
+        "| test_single |",
+        "| test_asyncio |",
+        "| **bound** (ideal queue) |",
+    ] {
+        assert!(table.lines().any(|l| l.starts_with(row)), "{row}: {table}");
+    }
+    assert!(table.contains("twice the unloaded latency"), "{table}");
+    let latency = Svg::read(&run.join("latency.svg"));
+    assert_eq!(
+        latency.count("circle"),
+        2 * 2,
+        "a point per approach and rate"
+    );
+    for name in [
+        "test_single",
+        "test_asyncio",
+        "bound (ideal queue)",
+        "SLO",
+        "10",
+        "40",
+    ] {
+        assert_eq!(latency.texts_equal(name), 1, "latency.svg: {name}");
+    }
+    let readme = read(run.join("README.md"));
+    assert!(readme.contains("](latency.svg)"), "latency.svg not shown");
     let _ = std::fs::remove_dir_all(&out_dir);
 }
 

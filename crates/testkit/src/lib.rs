@@ -417,7 +417,7 @@ pub fn open_sleeps(rate: f64, requests: u32, fanout: u32, ms: u32) -> common::wo
         sleep_ms: Some(ms),
         queries: None,
         allow_writes: false,
-        arrivals: Some(rate),
+        arrivals: vec![rate],
         requests: Some(requests),
         arrival_process: Some(common::arrivals::Process::Poisson),
         arrival_seed: None,

@@ -78,9 +78,11 @@ pub struct WorkloadArgs {
     /// Open loop: requests arrive at RATE a second (digits, a fraction
     /// allowed) whether or not earlier ones have finished, and each query's
     /// latency counts from its request's due time. Without it: one batch,
-    /// every query due at once.
-    #[arg(long, env = "DBIO_ARRIVALS", value_name = "RATE", value_parser = arrivals::parse_rate)]
-    pub arrivals: Option<f64>,
+    /// every query due at once. One rate per run; bench takes a list
+    /// (`--arrivals 1,2,4`) and sweeps it.
+    #[arg(long, env = "DBIO_ARRIVALS", value_name = "RATE", value_delimiter = ',',
+          value_parser = arrivals::parse_rate)]
+    pub arrivals: Vec<f64>,
 
     /// How many requests an open-loop run makes (default 100).
     #[arg(long, env = "DBIO_REQUESTS", value_name = "N")]
@@ -495,7 +497,7 @@ mod tests {
             sleep_ms: None,
             queries: None,
             allow_writes: false,
-            arrivals: None,
+            arrivals: Vec::new(),
             requests: None,
             arrival_process: None,
             arrival_seed: None,

@@ -61,7 +61,16 @@ impl WorkloadArgs {
     /// The open loop's settings, checked; `None` without `--arrivals`, when
     /// every open-loop option is refused (it would be ignored).
     pub(super) fn open_loop(&self) -> Result<Option<OpenLoop>, Error> {
-        let Some(rate) = self.arrivals else {
+        let rate = match self.arrivals[..] {
+            [] => None,
+            [rate] => Some(rate),
+            _ => {
+                return Err(Error::Config(
+                    "--arrivals takes one rate per run; a list of rates is for bench, which sweeps it (scripts/bench.sh --arrivals 1,2,4)".into(),
+                ));
+            }
+        };
+        let Some(rate) = rate else {
             for (given, flag) in [
                 (self.requests.is_some(), "--requests"),
                 (self.arrival_process.is_some(), "--arrival-process"),
@@ -126,7 +135,7 @@ mod tests {
             sleep_ms: None,
             queries: None,
             allow_writes: false,
-            arrivals: Some(rate),
+            arrivals: vec![rate],
             requests: Some(3),
             arrival_process: Some(Process::Constant),
             arrival_seed: None,
@@ -173,7 +182,7 @@ mod tests {
     fn open_loop_options_that_would_be_ignored_or_clash_are_refused() {
         let closed = |f: fn(&mut WorkloadArgs)| {
             let mut args = open(Workload::Sleep, 1.0);
-            args.arrivals = None;
+            args.arrivals = Vec::new();
             args.requests = None;
             args.arrival_process = None;
             f(&mut args);
@@ -211,6 +220,11 @@ mod tests {
         };
         assert!(refused(huge).contains("must be at most"));
         assert!(refused(open(Workload::Sleep, 0.0)).contains("--arrivals must be more than 0"));
+        let listed = WorkloadArgs {
+            arrivals: vec![1.0, 2.0],
+            ..open(Workload::Sleep, 1.0)
+        };
+        assert!(refused(listed).contains("one rate per run"));
         for (timeout, says) in [(0, "at least 1"), (MAX_DRAIN_TIMEOUT + 1, "at most")] {
             let drained = WorkloadArgs {
                 drain_timeout: Some(timeout),
