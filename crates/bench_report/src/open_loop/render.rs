@@ -91,7 +91,7 @@ pub fn cell(cell: &Cell) -> String {
         );
         let _ = writeln!(
             out,
-            "\nThe bound is the same arrivals through an ideal queue: {}. No client beats it on this schedule.",
+            "\nThe bound is the same arrivals through an ideal queue: {}. No client beats it on this schedule by more than the service times' own spread.",
             service.model
         );
     }
