@@ -6,12 +6,32 @@
 //! every column definition. So a watchdog thread reads the process's
 //! resident memory ten times a second and, past the bound, hands its one
 //! line to the binary's reaction. Nothing is added to an allocation; the
-//! watchdog's own cost is a `pread` and a sleep ten times a second, on a
-//! thread of its own.
+//! watchdog's own cost is two `pread`s and a sleep ten times a second, on a
+//! thread of its own. It also keeps the most threads it saw the process run
+//! ([`peak_threads`]): a sample, so a burst shorter than a period can pass
+//! unseen.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use model::Error;
+
+/// The most threads the watchdog saw (0: it has not run).
+static PEAK_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The most threads the process ran at one of the watchdog's readings or
+/// now; `None` when no watchdog runs (`--max-memory 0`).
+pub fn peak_threads() -> Option<usize> {
+    let seen = PEAK_THREADS.load(Ordering::Relaxed);
+    if seen == 0 {
+        return None;
+    }
+    let now = std::fs::File::open("/proc/self/stat")
+        .ok()
+        .and_then(|stat| threads(&stat))
+        .unwrap_or(0);
+    Some(seen.max(now))
+}
 
 /// How often the watchdog reads the process's resident memory.
 pub const PERIOD: Duration = Duration::from_millis(100);
@@ -42,10 +62,14 @@ pub fn watch(limit_mib: u64, exceeded: impl FnOnce(String) + Send + 'static) -> 
         what: "cannot read /proc/self/statm (for --max-memory)".into(),
         source,
     })?;
+    let stat = std::fs::File::open("/proc/self/stat").ok();
     std::thread::Builder::new()
         .name("dbio-memory".into())
         .spawn(move || {
             loop {
+                if let Some(n) = stat.as_ref().and_then(threads) {
+                    PEAK_THREADS.fetch_max(n, Ordering::Relaxed);
+                }
                 if let Some(resident) = resident_pages(&statm).map(|p| p.saturating_mul(page))
                     && resident > limit
                 {
@@ -76,6 +100,17 @@ fn resident_pages(statm: &std::fs::File) -> Option<u64> {
     text.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The process's threads, from `/proc/self/stat` (the 20th field; the
+/// 18th after the command name, which may hold spaces and parentheses).
+fn threads(stat: &std::fs::File) -> Option<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 1024];
+    let n = stat.read_at(&mut buf, 0).ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    let (_, after_name) = text.rsplit_once(')')?;
+    after_name.split_whitespace().nth(17)?.parse().ok()
+}
+
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
     #[allow(unsafe_code)]
@@ -95,5 +130,29 @@ mod tests {
         let after = resident_pages(&statm).expect("statm") * page_size();
         assert!(after >= before + (60 << 20), "{before} -> {after}");
         drop(block);
+    }
+
+    #[test]
+    fn threads_are_counted_as_the_kernel_lists_them() {
+        // Other tests start and end threads meanwhile: a reading counts
+        // when the task list is the same just before and after it.
+        let stat = std::fs::File::open("/proc/self/stat").expect("stat");
+        let tasks = || std::fs::read_dir("/proc/self/task").expect("tasks").count();
+        let (_stops, _parked): (Vec<_>, Vec<_>) = (0..3)
+            .map(|_| {
+                let (stop, stopped) = std::sync::mpsc::channel::<()>();
+                (stop, std::thread::spawn(move || stopped.recv()))
+            })
+            .unzip();
+        let agreed = (0..100).any(|_| {
+            let before = tasks();
+            let counted = threads(&stat);
+            before == tasks() && counted == Some(before)
+        });
+        assert!(
+            agreed,
+            "/proc/self/stat's thread count never matched the task list"
+        );
+        assert!(tasks() >= 4, "three parked threads and this one");
     }
 }

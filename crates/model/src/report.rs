@@ -79,6 +79,10 @@ pub struct Report {
     /// client's pool: every Rust approach; `None` from the Python scripts,
     /// whose drivers do not count (the budget test counts on the server).
     pub peak_connections: Option<usize>,
+    /// The most threads the process ran, sampled ten times a second (the
+    /// memory watchdog's readings); absent where nothing sampled them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_threads: Option<usize>,
     /// The whole process's CPU time and peak resident memory at the end.
     pub cpu_user_us: u64,
     pub cpu_sys_us: u64,

@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from dbio import latency
+from dbio import latency, threads
 from dbio.digest import digest, text_of
 
 
@@ -65,6 +65,8 @@ class Output:
         # client's cost of the work itself, without start-up and output.
         self.usage = lambda: resource.getrusage(resource.RUSAGE_SELF)
         self.ru_started, self.ru_done = self.usage(), None
+        # The most threads, sampled as the Rust binaries' watchdog does.
+        self.threads = threads.Peak()
         self.started = time.perf_counter()
 
     def now_us(self):
@@ -131,6 +133,7 @@ class Output:
             # Counted by the Rust pool only; the budget test checks the
             # Python scripts on the server side.
             "peak_connections": None,
+            **({"peak_threads": peak} if (peak := self.threads.peak()) else {}),
             "queries": [query(label) for label in sorted(self.results)],
             "cpu_user_us": int(ru.ru_utime * 1e6), "cpu_sys_us": int(ru.ru_stime * 1e6),
             "max_rss_kib": ru.ru_maxrss,

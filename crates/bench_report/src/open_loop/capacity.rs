@@ -87,6 +87,7 @@ mod tests {
             dispatch_lag_p99_us: 0,
             achieved_rate: 0.0,
             peak_connections: None,
+            peak_threads: None,
             max_rss_kib: 0,
         }
     }

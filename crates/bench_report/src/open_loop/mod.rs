@@ -51,6 +51,9 @@ pub struct Record {
     /// Finished requests per second, over the run.
     pub achieved_rate: f64,
     pub peak_connections: Option<usize>,
+    /// Sampled ten times a second: a shorter burst can pass unseen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_threads: Option<usize>,
     pub max_rss_kib: u64,
 }
 
@@ -67,6 +70,7 @@ impl Record {
             dispatch_lag_p99_us: summary.dispatch_lag.p99_us,
             achieved_rate: summary.achieved_rate,
             peak_connections: report.peak_connections,
+            peak_threads: report.peak_threads,
             max_rss_kib: report.max_rss_kib,
         })
     }

@@ -51,18 +51,19 @@ pub fn cell(cell: &Cell) -> String {
         rate(cell.rate),
         setting(cell)
     );
-    out.push_str("| approach | p50 | p90 | p99 | p99.9 | max | query p99 | dispatch lag p99 | achieved | unfinished | peak connections | peak RSS MiB | server CPU s/run |\n");
-    out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    out.push_str("| approach | p50 | p90 | p99 | p99.9 | max | query p99 | dispatch lag p99 | achieved | unfinished | peak connections | peak threads | peak RSS MiB | server CPU s/run |\n");
+    out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (name, records) in &cell.records {
         let p = Cell::pooled(records, 0..records.len());
         let worst = |f: fn(&super::Record) -> u64| records.iter().map(f).max().unwrap_or(0);
         let achieved = mean(&records.iter().map(|r| r.achieved_rate).collect::<Vec<_>>());
         let unfinished: usize = records.iter().map(|r| r.unfinished).sum();
         let peak = records.iter().filter_map(|r| r.peak_connections).max();
+        let threads = records.iter().filter_map(|r| r.peak_threads).max();
         let cpu = cell.server_cpu.get(name).and_then(|v| mean(v));
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {} |",
             ms(p.p50_us),
             ms(p.p90_us),
             ms(p.p99_us),
@@ -73,6 +74,7 @@ pub fn cell(cell: &Cell) -> String {
             achieved.map_or("—".into(), |a| format!("{a:.2}/s")),
             unfinished,
             peak.map_or("—".into(), |n| n.to_string()),
+            threads.map_or("—".into(), |n| n.to_string()),
             records.iter().map(|r| r.max_rss_kib).max().unwrap_or(0) as f64 / 1024.0,
             cpu.map_or("—".into(), |c| format!("{c:.2}")),
         );
@@ -81,7 +83,7 @@ pub fn cell(cell: &Cell) -> String {
         let p = Percentiles::of(bound.iter().copied());
         let _ = writeln!(
             out,
-            "| **bound** (ideal queue) | {} | {} | {} | {} | {} | | | | | {} | | |",
+            "| **bound** (ideal queue) | {} | {} | {} | {} | {} | | | | | {} | | | |",
             ms(p.p50_us),
             ms(p.p90_us),
             ms(p.p99_us),
@@ -96,7 +98,7 @@ pub fn cell(cell: &Cell) -> String {
         );
     }
     out.push_str(
-        "\nPercentiles pool every round's requests; query p99 and dispatch lag p99 are each round's worst; unfinished requests were cancelled at the drain timeout and are left out of the percentiles.\n",
+        "\nPercentiles pool every round's requests; query p99, dispatch lag p99 and the peaks are each round's worst (threads sampled ten times a second); unfinished requests were cancelled at the drain timeout and are left out of the percentiles.\n",
     );
     out
 }

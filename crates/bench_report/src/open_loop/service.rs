@@ -159,6 +159,7 @@ mod tests {
             queries,
             wall_us: 0,
             peak_connections: Some(1),
+            peak_threads: None,
             cpu_user_us: 0,
             cpu_sys_us: 0,
             max_rss_kib: 0,

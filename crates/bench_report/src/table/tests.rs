@@ -30,6 +30,7 @@ fn report(queries: Vec<model::QueryResult>) -> model::Report {
         queries,
         wall_us: 5,
         peak_connections: Some(5),
+        peak_threads: None,
         cpu_user_us: 1,
         cpu_sys_us: 1,
         max_rss_kib: 1024,

@@ -86,6 +86,7 @@ pub fn assemble(
         queries: results,
         wall_us,
         peak_connections: Some(exec.gauge.peak()),
+        peak_threads: limits::memory::peak_threads(),
         cpu_user_us: usage.user_us,
         cpu_sys_us: usage.sys_us,
         max_rss_kib: usage.max_rss_kib,
