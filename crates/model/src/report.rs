@@ -79,8 +79,10 @@ pub struct Report {
     /// client's pool: every Rust approach; `None` from the Python scripts,
     /// whose drivers do not count (the budget test counts on the server).
     pub peak_connections: Option<usize>,
-    /// The most threads the process ran, sampled ten times a second (the
-    /// memory watchdog's readings); absent where nothing sampled them.
+    /// The most threads the process ran: in Rust, sampled ten times a
+    /// second by the memory watchdog (absent with `--max-memory 0`); in
+    /// Python, the interpreter's threads as each result came in (a sampler
+    /// thread would take the GIL from the run it measures).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_threads: Option<usize>,
     /// The whole process's CPU time and peak resident memory at the end.

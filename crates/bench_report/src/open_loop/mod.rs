@@ -51,7 +51,7 @@ pub struct Record {
     /// Finished requests per second, over the run.
     pub achieved_rate: f64,
     pub peak_connections: Option<usize>,
-    /// Sampled ten times a second: a shorter burst can pass unseen.
+    /// Sampled (see [`Report::peak_threads`]): a burst can pass unseen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_threads: Option<usize>,
     pub max_rss_kib: u64,

@@ -98,7 +98,7 @@ pub fn cell(cell: &Cell) -> String {
         );
     }
     out.push_str(
-        "\nPercentiles pool every round's requests; query p99, dispatch lag p99 and the peaks are each round's worst (threads sampled ten times a second); unfinished requests were cancelled at the drain timeout and are left out of the percentiles.\n",
+        "\nPercentiles pool every round's requests; query p99, dispatch lag p99 and the peaks are each round's worst (threads sampled: ten times a second in Rust, at each result in Python); unfinished requests were cancelled at the drain timeout and are left out of the percentiles.\n",
     );
     out
 }
