@@ -92,13 +92,7 @@ impl Session<'_> {
             let _ = std::fs::remove_file(&err);
             // The approach's own report, read back as the one type, and
             // stored condensed when long.
-            let report: model::Report =
-                serde_json::from_str(&bench_report::read(&json)?).map_err(|e| {
-                    Error::Failed(format!(
-                        "{} printed a report that does not read back: {e}",
-                        approach.name
-                    ))
-                })?;
+            let report = read_report(&json, approach.name)?;
             let stored = bench_report::table::condense(report);
             let text = bench_report::run_dir::to_json(&stored);
             model::files::write_replace(&json, text.as_bytes(), 0o644)
@@ -180,14 +174,7 @@ impl Session<'_> {
             .map_err(Error::io(format!("cannot create {}", json.display())))?;
         command.arg("--json").stdin(Stdio::null()).stdout(file);
         child::run(command, serial.name)?;
-        let out = model::files::read(&json)
-            .map_err(Error::io(format!("cannot read {}", json.display())))?;
-        let report: model::Report = serde_json::from_slice(&out).map_err(|e| {
-            Error::Failed(format!(
-                "{}'s serial run does not read back: {e}",
-                serial.name
-            ))
-        })?;
+        let report = read_report(&json, serial.name)?;
         let per_request = self
             .first_open_loop(dir)?
             .map_or(1, |open| open.per_request);
@@ -225,8 +212,7 @@ impl Session<'_> {
             return Ok(None);
         };
         let path = dir.join("profiles").join(format!("{}.json", first.name));
-        let report: model::Report = serde_json::from_str(&bench_report::read(&path)?)
-            .map_err(|e| Error::Failed(format!("{} does not read back: {e}", path.display())))?;
+        let report = read_report(&path, first.name)?;
         Ok(report.open_loop)
     }
 
@@ -376,6 +362,18 @@ impl Session<'_> {
     }
 }
 
+/// The report `approach` wrote to `path` (its `--json`), read back as the
+/// one type.
+fn read_report(path: &Path, approach: &str) -> Result<model::Report> {
+    let text =
+        model::files::read(path).map_err(Error::io(format!("cannot read {}", path.display())))?;
+    serde_json::from_slice(&text).map_err(|e| {
+        Error::Failed(format!(
+            "{approach} printed a report that does not read back: {e}"
+        ))
+    })
+}
+
 /// An open-loop round's result: each approach's report, read back and
 /// kept as its [`Record`](bench_report::open_loop::Record) (each request's
 /// latency) in `open-loop-round-NNN.json`.
@@ -383,14 +381,7 @@ fn keep_records(dir: &Path, timed: &[Timed], round: u32) -> Result<()> {
     let mut records = Vec::new();
     for t in timed {
         let Some(path) = &t.output else { continue };
-        let text = model::files::read(path)
-            .map_err(Error::io(format!("cannot read {}", path.display())))?;
-        let report: model::Report = serde_json::from_slice(&text).map_err(|e| {
-            Error::Failed(format!(
-                "{} printed a report that does not read back: {e}",
-                t.name
-            ))
-        })?;
+        let report = read_report(path, t.name)?;
         let record = bench_report::open_loop::Record::of(&report, round)
             .ok_or_else(|| Error::Failed(format!("{} ran one batch, not the open loop", t.name)))?;
         records.push(record);

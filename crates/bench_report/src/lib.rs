@@ -98,6 +98,25 @@ pub fn list_dir(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
     Ok(entries.flatten().map(|e| e.path()).collect())
 }
 
+/// The entries of a directory named `prefix…suffix`, sorted by name (a
+/// run's rounds, a sweep's cells).
+pub fn list_named(
+    dir: &std::path::Path,
+    prefix: &str,
+    suffix: &str,
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut named: Vec<std::path::PathBuf> = list_dir(dir)?
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
+        })
+        .collect();
+    named.sort();
+    Ok(named)
+}
+
 /// Writes `text` to `path` under a private name, then renames it there:
 /// a symlink planted at `path` is replaced, never followed
 /// ([`model::files::write_replace`]).

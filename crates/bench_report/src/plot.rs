@@ -412,32 +412,47 @@ pub fn speedup(series: &[Series], bound: &[(f64, f64)], path: &Path) -> Result<(
             ))
             .map_err(|e| e.to_string())?;
         for s in series {
-            let c = color(&s.name);
             let points: Vec<(f64, f64)> = s.points.iter().copied().map(log).collect();
-            if s.name.starts_with("py_") {
-                // Python: dashed, hollow points.
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        points.clone(),
-                        6,
-                        4,
-                        c.stroke_width(2),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.stroke_width(2))))
-                    .map_err(|e| e.to_string())?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                    .map_err(|e| e.to_string())?;
-            }
+            draw_approach(&mut chart, &s.name, &points)?;
         }
         draw_legend(&right, &legend)
     })
+}
+
+/// One approach's line on a chart, in its colour: Rust solid with filled
+/// points, Python dashed with hollow ones.
+pub(crate) fn draw_approach<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    name: &str,
+    points: &[(f64, f64)],
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let c = color(name);
+    let points = points.to_vec();
+    if name.starts_with("py_") {
+        chart
+            .draw_series(DashedLineSeries::new(
+                points.clone(),
+                6,
+                4,
+                c.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.stroke_width(2))))
+            .map_err(|e| e.to_string())?;
+    } else {
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// A legend down `area`: each line's name, colour, whether it is dashed

@@ -3,10 +3,10 @@
 //! pictures and the run's `README.md`; for a budget sweep, the summary of
 //! its cells. Reads the recorded files and never rewrites them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::host::Host;
-use crate::{ReportError, Result, hyperfine, list_dir, plot, read_json, server_cpu, table, write};
+use crate::{ReportError, Result, hyperfine, plot, read_json, server_cpu, table, write};
 
 pub fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
@@ -82,11 +82,7 @@ pub fn write_table(dir: &Path) -> Result<()> {
 /// Writes a budget sweep's summary at the top of its run directory
 /// (`bench-report sweep`).
 pub fn write_sweep(dir: &Path) -> Result<()> {
-    if list_dir(dir)?.iter().any(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("rate-"))
-    }) {
+    if !crate::list_named(dir, "rate-", "")?.is_empty() {
         return crate::open_loop::write_sweep(dir);
     }
     let cells = crate::sweep::cells(dir)?;
@@ -139,15 +135,7 @@ fn write_replica_sweep(dir: &Path, cells: &[crate::sweep::Cell]) -> Result<()> {
 
 /// The run's hyperfine exports (one per round) as one.
 pub(crate) fn merge_rounds(dir: &Path, order: &[String]) -> Result<hyperfine::Export> {
-    let mut rounds: Vec<PathBuf> = list_dir(dir)?
-        .into_iter()
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("hyperfine-round-") && n.ends_with(".json"))
-        })
-        .collect();
-    rounds.sort();
+    let rounds = crate::list_named(dir, "hyperfine-round-", ".json")?;
     if rounds.is_empty() {
         return Err(ReportError::NoRounds(dir.to_owned()));
     }

@@ -28,7 +28,7 @@ use model::latency::{self, Percentiles};
 use model::report::Report;
 
 use crate::host::Host;
-use crate::{ReportError, Result, list_dir, read_json, write};
+use crate::{ReportError, Result, read_json, write};
 
 pub use capacity::{Capacity, at_rates, capacity};
 pub use service::Service;
@@ -107,15 +107,7 @@ impl Cell {
             .open_loop
             .clone()
             .ok_or_else(|| ReportError::NoRounds(dir.to_owned()))?;
-        let mut files: Vec<PathBuf> = list_dir(dir)?
-            .into_iter()
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("open-loop-round-") && n.ends_with(".json"))
-            })
-            .collect();
-        files.sort();
+        let files = crate::list_named(dir, "open-loop-round-", ".json")?;
         if files.is_empty() {
             return Err(ReportError::NoRounds(dir.to_owned()));
         }
@@ -188,14 +180,9 @@ pub fn write_cell(dir: &Path) -> Result<()> {
 /// Writes a rate sweep's summary at the top of its run directory: the
 /// table of p50 and p99 by rate, the capacity at the SLO, `latency.svg`.
 pub fn write_sweep(dir: &Path) -> Result<()> {
-    let mut cells: Vec<Cell> = list_dir(dir)?
+    let mut cells: Vec<Cell> = crate::list_named(dir, "rate-", "")?
         .into_iter()
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("rate-"))
-                && p.join("host.json").is_file()
-        })
+        .filter(|p| p.join("host.json").is_file())
         .map(|p| Cell::read(&p))
         .collect::<Result<_>>()?;
     if cells.is_empty() {

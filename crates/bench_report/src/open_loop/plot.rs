@@ -91,28 +91,7 @@ pub fn latency(cells: &[Cell], slo: Option<&Slo>, path: &Path) -> Result<()> {
                 .map_err(|e| e.to_string())?;
         }
         for (name, points) in &series {
-            let c = color(name);
-            let points = points.clone();
-            if name.starts_with("py_") {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        points.clone(),
-                        6,
-                        4,
-                        c.stroke_width(2),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.stroke_width(2))))
-                    .map_err(|e| e.to_string())?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                    .map_err(|e| e.to_string())?;
-            }
+            crate::plot::draw_approach(&mut chart, name, points)?;
         }
         let mut legend: Vec<(String, RGBColor, bool, u32)> =
             vec![("bound (ideal queue)".into(), grey, false, 5)];
