@@ -141,6 +141,15 @@ def body(cfg, queries, out):
             out.add(label, submitted, fetched)
 
         try:
+            if out.open_loop:
+                # A warm pool, as pools.warm gives the thread scripts.
+                for pool in pools:
+                    opened = [await pool.acquire() for _ in range(pool.maxsize)]
+                    for conn in opened:
+                        await one_statement_only(conn)
+                        single.add(id(conn))
+                        pool.release(conn)
+                out.begin()
             # Each task is submitted when it is due: all at once in one
             # batch, as gather() is called.
             tasks = []

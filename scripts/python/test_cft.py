@@ -8,7 +8,7 @@ from dbio.schedule import release
 
 
 def body(cfg, queries, out):
-    pool = engine(cfg, cfg["budget"])
+    pool = engine(cfg, cfg["budget"], out)
 
     def work(sql):
         return query(pool, sql, out)

@@ -5,7 +5,7 @@ from dbio.schedule import thread_per_query
 
 
 def body(cfg, queries, out):
-    pool = engine(cfg, cfg["budget"])
+    pool = engine(cfg, cfg["budget"], out)
 
     def work(label, sql, submitted):
         out.add(label, submitted, query(pool, sql, out))

@@ -7,7 +7,7 @@ from dbio.schedule import thread_per_query
 
 
 def body(cfg, queries, out):
-    pool = engine(cfg, cfg["budget"])
+    pool = engine(cfg, cfg["budget"], out)
     gate = threading.BoundedSemaphore(cfg["total_budget"])
 
     def work(label, sql, submitted):

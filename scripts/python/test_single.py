@@ -10,7 +10,7 @@ def body(cfg, queries, out):
     # first waits for the connection. One connection per server, taken
     # for each query from the server the router picks (with one server,
     # always the same connection).
-    servers = engine(cfg, 1)
+    servers = engine(cfg, 1, out)
     for label, sql, due in queries:
         submitted = release(out, due)
         try:

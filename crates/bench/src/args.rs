@@ -99,7 +99,8 @@ pub struct Args {
 
     /// With --arrivals: the latency objective, in ms, whose first breach
     /// by an approach's request p99 is its capacity [default: twice the
-    /// approach's own p50 at the lowest rate].
+    /// unloaded latency, a lone request's time in the ideal queue, the same
+    /// for every approach].
     #[arg(long, value_name = "MS", value_parser = parse_slo)]
     pub slo: Option<f64>,
 

@@ -20,7 +20,9 @@ pub trait Approach: Sized {
     /// same settings and reports them.
     fn prepare(conn: &ConnConfig) -> Result<Self, Error>;
 
-    /// Runs every query of `work` once and reports.
+    /// Runs every query of `work` once and reports. An open loop first
+    /// opens the budget's connections, before its clock starts: its
+    /// latencies are those of a running service, whose pool is warm.
     fn execute(&self, work: &Work) -> Result<Report, Error>;
 
     /// The first row of `sql`, on a connection of its own (not the pool's,

@@ -1,5 +1,6 @@
 //! The connection pool both drivers use: at most `budget` connections, each
-//! opened on first need and kept for reuse, handed to waiters first come,
+//! opened on first need (all of them before an open loop's clock starts)
+//! and kept for reuse, handed to waiters first come,
 //! first served. One pool for both drivers, so that the approaches differ in
 //! scheduling only, not in pool policy.
 //!
@@ -151,6 +152,11 @@ impl<C> Pool<C> {
             }),
             returned: Condvar::new(),
         }
+    }
+
+    /// The most connections the pool opens.
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
     fn lock(&self) -> MutexGuard<'_, State<C>> {

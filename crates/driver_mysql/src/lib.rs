@@ -154,6 +154,9 @@ impl<S: Schedule> Approach for Threads<S> {
         if threads > 0 {
             common::threads::Limits::read().check(threads)?;
         }
+        if work.schedule().is_some() {
+            self.runner.warm()?;
+        }
         let exec = Execution::start_for(work);
         let batch = Batch {
             runner: &*self.runner,

@@ -40,6 +40,11 @@ pub trait Run: Sync + std::fmt::Debug {
         exec: &Execution,
         submitted_us: u64,
     ) -> Result<Finished, Error>;
+
+    /// Opens every connection of every server's pool and leaves them idle,
+    /// before an open loop's clock starts: a service's pool is warm, and
+    /// the ideal queue the latencies are held against has no set-up.
+    fn warm(&self) -> Result<(), Error>;
 }
 
 /// One server of a run: its pool and how to connect to it.
@@ -117,6 +122,17 @@ impl<C: Client + std::fmt::Debug> Run for BlockingRunner<C>
 where
     C::Opts: Sync,
 {
+    fn warm(&self) -> Result<(), Error> {
+        for (server, upstream) in self.servers.iter().enumerate() {
+            // Held together, so that each one asked for is a new one.
+            let opened = (0..upstream.pool.budget())
+                .map(|_| self.connection(server))
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(opened);
+        }
+        Ok(())
+    }
+
     fn driver(&self) -> &'static str {
         C::NAME
     }

@@ -21,7 +21,7 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 use common::error::{DbError, Error};
 use common::interrupt;
 use common::outcome::{Execution, Finished, RowSink, begin_query, end_query};
-use common::pool::{CONNECTION_INFO, Pool, Pooled};
+use common::pool::{CONNECTION_INFO, Lease, Pool, Pooled};
 use common::queries::Query;
 use common::route::{Router, Settled, Ticket};
 use common::settings::{ConnConfig, READ_ONLY_SESSION};
@@ -218,16 +218,10 @@ impl AsyncRunner {
         }
     }
 
-    /// Runs `query` on the server of `ticket`.
-    async fn run_on(
-        &self,
-        ticket: Ticket<'_>,
-        query: &Query,
-        exec: &Execution,
-        submitted_us: u64,
-    ) -> Result<Finished, Error> {
-        let upstream = &self.servers[ticket.server];
-        let mut lease = upstream
+    /// A connection of server `server`'s pool, opened when a slot is free.
+    async fn connection(&self, server: usize) -> Result<Lease<'_, MySqlConnection>, Error> {
+        let upstream = &self.servers[server];
+        upstream
             .pool
             .get_async(|| async {
                 connect(
@@ -242,7 +236,32 @@ impl AsyncRunner {
                     source,
                 })
             })
-            .await?;
+            .await
+    }
+
+    /// Opens every connection of every server's pool and leaves them idle,
+    /// before an open loop's clock starts: a service's pool is warm, and
+    /// the ideal queue the latencies are held against has no set-up.
+    pub async fn warm(&self) -> Result<(), Error> {
+        for (server, upstream) in self.servers.iter().enumerate() {
+            // Held together, so that each one asked for is a new one.
+            let mut opened = Vec::with_capacity(upstream.pool.budget());
+            for _ in 0..upstream.pool.budget() {
+                opened.push(self.connection(server).await?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `query` on the server of `ticket`.
+    async fn run_on(
+        &self,
+        ticket: Ticket<'_>,
+        query: &Query,
+        exec: &Execution,
+        submitted_us: u64,
+    ) -> Result<Finished, Error> {
+        let mut lease = self.connection(ticket.server).await?;
         let (held, sent) = begin_query(&lease, query, submitted_us, exec)?;
         let fail = |e| Error::query(&query.label, db_error(e));
         let outcome = async {

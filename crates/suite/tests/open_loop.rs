@@ -132,6 +132,48 @@ fn every_python_approach_runs_the_rust_schedule() {
     }
 }
 
+/// An open loop starts on a warm pool, as a running service does: the
+/// budget's connections are open on the server while it runs, though its
+/// three requests of one short sleep, half a second apart on average,
+/// would never need more than three. Opened on first need instead, the
+/// first requests of the Python thread scripts waited tens of ms for
+/// SQLAlchemy's set-up, which the ideal queue leaves out. Every approach,
+/// Rust and Python; the server's process list says what is open.
+#[test]
+fn an_open_loop_starts_with_the_budgets_connections_open() {
+    const USER: &str = "dbio_warm";
+    const BUDGET: usize = 4;
+    let url = testkit::limited_on_shared(USER, 20);
+    let mut admin = testkit::admin(&shared().url);
+    for (name, mut cmd) in testkit::every_approach_command() {
+        cmd.arg("--json")
+            .env("DATABASE_URL", url.expose())
+            .env("DBIO_CONNECTIONS", BUDGET.to_string())
+            .env("DBIO_WORKLOAD", "sleep")
+            .env("DBIO_SLEEP_MS", "1")
+            .env("DBIO_ARRIVALS", "2")
+            .env("DBIO_REQUESTS", "3");
+        let mut running = testkit::faults::spawn_command(cmd);
+        let mut most = 0;
+        while !running.exited() {
+            most = most.max(testkit::connections_of(&mut admin, USER));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let out = running.finish();
+        assert_eq!(out.code, Some(0), "{name}: {}", out.stderr);
+        let budget = if name.ends_with("test_single") {
+            1
+        } else {
+            BUDGET
+        };
+        assert!(
+            most >= budget,
+            "{name}: at most {most} connections open during the run, not the budget's {budget}: the pool was not warm"
+        );
+        testkit::poll_closed(&[shared().url.clone()], USER);
+    }
+}
+
 /// One batch stays one batch: no schedule, no open-loop fields.
 #[test]
 fn without_arrivals_nothing_is_due_later_and_nothing_is_added() {

@@ -19,18 +19,21 @@ def drained():
 
 
 def arm(out, servers, open_loop, last_due_us):
-    """Watches the deadline on `out`'s clock; returns the function that
-    stops the watch (the last result is in)."""
+    """Watches the deadline on `out`'s clock (read again after each wait:
+    warming the pools starts it again); returns the function that stops the
+    watch (the last result is in)."""
     stop = threading.Event()
     deadline = last_due_us / 1e6 + open_loop["drain_timeout_s"]
 
     def watch():
-        if not stop.wait(max(0.0, deadline - (time.perf_counter() - out.started))):
-            DRAINED.set()
-            try:
-                interrupt.cancel(servers)
-            except Exception:  # noqa: BLE001 - best effort, as in Rust
-                pass
+        while (left := deadline - (time.perf_counter() - out.started)) > 0:
+            if stop.wait(left):
+                return
+        DRAINED.set()
+        try:
+            interrupt.cancel(servers)
+        except Exception:  # noqa: BLE001 - best effort, as in Rust
+            pass
 
     threading.Thread(target=watch, name="dbio-drain", daemon=True).start()
     return stop.set

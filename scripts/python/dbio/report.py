@@ -64,7 +64,13 @@ class Output:
         # The process's CPU time at the clock's two points, as in Rust: the
         # client's cost of the work itself, without start-up and output.
         self.usage = lambda: resource.getrusage(resource.RUSAGE_SELF)
-        self.ru_started, self.ru_done = self.usage(), None
+        self.ru_done = None
+        self.begin()
+
+    def begin(self):
+        """Starts the run's clock, and again after an open loop's pools
+        were warmed (pools.warm): what the report times starts here."""
+        self.ru_started = self.usage()
         # The most threads the interpreter ran, read as each result comes
         # in (while the others are in flight): no sampler thread, which
         # under the GIL would slow the run it measures.

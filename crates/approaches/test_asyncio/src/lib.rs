@@ -78,6 +78,9 @@ impl Approach for TestAsyncio {
             // Tasks own what they use: the list is shared before the clock
             // starts (the thread-based approaches borrow it).
             let queries: Arc<[Query]> = work.queries().into();
+            if work.schedule().is_some() {
+                self.runner.warm().await?;
+            }
             let exec = Arc::new(Execution::start_for(work));
             let mut tasks = Vec::with_capacity(queries.len());
             let spawn = |i: usize| {
